@@ -1,0 +1,76 @@
+# hisimig-trace: one `make` builds the tool; `make check` runs every test tier.
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS := -Iinclude -Isrc -Ibuild/gen -D_GNU_SOURCE
+STD     := -std=gnu11
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BUILD   := build
+BIN     := hisimig-trace
+
+# Every userspace source but the entry point is library code shared by the
+# binary and the unit tests.
+LIB_SRCS  := $(filter-out src/main.c,$(wildcard src/*.c src/analyzers/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+ASAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+HDRS      := $(wildcard include/hisimig/*.h src/*.h src/analyzers/*.h)
+
+LDLIBS  := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+
+.PHONY: all deps deps-test clean check unit cli demo asan
+all: $(BIN)
+
+deps:
+	@scripts/install-deps.sh build
+
+deps-test:
+	@scripts/install-deps.sh test
+
+$(BUILD)/obj/%.o: %.c $(HDRS) | gen-headers
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(CPPFLAGS) -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c $(HDRS) | gen-headers
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) -O1 -g $(SAN) $(WARN) $(CPPFLAGS) -c $< -o $@
+
+$(BIN): $(LIB_OBJS) $(BUILD)/obj/src/main.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+
+# The sanitizer build the tests run.
+$(BUILD)/asan/$(BIN): $(ASAN_OBJS) $(BUILD)/asan/src/main.o
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS) -lpthread
+asan: $(BUILD)/asan/$(BIN)
+
+$(BUILD)/unit/%: tests/unit/%.c $(ASAN_OBJS) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(STD) -O1 -g $(SAN) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -Itests/unit \
+		-o $@ $< $(ASAN_OBJS) -lcmocka $(LDLIBS) -lpthread
+
+unit: deps-test $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+cli: deps-test $(BUILD)/asan/$(BIN)
+	HISIMIG=$(CURDIR)/$(BUILD)/asan/$(BIN) bats tests/cli
+
+# Host tiers first (fast, no guest), then the guest tier.
+check: deps-test
+	$(MAKE) unit
+	$(MAKE) cli
+	$(MAKE) vm-check
+
+demo: deps $(BIN)
+	@scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD) $(BIN)
+
+# Generated headers (BPF skeletons, vmlinux.h) land in build/gen.
+.PHONY: gen-headers
+gen-headers:
+	@mkdir -p $(BUILD)/gen
+
+-include mk/*.mk

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "scenario.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+
+struct scenario *scn_new(void)
+{
+	struct scenario *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->stacks = hm_stacks_new();
+	if (!s->stacks) {
+		free(s);
+		return NULL;
+	}
+	s->now_ns = 1000000000ULL;
+	s->step_ns = 10000;
+	s->next_symbol_addr = 0xffffffff81000000ULL;
+	return s;
+}
+
+void scn_free(struct scenario *s)
+{
+	if (!s)
+		return;
+	hm_stacks_free(s->stacks);
+	free(s->events);
+	free(s);
+}
+
+struct scn_task scn_task(uint32_t tid, const char *comm)
+{
+	struct scn_task t = { .pid = tid, .tid = tid, .cpu = tid % 2 };
+
+	snprintf(t.comm, sizeof(t.comm), "%s", comm);
+	return t;
+}
+
+struct hm_device scn_device(const char *bdf, enum hm_role role, const char *pf_bdf,
+			    const char *driver)
+{
+	struct hm_device dev = { .role = (uint8_t)role, .vf_id = -1 };
+
+	if (!hm_bdf_parse(bdf, &dev.bdf))
+		abort(); /* scenario code bug, not input */
+	if (pf_bdf) {
+		if (!hm_bdf_parse(pf_bdf, &dev.pf_bdf))
+			abort();
+		dev.vf_id = (dev.bdf.devfn - dev.pf_bdf.devfn) - 1;
+	}
+	/* a stable, kernel-looking struct device address per BDF */
+	dev.dev_addr = 0xffff888100000000ULL | (uint64_t)dev.bdf.domain << 24 |
+		       (uint64_t)dev.bdf.bus << 16 | (uint64_t)dev.bdf.devfn << 8;
+	snprintf(dev.driver, sizeof(dev.driver), "%s", driver ? driver : "");
+	return dev;
+}
+
+uint64_t scn_lock_addr(const struct hm_device *dev)
+{
+	return dev->dev_addr + SCN_DEV_MUTEX_OFFSET;
+}
+
+void scn_advance(struct scenario *s, uint64_t ns)
+{
+	s->now_ns += ns;
+}
+
+int32_t scn_stack(struct scenario *s, const char *frame, ...)
+{
+	uint64_t ips[HM_MAX_STACK_DEPTH];
+	unsigned int depth = 0;
+	int32_t id = s->next_stack_id++;
+	va_list ap;
+
+	va_start(ap, frame);
+	for (const char *name = frame; name && depth < HM_MAX_STACK_DEPTH;
+	     name = va_arg(ap, const char *)) {
+		char sym[128];
+
+		/* each frame gets its own address, like a return address would */
+		ips[depth] = s->next_symbol_addr + 0x1c;
+		snprintf(sym, sizeof(sym), "%s+0x1c/0x%x", name, 0x80 + 0x10 * (unsigned)depth);
+		hm_stacks_add_symbol(s->stacks, ips[depth], sym);
+		s->next_symbol_addr += 0x100;
+		depth++;
+	}
+	va_end(ap);
+	hm_stacks_add(s->stacks, id, ips, depth);
+	return id;
+}
+
+union hm_event *scn_append(struct scenario *s, const struct scn_task *t,
+			   enum hm_event_type type, int32_t stack_id)
+{
+	union hm_event *ev;
+
+	if (s->count == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		union hm_event *grown = realloc(s->events, cap * sizeof(*grown));
+
+		if (!grown)
+			abort();
+		s->events = grown;
+		s->cap = cap;
+	}
+	ev = &s->events[s->count++];
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = (uint16_t)type;
+	ev->hdr.size = (uint16_t)hm_event_size(type);
+	ev->hdr.ts_ns = s->now_ns;
+	ev->hdr.stack_id = stack_id;
+	if (t) {
+		ev->hdr.cpu = t->cpu;
+		ev->hdr.pid = t->pid;
+		ev->hdr.tid = t->tid;
+		memcpy(ev->hdr.comm, t->comm, sizeof(ev->hdr.comm));
+	}
+	s->now_ns += s->step_ns;
+	return ev;
+}
+
+size_t scn_size(const struct scenario *s, size_t i)
+{
+	return s->events[i].hdr.size;
+}
+
+static void lock_event(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
+		       const struct hm_device *dev, int ret, int32_t stack_id)
+{
+	union hm_event *ev = scn_append(s, t, type, stack_id);
+
+	ev->lock.lock_addr = scn_lock_addr(dev);
+	ev->lock.lock_type = HM_LOCK_DEVICE_MUTEX;
+	ev->lock.ret = ret;
+	ev->lock.dev = *dev;
+}
+
+void scn_lock_wait(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
+		   int32_t stack_id)
+{
+	lock_event(s, t, HM_EV_LOCK_WAIT, dev, 0, stack_id);
+}
+
+void scn_lock_acquired(struct scenario *s, const struct scn_task *t,
+		       const struct hm_device *dev, int32_t stack_id)
+{
+	lock_event(s, t, HM_EV_LOCK_ACQUIRED, dev, 0, stack_id);
+}
+
+void scn_lock(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
+	      int32_t stack_id)
+{
+	scn_lock_wait(s, t, dev, stack_id);
+	scn_lock_acquired(s, t, dev, stack_id);
+}
+
+void scn_trylock(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
+		 int taken, int32_t stack_id)
+{
+	lock_event(s, t, HM_EV_LOCK_TRYLOCK, dev, taken ? 1 : 0, stack_id);
+}
+
+void scn_unlock(struct scenario *s, const struct scn_task *t, const struct hm_device *dev)
+{
+	lock_event(s, t, HM_EV_LOCK_RELEASED, dev, 0, -1);
+}
+
+void scn_sriov(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
+	       const struct hm_device *pf, int num_vfs, int ret)
+{
+	union hm_event *ev = scn_append(s, t, type, -1);
+
+	ev->sriov.pf = *pf;
+	ev->sriov.num_vfs = num_vfs;
+	ev->sriov.ret = ret;
+}
+
+void scn_vf(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
+	    const struct hm_device *vf)
+{
+	union hm_event *ev = scn_append(s, t, type, -1);
+	struct hm_device pf = { 0 };
+
+	ev->vf.vf = *vf;
+	/* the PF's synthetic address follows from its BDF, as in scn_device() */
+	pf.bdf = vf->pf_bdf;
+	ev->vf.pf_dev_addr = 0xffff888100000000ULL | (uint64_t)pf.bdf.domain << 24 |
+			     (uint64_t)pf.bdf.bus << 16 | (uint64_t)pf.bdf.devfn << 8;
+}
+
+void scn_bind(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
+	      const struct hm_device *dev, int ret)
+{
+	union hm_event *ev = scn_append(s, t, type, -1);
+
+	ev->bind.dev = *dev;
+	ev->bind.ret = ret;
+}
+
+void scn_drvdata(struct scenario *s, const struct scn_task *t, const struct hm_device *vf,
+		 const struct hm_device *pf, enum hm_drvdata_access access, int ret,
+		 const char *accessor)
+{
+	union hm_event *ev = scn_append(s, t, HM_EV_PF_DRVDATA, -1);
+
+	ev->drvdata.vf = *vf;
+	ev->drvdata.pf = *pf;
+	ev->drvdata.access = (uint8_t)access;
+	ev->drvdata.ret = ret;
+	ev->drvdata.result = ret ? 0 : pf->dev_addr + 0x4000;
+	snprintf(ev->drvdata.accessor, sizeof(ev->drvdata.accessor), "%s", accessor);
+}
+
+void scn_vfio(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
+	      const struct hm_device *dev, int ret)
+{
+	union hm_event *ev = scn_append(s, t, type, -1);
+
+	ev->vfio.dev = *dev;
+	ev->vfio.ret = ret;
+}
+
+void scn_mig(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
+	     const struct hm_device *dev, enum hm_mig_state from, enum hm_mig_state to,
+	     enum hm_mig_state next, int ret)
+{
+	union hm_event *ev = scn_append(s, t, type, -1);
+
+	ev->mig.dev = *dev;
+	ev->mig.from = (uint8_t)from;
+	ev->mig.to = (uint8_t)to;
+	ev->mig.next = (uint8_t)next;
+	ev->mig.ret = ret;
+}
+
+void scn_mig_set_state(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
+		       uint8_t caps, const enum hm_mig_state *path, size_t path_len, int ret)
+{
+	enum hm_mig_state target = path[path_len - 1];
+	union hm_event *ev;
+
+	ev = scn_append(s, t, HM_EV_MIG_SET_STATE_BEGIN, -1);
+	ev->mig = (struct hm_mig_event){ .hdr = ev->hdr, .dev = *dev, .from = (uint8_t)path[0],
+					 .to = (uint8_t)target, .next = HM_MIG_UNKNOWN,
+					 .caps = caps };
+	for (size_t i = 0; i + 1 < path_len; i++) {
+		ev = scn_append(s, t, HM_EV_MIG_STEP, -1);
+		ev->mig = (struct hm_mig_event){ .hdr = ev->hdr, .dev = *dev,
+						 .from = (uint8_t)path[i], .to = (uint8_t)target,
+						 .next = (uint8_t)path[i + 1], .caps = caps };
+	}
+	ev = scn_append(s, t, HM_EV_MIG_SET_STATE_END, -1);
+	/* on failure the driver leaves the state where the failing arc started */
+	ev->mig = (struct hm_mig_event){ .hdr = ev->hdr, .dev = *dev, .from = (uint8_t)path[0],
+					 .to = (uint8_t)target,
+					 .next = (uint8_t)(ret ? HM_MIG_ERROR : target),
+					 .caps = caps, .ret = ret };
+}
+
+void scn_mig_data(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
+		  enum hm_mig_data_dir dir, uint64_t bytes)
+{
+	union hm_event *ev = scn_append(s, t, HM_EV_MIG_DATA, -1);
+
+	ev->data.dev = *dev;
+	ev->data.dir = (uint8_t)dir;
+	ev->data.bytes = bytes;
+}
+
+void scn_reset(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
+	       enum hm_reset_kind kind)
+{
+	union hm_event *ev = scn_append(s, t, HM_EV_DEVICE_RESET, -1);
+
+	ev->reset.dev = *dev;
+	ev->reset.kind = (uint8_t)kind;
+}
+
+void scn_lost(struct scenario *s, uint64_t lost, uint32_t cpu)
+{
+	union hm_event *ev = scn_append(s, NULL, HM_EV_LOST, -1);
+
+	ev->lost.lost = lost;
+	ev->lost.lost_cpu = cpu;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Open-addressing hash map from a non-zero u64 key to a pointer value. */
+#ifndef HM_U64MAP_H
+#define HM_U64MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct u64map {
+	uint64_t *keys;              /* 0: empty slot, UINT64_MAX: tombstone */
+	void **vals;
+	size_t cap;                  /* power of two */
+	size_t used;                 /* live + tombstones */
+	size_t count;                /* live */
+};
+
+void u64map_init(struct u64map *m);
+void u64map_free(struct u64map *m);
+void *u64map_get(const struct u64map *m, uint64_t key);
+/* Insert or replace; false only on allocation failure. */
+bool u64map_put(struct u64map *m, uint64_t key, void *val);
+/* Remove and return the value (NULL if absent). */
+void *u64map_del(struct u64map *m, uint64_t key);
+
+/* Iterate: for (size_t it = 0; u64map_next(m, &it, &k, &v);) */
+bool u64map_next(const struct u64map *m, size_t *it, uint64_t *key, void **val);
+
+#endif
