@@ -1,2 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0
-int main(void) { return 0; }
+/* hisimig-trace: a command table in the style of bpftool. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "version.h"
+
+static const struct hm_command commands[] = {
+	{ "replay", "analyse a recorded trace file", hm_cmd_replay },
+	{ "gen", NULL, hm_cmd_gen }, /* test scenarios as trace files */
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: hisimig-trace COMMAND [OPTIONS]\n"
+		     "PF/VF device-lock order, deadlock, lifetime and VFIO migration checks for\n"
+		     "the PCI SR-IOV + VFIO live-migration stack.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].summary)
+			fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'hisimig-trace COMMAND --help' describes each command.\n"
+		     "Exit status: 0 clean, 1 findings, 2 usage or input error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return HM_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return HM_EXIT_CLEAN;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("hisimig-trace %s (event ABI %d)\n", HM_VERSION, HM_ABI_VERSION);
+		return HM_EXIT_CLEAN;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	hm_cli_error("unknown command '%s' (see --help)", argv[1]);
+	return HM_EXIT_USAGE;
+}

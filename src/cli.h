@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Subcommand table and the analysis options shared by replay, run and ci. */
+#ifndef HM_CLI_H
+#define HM_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include "session.h"
+
+/* Exit statuses of every subcommand. */
+#define HM_EXIT_CLEAN 0
+#define HM_EXIT_FINDINGS 1
+#define HM_EXIT_USAGE 2
+
+struct hm_command {
+	const char *name;
+	const char *summary;          /* NULL: hidden from --help */
+	int (*run)(int argc, char **argv);
+};
+
+/* Options understood by every analysing subcommand; ids above 256 are long-only. */
+enum hm_analysis_opt {
+	OPT_JSON = 'j',
+	OPT_FAIL_ON = 256,
+	OPT_QUIET,
+	OPT_SRIOV_WARN,
+	OPT_STATE_MAX,
+	OPT_DOWNTIME_MAX,
+};
+
+#define HM_ANALYSIS_LONG_OPTIONS                                            \
+	{ "json", no_argument, NULL, OPT_JSON },                            \
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },                \
+	{ "quiet", no_argument, NULL, OPT_QUIET },                          \
+	{ "sriov-disable-warn-ms", required_argument, NULL, OPT_SRIOV_WARN }, \
+	{ "mig-state-max-ms", required_argument, NULL, OPT_STATE_MAX },     \
+	{ "mig-downtime-max-ms", required_argument, NULL, OPT_DOWNTIME_MAX }
+
+#define HM_ANALYSIS_HELP                                                          \
+	"  -j, --json                  findings as JSON lines (NDJSON)\n"             \
+	"      --fail-on SEVERITY      exit 1 on findings at or above info|warning|error\n" \
+	"                              (default: warning)\n"                          \
+	"      --quiet                 print only the summary\n"                      \
+	"      --sriov-disable-warn-ms N  SR-IOV disable blocked longer: warning (5000)\n" \
+	"      --mig-state-max-ms N    migration state held longer: warning (30000)\n" \
+	"      --mig-downtime-max-ms N stop-copy downtime budget (500)\n"
+
+/* Apply one analysis option; returns false (after printing why) if invalid,
+ * and sets *handled when opt was one of them. */
+bool hm_cli_analysis_option(int opt, const char *arg, struct hm_session_opts *o, bool *handled);
+
+/* "hisimig-trace: " + message to stderr, one line. */
+void hm_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int hm_cmd_replay(int argc, char **argv);
+int hm_cmd_gen(int argc, char **argv);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Reporters turn findings into text (lockdep-like) or JSON lines. */
+#ifndef HM_REPORT_H
+#define HM_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "engine.h"
+#include "stacks.h"
+
+enum hm_report_format {
+	HM_REPORT_TEXT,
+	HM_REPORT_JSON,
+};
+
+struct hm_report_ctx {
+	FILE *out;
+	const struct hm_stacks *stacks;
+	uint64_t base_ts;             /* times print relative to this (trace start) */
+};
+
+struct hm_reporter_ops {
+	void (*finding)(const struct hm_report_ctx *ctx, const struct hm_finding *f);
+	void (*summary)(const struct hm_report_ctx *ctx, const struct hm_engine_stats *stats,
+			const char *source);
+};
+
+extern const struct hm_reporter_ops hm_text_reporter;
+extern const struct hm_reporter_ops hm_json_reporter;
+
+const struct hm_reporter_ops *hm_reporter_for(enum hm_report_format fmt);
+
+/* Write s as a JSON string literal (quotes included). */
+void hm_json_string(FILE *out, const char *s);
+
+#endif

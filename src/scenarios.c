@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scenarios modelled on the 6.1 kernel paths (drivers/pci/iov.c, drivers/base/dd.c,
+ * drivers/vfio): the PF at 0000:01:00.0 is an NVMe controller with two VFs.
+ */
+#include "scenarios.h"
+
+#include <string.h>
+
+#define MS 1000000ULL
+
+struct topo {
+	struct hm_device pf, vf1, vf2;
+	struct scn_task shell, qemu, kworker;
+};
+
+static struct topo topo_new(const char *vf_driver)
+{
+	return (struct topo){
+		.pf = scn_device("0000:01:00.0", HM_ROLE_PF, NULL, "nvme"),
+		.vf1 = scn_device("0000:01:00.1", HM_ROLE_VF, "0000:01:00.0", vf_driver),
+		.vf2 = scn_device("0000:01:00.2", HM_ROLE_VF, "0000:01:00.0", vf_driver),
+		.shell = scn_task(812, "bash"),
+		.qemu = scn_task(2201, "qemu-system-x86"),
+		.kworker = scn_task(97, "kworker/1:2"),
+	};
+}
+
+/* Stacks of the kernel paths, innermost first. */
+static int32_t stack_sriov_numvfs(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "sriov_numvfs_store", "dev_attr_store",
+			 "sysfs_kf_write", "kernfs_fop_write_iter", "vfs_write", "ksys_write",
+			 "do_syscall_64", "entry_SYSCALL_64_after_hwframe", NULL);
+}
+
+static int32_t stack_vf_remove(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "device_release_driver_internal",
+			 "pci_stop_bus_device", "pci_stop_and_remove_bus_device",
+			 "pci_iov_remove_virtfn", "sriov_disable", "pci_sriov_configure_simple",
+			 "sriov_numvfs_store", "kernfs_fop_write_iter", "vfs_write", NULL);
+}
+
+static int32_t stack_vf_probe_lock(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "__device_attach", "device_initial_probe",
+			 "bus_rescan_devices_helper", "drivers_probe_store", "kernfs_fop_write_iter",
+			 "vfs_write", "ksys_write", "do_syscall_64", NULL);
+}
+
+/* The seed bug: the VF driver reaches the PF by locking it. */
+static int32_t stack_vf_driver_locks_pf(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "hisi_acc_get_pf_qm", "hisi_acc_vfio_pci_probe",
+			 "local_pci_probe", "pci_device_probe", "really_probe",
+			 "__driver_probe_device", "driver_probe_device", "__device_attach_driver",
+			 "bus_for_each_drv", "__device_attach", NULL);
+}
+
+static int32_t stack_vf_trylocks_pf(struct scenario *s)
+{
+	return scn_stack(s, "mutex_trylock", "hisi_acc_get_pf_qm", "hisi_acc_vfio_pci_probe",
+			 "local_pci_probe", "pci_device_probe", "really_probe", NULL);
+}
+
+static int32_t stack_vf_migration_locks_vf(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "hisi_acc_vfio_pci_set_device_state",
+			 "vfio_ioctl_device_feature_mig_device_state", "vfio_device_fops_unl_ioctl",
+			 "__x64_sys_ioctl", "do_syscall_64", NULL);
+}
+
+static int32_t stack_vf_migration_locks_pf(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "vf_qm_get_match_data", "hisi_acc_vf_stop_copy",
+			 "hisi_acc_vfio_pci_set_device_state",
+			 "vfio_ioctl_device_feature_mig_device_state", "vfio_device_fops_unl_ioctl",
+			 "__x64_sys_ioctl", "do_syscall_64", NULL);
+}
+
+static void sriov_enable(struct scenario *s, struct topo *t)
+{
+	scn_lock(s, &t->shell, &t->pf, stack_sriov_numvfs(s));
+	scn_sriov(s, &t->shell, HM_EV_SRIOV_ENABLE_BEGIN, &t->pf, 2, 0);
+	scn_vf(s, &t->shell, HM_EV_VF_ADDED, &t->vf1);
+	scn_vf(s, &t->shell, HM_EV_VF_ADDED, &t->vf2);
+	scn_sriov(s, &t->shell, HM_EV_SRIOV_ENABLE_END, &t->pf, 2, 0);
+	scn_unlock(s, &t->shell, &t->pf);
+}
+
+static void remove_vf(struct scenario *s, struct scn_task *task, const struct hm_device *vf)
+{
+	scn_lock(s, task, vf, stack_vf_remove(s));
+	if (vf->driver[0]) {
+		scn_bind(s, task, HM_EV_UNBIND_BEGIN, vf, 0);
+		scn_bind(s, task, HM_EV_UNBIND_END, vf, 0);
+	}
+	scn_unlock(s, task, vf);
+	scn_vf(s, task, HM_EV_VF_REMOVED, vf);
+}
+
+/* echo 0 > sriov_numvfs: PF lock first, then each VF's lock (PF -> VF). */
+static void sriov_disable(struct scenario *s, struct topo *t)
+{
+	scn_lock(s, &t->shell, &t->pf, stack_sriov_numvfs(s));
+	scn_sriov(s, &t->shell, HM_EV_SRIOV_DISABLE_BEGIN, &t->pf, 0, 0);
+	remove_vf(s, &t->shell, &t->vf1);
+	remove_vf(s, &t->shell, &t->vf2);
+	scn_advance(s, 1000 * MS); /* the spec's 1 s wait after clearing VF Enable */
+	scn_sriov(s, &t->shell, HM_EV_SRIOV_DISABLE_END, &t->pf, 0, 0);
+	scn_unlock(s, &t->shell, &t->pf);
+}
+
+static void bind_vf(struct scenario *s, struct topo *t, const struct hm_device *vf,
+		    void (*inside_probe)(struct scenario *, struct topo *))
+{
+	scn_lock(s, &t->shell, vf, stack_vf_probe_lock(s));
+	scn_bind(s, &t->shell, HM_EV_BIND_BEGIN, vf, 0);
+	if (inside_probe)
+		inside_probe(s, t);
+	scn_drvdata(s, &t->shell, vf, &t->pf, HM_DRVDATA_FETCH, 0, "pci_iov_get_pf_drvdata");
+	scn_bind(s, &t->shell, HM_EV_BIND_END, vf, 0);
+	scn_unlock(s, &t->shell, vf);
+}
+
+static void build_sriov_clean(struct scenario *s)
+{
+	struct topo t = topo_new("");
+
+	for (int cycle = 0; cycle < 3; cycle++) {
+		sriov_enable(s, &t);
+		scn_advance(s, 200 * MS);
+		sriov_disable(s, &t);
+		scn_advance(s, 200 * MS);
+	}
+}
+
+static void probe_locks_pf(struct scenario *s, struct topo *t)
+{
+	scn_lock(s, &t->shell, &t->pf, stack_vf_driver_locks_pf(s));
+	scn_unlock(s, &t->shell, &t->pf);
+}
+
+static void probe_trylocks_pf(struct scenario *s, struct topo *t)
+{
+	scn_trylock(s, &t->shell, &t->pf, 1, stack_vf_trylocks_pf(s));
+	scn_unlock(s, &t->shell, &t->pf);
+}
+
+/* A VF driver's probe locks the PF; later SR-IOV disable takes PF then VF. */
+static void build_seed_bug(struct scenario *s)
+{
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+
+	sriov_enable(s, &t);
+	scn_advance(s, 100 * MS);
+	bind_vf(s, &t, &t.vf1, probe_locks_pf);
+	scn_advance(s, 500 * MS);
+	sriov_disable(s, &t);
+}
+
+static void build_trylock(struct scenario *s)
+{
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, probe_trylocks_pf);
+	sriov_disable(s, &t);
+}
+
+/* The live deadlock: SR-IOV disable holds the PF and waits for the VF while the
+ * VF's migration path holds the VF and waits for the PF. */
+static void build_abba(struct scenario *s)
+{
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	scn_vfio(s, &t.qemu, HM_EV_VFIO_OPEN, &t.vf1, 0);
+	scn_advance(s, 300 * MS);
+	scn_lock(s, &t.qemu, &t.vf1, stack_vf_migration_locks_vf(s));
+	scn_lock(s, &t.shell, &t.pf, stack_sriov_numvfs(s));
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_BEGIN, &t.pf, 0, 0);
+	scn_lock_wait(s, &t.shell, &t.vf1, stack_vf_remove(s));
+	scn_lock_wait(s, &t.qemu, &t.pf, stack_vf_migration_locks_pf(s));
+}
+
+static const enum hm_mig_state path_stop[] = { HM_MIG_RUNNING, HM_MIG_STOP };
+static const enum hm_mig_state path_stop_copy[] = { HM_MIG_STOP, HM_MIG_STOP_COPY };
+static const enum hm_mig_state path_copy_done[] = { HM_MIG_STOP_COPY, HM_MIG_STOP };
+static const enum hm_mig_state path_resuming[] = { HM_MIG_STOP, HM_MIG_RESUMING };
+static const enum hm_mig_state path_resumed[] = { HM_MIG_RESUMING, HM_MIG_STOP };
+static const enum hm_mig_state path_run[] = { HM_MIG_STOP, HM_MIG_RUNNING };
+#define PATH(p) (p), (sizeof(p) / sizeof((p)[0]))
+
+/* Source VF1 saves, destination VF2 resumes: what QEMU does for one device. */
+static void migrate_once(struct scenario *s, struct topo *t, uint64_t stop_copy_ns)
+{
+	const uint8_t caps = HM_MIG_CAP_STOP_COPY;
+
+	scn_vfio(s, &t->qemu, HM_EV_VFIO_OPEN, &t->vf1, 0);
+	scn_vfio(s, &t->qemu, HM_EV_VFIO_OPEN, &t->vf2, 0);
+	scn_advance(s, 50 * MS);
+	scn_mig_set_state(s, &t->qemu, &t->vf1, caps, PATH(path_stop), 0);
+	scn_mig_set_state(s, &t->qemu, &t->vf1, caps, PATH(path_stop_copy), 0);
+	scn_advance(s, stop_copy_ns);
+	scn_mig_data(s, &t->qemu, &t->vf1, HM_MIG_DATA_SAVE, 4096);
+	scn_mig_set_state(s, &t->qemu, &t->vf1, caps, PATH(path_copy_done), 0);
+	scn_mig_set_state(s, &t->qemu, &t->vf2, caps, PATH(path_stop), 0);
+	scn_mig_set_state(s, &t->qemu, &t->vf2, caps, PATH(path_resuming), 0);
+	scn_mig_data(s, &t->qemu, &t->vf2, HM_MIG_DATA_LOAD, 4096);
+	scn_mig_set_state(s, &t->qemu, &t->vf2, caps, PATH(path_resumed), 0);
+	scn_mig_set_state(s, &t->qemu, &t->vf2, caps, PATH(path_run), 0);
+	scn_advance(s, 50 * MS);
+	scn_vfio(s, &t->qemu, HM_EV_VFIO_CLOSE, &t->vf1, 0);
+	scn_vfio(s, &t->qemu, HM_EV_VFIO_CLOSE, &t->vf2, 0);
+}
+
+static void bind_both(struct scenario *s, struct topo *t)
+{
+	sriov_enable(s, t);
+	bind_vf(s, t, &t->vf1, NULL);
+	bind_vf(s, t, &t->vf2, NULL);
+}
+
+static void build_migration_clean(struct scenario *s)
+{
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+
+	bind_both(s, &t);
+	for (int i = 0; i < 5; i++)
+		migrate_once(s, &t, 20 * MS);
+	sriov_disable(s, &t);
+}
+
+/* A failing arc leaves the device in ERROR; then an arc the FSM forbids. */
+static void build_migration_broken(struct scenario *s)
+{
+	static const enum hm_mig_state forbidden[] = { HM_MIG_STOP_COPY, HM_MIG_PRE_COPY };
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+	const uint8_t caps = HM_MIG_CAP_STOP_COPY | HM_MIG_CAP_PRE_COPY;
+
+	bind_both(s, &t);
+	scn_vfio(s, &t.qemu, HM_EV_VFIO_OPEN, &t.vf1, 0);
+	scn_mig_set_state(s, &t.qemu, &t.vf1, caps, PATH(path_stop), 0);
+	scn_mig_set_state(s, &t.qemu, &t.vf1, caps, PATH(path_stop_copy), 0);
+	scn_mig_set_state(s, &t.qemu, &t.vf1, caps, PATH(forbidden), -22);
+	scn_vfio(s, &t.qemu, HM_EV_VFIO_OPEN, &t.vf2, 0);
+	scn_mig_set_state(s, &t.qemu, &t.vf2, caps, PATH(path_stop), -5);
+}
+
+/* The VF driver keeps using the PF's hisi_qm after the PF driver began unbinding. */
+static void build_use_after_unbind(struct scenario *s)
+{
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+
+	bind_both(s, &t);
+	scn_bind(s, &t.kworker, HM_EV_UNBIND_BEGIN, &t.pf, 0);
+	scn_drvdata(s, &t.qemu, &t.vf1, &t.pf, HM_DRVDATA_USE, 0, "vf_qm_get_match_data");
+	scn_bind(s, &t.kworker, HM_EV_UNBIND_END, &t.pf, 0);
+}
+
+/* SR-IOV disable waits 12 s for QEMU to release an open VF. */
+static void build_sriov_blocked(struct scenario *s)
+{
+	struct topo t = topo_new("vfio-pci");
+
+	bind_both(s, &t);
+	scn_vfio(s, &t.qemu, HM_EV_VFIO_OPEN, &t.vf1, 0);
+	scn_lock(s, &t.shell, &t.pf, stack_sriov_numvfs(s));
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_BEGIN, &t.pf, 0, 0);
+	scn_lock(s, &t.shell, &t.vf1, stack_vf_remove(s));
+	scn_bind(s, &t.shell, HM_EV_UNBIND_BEGIN, &t.vf1, 0);
+	scn_vfio(s, &t.shell, HM_EV_VFIO_UNREGISTER_BEGIN, &t.vf1, 0);
+	scn_advance(s, 12000 * MS);
+	scn_vfio(s, &t.qemu, HM_EV_VFIO_CLOSE, &t.vf1, 0);
+	scn_vfio(s, &t.shell, HM_EV_VFIO_UNREGISTER_END, &t.vf1, 0);
+	scn_bind(s, &t.shell, HM_EV_UNBIND_END, &t.vf1, 0);
+	scn_unlock(s, &t.shell, &t.vf1);
+	scn_vf(s, &t.shell, HM_EV_VF_REMOVED, &t.vf1);
+	remove_vf(s, &t.shell, &t.vf2);
+	scn_advance(s, 1000 * MS);
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_END, &t.pf, 0, 0);
+	scn_unlock(s, &t.shell, &t.pf);
+}
+
+static const struct hm_named_scenario scenarios[] = {
+	{ "sriov-clean", "SR-IOV enable/disable cycles in the PCI core's order (no finding)",
+	  build_sriov_clean },
+	{ "seed-bug", "a VF driver's probe locks its PF; SR-IOV disable locks PF then VF",
+	  build_seed_bug },
+	{ "trylock", "a VF driver's probe trylocks its PF", build_trylock },
+	{ "abba", "SR-IOV disable and a VF migration ioctl deadlock on PF/VF locks",
+	  build_abba },
+	{ "migration-clean", "five clean stop-copy migrations VF1 -> VF2 (no finding)",
+	  build_migration_clean },
+	{ "migration-broken", "an illegal arc and a failing transition into ERROR",
+	  build_migration_broken },
+	{ "use-after-unbind", "a VF driver uses PF driver data while the PF unbinds",
+	  build_use_after_unbind },
+	{ "sriov-blocked", "SR-IOV disable blocked 12 s by an open VFIO device",
+	  build_sriov_blocked },
+};
+
+const struct hm_named_scenario *hm_scenarios(size_t *count)
+{
+	*count = sizeof(scenarios) / sizeof(scenarios[0]);
+	return scenarios;
+}
+
+const struct hm_named_scenario *hm_scenario_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		if (!strcmp(scenarios[i].name, name))
+			return &scenarios[i];
+	return NULL;
+}

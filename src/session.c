@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "session.h"
+
+#include <stdlib.h>
+
+#include "engine.h"
+
+struct hm_session {
+	struct hm_session_opts opts;
+	struct hm_stacks *stacks;
+	struct hm_engine *engine;
+	struct hm_trace_writer *writer;
+	struct hm_report_ctx report;
+	const struct hm_reporter_ops *reporter;
+	bool base_set;
+	bool record_failed;
+	enum hm_severity worst;
+	bool any_finding;
+};
+
+void hm_session_opts_defaults(struct hm_session_opts *o)
+{
+	*o = (struct hm_session_opts){ .format = HM_REPORT_TEXT, .fail_on = HM_SEV_WARNING,
+				       .out = stdout };
+	hm_config_defaults(&o->config);
+}
+
+static void on_finding(void *ctx, const struct hm_finding *f)
+{
+	struct hm_session *s = ctx;
+
+	if (!s->any_finding || f->severity > s->worst)
+		s->worst = f->severity;
+	s->any_finding = true;
+	if (!s->opts.quiet)
+		s->reporter->finding(&s->report, f);
+}
+
+struct hm_session *hm_session_new(const struct hm_session_opts *o, char *err, size_t errlen)
+{
+	struct hm_session *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->opts = *o;
+	s->stacks = hm_stacks_new();
+	s->engine = hm_engine_new(&o->config, (struct hm_emitter){ .emit = on_finding, .ctx = s });
+	if (!s->stacks || !s->engine) {
+		snprintf(err, errlen, "out of memory");
+		hm_session_free(s);
+		return NULL;
+	}
+	if (o->record_path) {
+		struct hm_trace_header host;
+
+		if (!o->record_header)
+			hm_trace_header_for_host(&host);
+		s->writer = hm_trace_writer_open(o->record_path,
+						 o->record_header ? o->record_header : &host, err,
+						 errlen);
+		if (!s->writer) {
+			hm_session_free(s);
+			return NULL;
+		}
+	}
+	s->reporter = hm_reporter_for(o->format);
+	s->report = (struct hm_report_ctx){ .out = o->out, .stacks = s->stacks };
+	return s;
+}
+
+struct hm_stacks *hm_session_stacks(struct hm_session *s)
+{
+	return s->stacks;
+}
+
+void hm_session_set_base_ts(struct hm_session *s, uint64_t ts)
+{
+	s->report.base_ts = ts;
+	s->base_set = true;
+}
+
+void hm_session_event(struct hm_session *s, const void *rec, size_t len)
+{
+	const struct hm_event_header *hdr = rec;
+
+	if (!s->base_set && len >= sizeof(*hdr))
+		hm_session_set_base_ts(s, hdr->ts_ns);
+	/* record first: a crash in analysis must not lose the event */
+	if (s->writer && !s->record_failed && !hm_trace_write_event(s->writer, rec, len, s->stacks))
+		s->record_failed = true;
+	hm_engine_feed(s->engine, rec, len);
+}
+
+void hm_session_meta(struct hm_session *s, const char *key, const char *value)
+{
+	if (s->writer && !hm_trace_write_meta(s->writer, key, value))
+		s->record_failed = true;
+}
+
+void hm_session_flush(struct hm_session *s)
+{
+	if (s->writer && !hm_trace_writer_flush(s->writer))
+		s->record_failed = true;
+}
+
+int hm_session_finish(struct hm_session *s, const char *source, uint64_t lost_total,
+		      uint64_t end_ts)
+{
+	int status;
+
+	hm_engine_finish(s->engine);
+	s->reporter->summary(&s->report, hm_engine_stats(s->engine), source);
+	if (s->writer) {
+		if (!hm_trace_writer_close(s->writer, lost_total, end_ts))
+			s->record_failed = true;
+		s->writer = NULL;
+	}
+	status = s->any_finding && s->worst >= s->opts.fail_on ? 1 : 0;
+	if (s->record_failed) {
+		fprintf(stderr, "hisimig-trace: writing %s failed; the recording is incomplete\n",
+			s->opts.record_path);
+		status = 2;
+	}
+	return status;
+}
+
+void hm_session_free(struct hm_session *s)
+{
+	if (!s)
+		return;
+	if (s->writer)
+		hm_trace_writer_close(s->writer, 0, 0);
+	hm_engine_free(s->engine);
+	hm_stacks_free(s->stacks);
+	free(s);
+}

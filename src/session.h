@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One analysis run. Live tracing and replay differ only in where events come
+ * from: both hand each record to hm_session_event(), which records it (when
+ * asked) and feeds the analyzers; findings are reported as they appear.
+ */
+#ifndef HM_SESSION_H
+#define HM_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "analyzer.h"
+#include "finding.h"
+#include "report.h"
+#include "stacks.h"
+#include "trace_file.h"
+
+struct hm_session_opts {
+	enum hm_report_format format;
+	enum hm_severity fail_on;     /* exit 1 when a finding is at least this severe */
+	struct hm_config config;
+	FILE *out;                    /* findings and summary */
+	const char *record_path;      /* also write a trace file, or NULL */
+	const struct hm_trace_header *record_header;
+	bool quiet;                   /* summary only, no per-finding output */
+};
+
+void hm_session_opts_defaults(struct hm_session_opts *o);
+
+struct hm_session;
+
+struct hm_session *hm_session_new(const struct hm_session_opts *o, char *err, size_t errlen);
+/* The stack store: live loaders add stacks/symbols here before the event. */
+struct hm_stacks *hm_session_stacks(struct hm_session *s);
+/* Times in reports are shown relative to this (trace start). */
+void hm_session_set_base_ts(struct hm_session *s, uint64_t ts);
+void hm_session_event(struct hm_session *s, const void *rec, size_t len);
+void hm_session_meta(struct hm_session *s, const char *key, const char *value);
+/* Push recorded data to disk (after each live batch). */
+void hm_session_flush(struct hm_session *s);
+/* Finish analysis, print the summary, close the recording. Returns the exit
+ * status for the findings: 0 clean, 1 at or above fail_on; 2 if recording failed. */
+int hm_session_finish(struct hm_session *s, const char *source, uint64_t lost_total,
+		      uint64_t end_ts);
+void hm_session_free(struct hm_session *s);
+
+#endif
