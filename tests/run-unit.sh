@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Runs each cmocka unit-test binary and ends with one closing line for all.
+# Runs each cmocka unit-test program and ends with one closing line that sums
+# the tests of all of them; a program that crashes counts as a failure.
 set -u
-passed=0 failed=0
+passed=0 failed=0 crashed=0
 for bin in "$@"; do
-	if "$bin"; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1))
-		echo "FAILED: $bin" >&2
+	out=$("$bin" 2>&1)
+	rc=$?
+	printf '%s\n' "$out"
+	p=$(printf '%s\n' "$out" | sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' | tail -1)
+	f=$(printf '%s\n' "$out" | sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' | tail -1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [ "$rc" -ne 0 ] && [ -z "$f" ]; then
+		crashed=$((crashed + 1))
+		echo "CRASHED: $bin (exit $rc)"
 	fi
 done
-echo "$passed passed, $failed failed (unit test programs)"
+failed=$((failed + crashed))
+echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
