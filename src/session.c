@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "engine.h"
+#include "event.h"
 
 struct hm_session {
 	struct hm_session_opts opts;
@@ -16,6 +17,8 @@ struct hm_session {
 	bool record_failed;
 	enum hm_severity worst;
 	bool any_finding;
+	struct hm_observer observers[HM_SESSION_MAX_OBSERVERS];
+	size_t nobservers;
 };
 
 void hm_session_opts_defaults(struct hm_session_opts *o)
@@ -34,6 +37,17 @@ static void on_finding(void *ctx, const struct hm_finding *f)
 	s->any_finding = true;
 	if (!s->opts.quiet)
 		s->reporter->finding(&s->report, f);
+	for (size_t i = 0; i < s->nobservers; i++)
+		if (s->observers[i].on_finding)
+			s->observers[i].on_finding(s->observers[i].ctx, f);
+}
+
+bool hm_session_add_observer(struct hm_session *s, const struct hm_observer *obs)
+{
+	if (s->nobservers == HM_SESSION_MAX_OBSERVERS)
+		return false;
+	s->observers[s->nobservers++] = *obs;
+	return true;
 }
 
 struct hm_session *hm_session_new(const struct hm_session_opts *o, char *err, size_t errlen)
@@ -91,6 +105,11 @@ void hm_session_event(struct hm_session *s, const void *rec, size_t len)
 	if (s->writer && !s->record_failed && !hm_trace_write_event(s->writer, rec, len, s->stacks))
 		s->record_failed = true;
 	hm_engine_feed(s->engine, rec, len);
+	if (!hm_event_valid(rec, len))
+		return;
+	for (size_t i = 0; i < s->nobservers; i++)
+		if (s->observers[i].on_event)
+			s->observers[i].on_event(s->observers[i].ctx, rec);
 }
 
 void hm_session_meta(struct hm_session *s, const char *key, const char *value)

@@ -37,6 +37,16 @@ struct hm_stacks *hm_session_stacks(struct hm_session *s);
 void hm_session_set_base_ts(struct hm_session *s, uint64_t ts);
 void hm_session_event(struct hm_session *s, const void *rec, size_t len);
 void hm_session_meta(struct hm_session *s, const char *key, const char *value);
+/* Something else that wants every event and finding (metrics, timelines):
+ * called after the analyzers saw the event, in stream order. */
+struct hm_observer {
+	void (*on_event)(void *ctx, const union hm_event *ev);
+	void (*on_finding)(void *ctx, const struct hm_finding *f);
+	void *ctx;
+};
+#define HM_SESSION_MAX_OBSERVERS 4
+bool hm_session_add_observer(struct hm_session *s, const struct hm_observer *obs);
+
 /* Push recorded data to disk (after each live batch). */
 void hm_session_flush(struct hm_session *s);
 /* Finish analysis, print the summary, close the recording. Returns the exit
