@@ -75,11 +75,11 @@ void hm_engine_free(struct hm_engine *e)
 	free(e);
 }
 
-void hm_engine_feed(struct hm_engine *e, const union hm_event *ev, size_t len)
+bool hm_engine_feed(struct hm_engine *e, const union hm_event *ev, size_t len)
 {
 	if (!hm_event_valid(ev, len)) {
 		e->stats.malformed++;
-		return;
+		return false;
 	}
 	if (!e->stats.events)
 		e->stats.first_ts = ev->hdr.ts_ns;
@@ -87,6 +87,7 @@ void hm_engine_feed(struct hm_engine *e, const union hm_event *ev, size_t len)
 	e->stats.last_ts = ev->hdr.ts_ns;
 	for (size_t i = 0; i < NR_ANALYZERS; i++)
 		all_analyzers[i]->feed(e->state[i], ev, &e->dedup);
+	return true;
 }
 
 void hm_engine_finish(struct hm_engine *e)

@@ -3,6 +3,7 @@
 #ifndef HM_ENGINE_H
 #define HM_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "analyzer.h"
 
@@ -11,8 +12,8 @@ struct hm_engine;
 /* Findings reach `sink` once per fingerprint, as soon as they are known. */
 struct hm_engine *hm_engine_new(const struct hm_config *cfg, struct hm_emitter sink);
 void hm_engine_free(struct hm_engine *e);
-/* Feed one record; malformed records are counted and skipped. */
-void hm_engine_feed(struct hm_engine *e, const union hm_event *ev, size_t len);
+/* Feed one record; malformed records are counted, skipped, and return false. */
+bool hm_engine_feed(struct hm_engine *e, const union hm_event *ev, size_t len);
 void hm_engine_finish(struct hm_engine *e);
 
 struct hm_engine_stats {

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include "engine.h"
-#include "event.h"
 
 struct hm_session {
 	struct hm_session_opts opts;
@@ -104,8 +103,7 @@ void hm_session_event(struct hm_session *s, const void *rec, size_t len)
 	/* record first: a crash in analysis must not lose the event */
 	if (s->writer && !s->record_failed && !hm_trace_write_event(s->writer, rec, len, s->stacks))
 		s->record_failed = true;
-	hm_engine_feed(s->engine, rec, len);
-	if (!hm_event_valid(rec, len))
+	if (!hm_engine_feed(s->engine, rec, len))
 		return;
 	for (size_t i = 0; i < s->nobservers; i++)
 		if (s->observers[i].on_event)
