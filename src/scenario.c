@@ -42,6 +42,13 @@ struct scn_task scn_task(uint32_t tid, const char *comm)
 	return t;
 }
 
+/* A stable, kernel-looking struct device address per BDF. */
+static uint64_t synthetic_dev_addr(const struct hm_bdf *bdf)
+{
+	return 0xffff888100000000ULL | (uint64_t)bdf->domain << 24 | (uint64_t)bdf->bus << 16 |
+	       (uint64_t)bdf->devfn << 8;
+}
+
 struct hm_device scn_device(const char *bdf, enum hm_role role, const char *pf_bdf,
 			    const char *driver)
 {
@@ -54,9 +61,7 @@ struct hm_device scn_device(const char *bdf, enum hm_role role, const char *pf_b
 			abort();
 		dev.vf_id = (dev.bdf.devfn - dev.pf_bdf.devfn) - 1;
 	}
-	/* a stable, kernel-looking struct device address per BDF */
-	dev.dev_addr = 0xffff888100000000ULL | (uint64_t)dev.bdf.domain << 24 |
-		       (uint64_t)dev.bdf.bus << 16 | (uint64_t)dev.bdf.devfn << 8;
+	dev.dev_addr = synthetic_dev_addr(&dev.bdf);
 	snprintf(dev.driver, sizeof(dev.driver), "%s", driver ? driver : "");
 	return dev;
 }
@@ -185,13 +190,9 @@ void scn_vf(struct scenario *s, const struct scn_task *t, enum hm_event_type typ
 	    const struct hm_device *vf)
 {
 	union hm_event *ev = scn_append(s, t, type, -1);
-	struct hm_device pf = { 0 };
 
 	ev->vf.vf = *vf;
-	/* the PF's synthetic address follows from its BDF, as in scn_device() */
-	pf.bdf = vf->pf_bdf;
-	ev->vf.pf_dev_addr = 0xffff888100000000ULL | (uint64_t)pf.bdf.domain << 24 |
-			     (uint64_t)pf.bdf.bus << 16 | (uint64_t)pf.bdf.devfn << 8;
+	ev->vf.pf_dev_addr = synthetic_dev_addr(&vf->pf_bdf);
 }
 
 void scn_bind(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
