@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "analyzers/lock_graph.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "finding.h"
+
+struct lg_node {
+	struct lg_edge **out;
+	unsigned int nout, cap;
+};
+
+static bool valid_key(uint64_t key)
+{
+	return key != 0 && key != UINT64_MAX; /* reserved by u64map */
+}
+
+static uint64_t edge_key(uint64_t from, uint64_t to)
+{
+	uint64_t h = hm_hash_bytes(HM_HASH_INIT, &from, sizeof(from));
+
+	h = hm_hash_bytes(h, &to, sizeof(to));
+	return valid_key(h) ? h : 1;
+}
+
+void lg_init(struct lock_graph *g, size_t max_edges)
+{
+	*g = (struct lock_graph){ .max_edges = max_edges };
+	u64map_init(&g->nodes);
+	u64map_init(&g->index);
+}
+
+void lg_free(struct lock_graph *g)
+{
+	size_t it = 0;
+	uint64_t key;
+	void *val;
+
+	while (u64map_next(&g->nodes, &it, &key, &val)) {
+		struct lg_node *node = val;
+
+		for (unsigned int i = 0; i < node->nout; i++)
+			free(node->out[i]);
+		free(node->out);
+		free(node);
+	}
+	u64map_free(&g->nodes);
+	u64map_free(&g->index);
+}
+
+static struct lg_edge *find_edge(const struct lock_graph *g, uint64_t from, uint64_t to)
+{
+	struct lg_edge *e = u64map_get(&g->index, edge_key(from, to));
+	const struct lg_node *node;
+
+	if (e && e->from == from && e->to == to)
+		return e;
+	if (!e)
+		return NULL;
+	/* hash collision in the index: the node's own list is authoritative */
+	node = u64map_get(&g->nodes, from);
+	for (unsigned int i = 0; node && i < node->nout; i++)
+		if (node->out[i]->to == to)
+			return node->out[i];
+	return NULL;
+}
+
+const struct lg_edge *lg_find(const struct lock_graph *g, uint64_t from, uint64_t to)
+{
+	return valid_key(from) && valid_key(to) ? find_edge(g, from, to) : NULL;
+}
+
+static struct lg_node *node_get_or_add(struct lock_graph *g, uint64_t key)
+{
+	struct lg_node *node = u64map_get(&g->nodes, key);
+
+	if (node)
+		return node;
+	node = calloc(1, sizeof(*node));
+	if (node && !u64map_put(&g->nodes, key, node)) {
+		free(node);
+		node = NULL;
+	}
+	return node;
+}
+
+static bool node_append(struct lg_node *node, struct lg_edge *e)
+{
+	if (node->nout == node->cap) {
+		unsigned int cap = node->cap ? node->cap * 2 : 4;
+		struct lg_edge **grown = realloc(node->out, cap * sizeof(*grown));
+
+		if (!grown)
+			return false;
+		node->out = grown;
+		node->cap = cap;
+	}
+	node->out[node->nout++] = e;
+	return true;
+}
+
+const struct lg_edge *lg_add(struct lock_graph *g, uint64_t from, uint64_t to,
+			     const struct hm_lock_event *held, const struct hm_lock_event *next)
+{
+	struct lg_node *node;
+	struct lg_edge *e;
+	uint64_t ikey;
+
+	if (!valid_key(from) || !valid_key(to) || find_edge(g, from, to))
+		return NULL;
+	if (g->nedges >= g->max_edges) {
+		g->edge_overflow++;
+		return NULL;
+	}
+	node = node_get_or_add(g, from);
+	e = node ? malloc(sizeof(*e)) : NULL;
+	if (!e || !node_append(node, e)) {
+		free(e);
+		g->edge_overflow++;
+		return NULL;
+	}
+	*e = (struct lg_edge){ .from = from, .to = to, .held = *held, .next = *next };
+	g->nedges++;
+	ikey = edge_key(from, to);
+	if (!u64map_get(&g->index, ikey))
+		u64map_put(&g->index, ikey, e);
+	return e;
+}
+
+struct bfs_entry {
+	uint64_t key;
+	const struct lg_edge *via;      /* edge that reached it, NULL for the start */
+	int parent;                     /* index in the queue */
+	unsigned int depth;
+};
+
+static size_t bfs_unwind(const struct bfs_entry *q, int at, const struct lg_edge **path)
+{
+	size_t len = q[at].depth;
+
+	for (size_t i = len; i > 0; i--, at = q[at].parent)
+		path[i - 1] = q[at].via;
+	return len;
+}
+
+/* Breadth-first like lockdep's check_noncircular(): the shortest cycle is the
+ * easiest to read and fix. */
+size_t lg_find_path(struct lock_graph *g, uint64_t from, uint64_t to,
+		    const struct lg_edge **path, size_t max_len)
+{
+	struct bfs_entry *q;
+	struct u64map seen;
+	size_t head = 0, tail = 0, found = 0;
+
+	if (max_len > LG_MAX_PATH)
+		max_len = LG_MAX_PATH;
+	if (!valid_key(from) || !max_len)
+		return 0;
+	q = malloc(LG_MAX_VISIT * sizeof(*q));
+	if (!q)
+		return 0;
+	u64map_init(&seen);
+	q[tail++] = (struct bfs_entry){ .key = from, .parent = -1 };
+	u64map_put(&seen, from, q);
+	while (head < tail && !found) {
+		const struct bfs_entry cur = q[head];
+		const struct lg_node *node = u64map_get(&g->nodes, cur.key);
+
+		for (unsigned int i = 0; node && cur.depth < max_len && i < node->nout; i++) {
+			const struct lg_edge *e = node->out[i];
+
+			if (u64map_get(&seen, e->to))
+				continue;
+			if (tail == LG_MAX_VISIT) {
+				g->search_truncated++;
+				break;
+			}
+			q[tail] = (struct bfs_entry){ .key = e->to, .via = e, .parent = (int)head,
+						      .depth = cur.depth + 1 };
+			u64map_put(&seen, e->to, q);
+			if (e->to == to) {
+				found = bfs_unwind(q, (int)tail, path);
+				break;
+			}
+			tail++;
+		}
+		head++;
+	}
+	u64map_free(&seen);
+	free(q);
+	return found;
+}

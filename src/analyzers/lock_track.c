@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "analyzers/lock_track.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "finding.h"
+
+static uint64_t task_key(uint32_t tid)
+{
+	return (uint64_t)tid + 1; /* u64map keys must be non-zero */
+}
+
+void lt_init(struct lt_tracker *t)
+{
+	memset(t, 0, sizeof(*t));
+	u64map_init(&t->tasks);
+	u64map_init(&t->owners);
+}
+
+void lt_free(struct lt_tracker *t)
+{
+	size_t it = 0;
+	uint64_t key;
+	void *val;
+
+	while (u64map_next(&t->tasks, &it, &key, &val))
+		free(val);
+	u64map_free(&t->tasks);
+	u64map_free(&t->owners);
+}
+
+enum lt_action lt_classify(const union hm_event *ev)
+{
+	switch (ev->hdr.type) {
+	case HM_EV_LOCK_WAIT:
+		return LT_WAIT;
+	case HM_EV_LOCK_ACQUIRED:
+		return ev->lock.ret == 0 ? LT_TAKEN : LT_INTERRUPTED;
+	case HM_EV_LOCK_TRYLOCK:
+		return ev->lock.ret == 1 ? LT_TRY_TAKEN : LT_TRY_BUSY;
+	case HM_EV_LOCK_RELEASED:
+		return LT_RELEASED;
+	default:
+		return LT_IGNORE;
+	}
+}
+
+/* Readers share an rwsem: none of them owns it alone. */
+static bool is_exclusive(const struct hm_lock_event *ev)
+{
+	return ev->lock_type != HM_LOCK_RWSEM_READ;
+}
+
+struct lt_task *lt_task_find(const struct lt_tracker *t, uint32_t tid)
+{
+	return u64map_get(&t->tasks, task_key(tid));
+}
+
+struct lt_task *lt_owner(const struct lt_tracker *t, uint64_t lock_addr)
+{
+	return lock_addr ? u64map_get(&t->owners, lock_addr) : NULL;
+}
+
+static int hold_index(const struct lt_task *task, uint64_t lock_addr)
+{
+	for (unsigned int i = 0; i < task->depth; i++)
+		if (task->held[i].acq.lock_addr == lock_addr)
+			return (int)i;
+	return -1;
+}
+
+const struct lt_hold *lt_task_hold(const struct lt_task *task, uint64_t lock_addr)
+{
+	int i = hold_index(task, lock_addr);
+
+	return i < 0 ? NULL : &task->held[i];
+}
+
+static struct lt_task *task_get_or_add(struct lt_tracker *t, uint32_t tid)
+{
+	struct lt_task *task = lt_task_find(t, tid);
+
+	if (task)
+		return task;
+	if (t->tasks.count >= LT_MAX_TASKS) {
+		t->stats.task_overflow++;
+		return NULL;
+	}
+	task = calloc(1, sizeof(*task));
+	if (!task)
+		return NULL;
+	task->tid = tid;
+	if (!u64map_put(&t->tasks, task_key(tid), task)) {
+		free(task);
+		return NULL;
+	}
+	return task;
+}
+
+/* Tasks that neither hold nor wait are forgotten, so memory follows the
+ * number of tasks inside lock sections, not every task ever seen. */
+static void task_drop_if_idle(struct lt_tracker *t, struct lt_task *task)
+{
+	if (task->depth || task->waiting)
+		return;
+	u64map_del(&t->tasks, task_key(task->tid));
+	free(task);
+}
+
+/* Remove a hold wherever it is in the stack: locks need not be released in
+ * reverse order. */
+static bool task_remove_hold(struct lt_tracker *t, struct lt_task *task, uint64_t lock_addr)
+{
+	int i = hold_index(task, lock_addr);
+
+	if (i < 0)
+		return false;
+	memmove(&task->held[i], &task->held[i + 1],
+		(task->depth - (unsigned int)i - 1) * sizeof(task->held[0]));
+	task->depth--;
+	if (lt_owner(t, lock_addr) == task)
+		u64map_del(&t->owners, lock_addr);
+	return true;
+}
+
+/* A mutex has one owner: if someone else still appears to hold it, its
+ * release was lost (or predates the trace). */
+static void drop_stale_owner(struct lt_tracker *t, struct lt_task *taker, uint64_t lock_addr)
+{
+	struct lt_task *old = lt_owner(t, lock_addr);
+
+	if (!old || old == taker)
+		return;
+	task_remove_hold(t, old, lock_addr);
+	u64map_del(&t->owners, lock_addr);
+	t->stats.stale_holds++;
+	task_drop_if_idle(t, old);
+}
+
+static void task_push_hold(struct lt_tracker *t, struct lt_task *task,
+			   const struct hm_lock_event *ev)
+{
+	if (is_exclusive(ev))
+		drop_stale_owner(t, task, ev->lock_addr);
+	/* the same lock twice in one task: its release was lost */
+	task_remove_hold(t, task, ev->lock_addr);
+	if (task->depth >= LT_MAX_HELD) {
+		t->stats.held_overflow++;
+		return;
+	}
+	task->held[task->depth++].acq = *ev;
+	if (is_exclusive(ev) && ev->lock_addr)
+		u64map_put(&t->owners, ev->lock_addr, task);
+}
+
+enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev)
+{
+	enum lt_action action = lt_classify(ev);
+	struct lt_task *task;
+
+	if (action == LT_IGNORE)
+		return action;
+	task = action == LT_WAIT || action == LT_TAKEN || action == LT_TRY_TAKEN
+		       ? task_get_or_add(t, ev->hdr.tid)
+		       : lt_task_find(t, ev->hdr.tid);
+	if (!task)
+		return action;
+	/* a task that reports anything but a wait is running, so not blocked */
+	task->waiting = false;
+	switch (action) {
+	case LT_WAIT:
+		task->waiting = true;
+		task->wait = ev->lock;
+		break;
+	case LT_TAKEN:
+	case LT_TRY_TAKEN:
+		task_push_hold(t, task, &ev->lock);
+		break;
+	case LT_RELEASED:
+		task_remove_hold(t, task, ev->lock.lock_addr);
+		break;
+	default:
+		break;
+	}
+	task_drop_if_idle(t, task);
+	return action;
+}
+
+const struct hm_device *lt_lock_device(const struct hm_lock_event *ev)
+{
+	return ev->lock_type == HM_LOCK_DEVICE_MUTEX ? &ev->dev : NULL;
+}
+
+bool lt_is_role(const struct hm_lock_event *ev, enum hm_role role)
+{
+	const struct hm_device *dev = lt_lock_device(ev);
+
+	return dev && dev->role == role;
+}
+
+/* Read and write sides of one rwsem are one lock. */
+static const char *lock_kind_name(unsigned int lock_type)
+{
+	switch (lock_type) {
+	case HM_LOCK_RWSEM_READ:
+	case HM_LOCK_RWSEM_WRITE:
+		return "rwsem";
+	default:
+		return hm_lock_type_name(lock_type);
+	}
+}
+
+char *lt_lock_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN])
+{
+	const struct hm_device *dev = lt_lock_device(ev);
+	char bdf[HM_BDF_STR_LEN], cls[HM_CLASS_STR_LEN];
+
+	if (dev)
+		snprintf(buf, LT_NAME_LEN, "device_lock(%s %s)", hm_bdf_format(&dev->bdf, bdf),
+			 hm_device_class(dev, cls));
+	else
+		snprintf(buf, LT_NAME_LEN, "%s@%#llx", lock_kind_name(ev->lock_type),
+			 (unsigned long long)ev->lock_addr);
+	return buf;
+}
+
+char *lt_class_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN])
+{
+	const struct hm_device *dev = lt_lock_device(ev);
+	char cls[HM_CLASS_STR_LEN];
+
+	if (!dev)
+		return lt_lock_name(ev, buf);
+	/* mutex_lock_nested() subclasses are distinct classes, as in lockdep */
+	if (ev->subclass)
+		snprintf(buf, LT_NAME_LEN, "%s/%u", hm_device_class(dev, cls), ev->subclass);
+	else
+		snprintf(buf, LT_NAME_LEN, "%s", hm_device_class(dev, cls));
+	return buf;
+}
+
+char *lt_task_name(const struct hm_event_header *hdr, char buf[LT_NAME_LEN])
+{
+	snprintf(buf, LT_NAME_LEN, "%.*s/%u", HM_COMM_LEN, hdr->comm, hdr->tid);
+	return buf;
+}
+
+void lt_add_lock_device(struct hm_finding *f, const struct hm_lock_event *ev)
+{
+	const struct hm_device *dev = lt_lock_device(ev);
+
+	if (dev)
+		hm_finding_add_device(f, dev);
+}
+
+char *lt_where(const struct hm_event_header *hdr, char buf[LT_WHERE_LEN])
+{
+	uint64_t sec = hdr->ts_ns / UINT64_C(1000000000);
+	uint64_t usec = hdr->ts_ns % UINT64_C(1000000000) / 1000;
+
+	if (hdr->stack_id >= 0)
+		snprintf(buf, LT_WHERE_LEN, "[stack #%d, at %" PRIu64 ".%06" PRIu64 "s]",
+			 hdr->stack_id, sec, usec);
+	else
+		snprintf(buf, LT_WHERE_LEN, "[no stack, at %" PRIu64 ".%06" PRIu64 "s]", sec, usec);
+	return buf;
+}

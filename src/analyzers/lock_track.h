@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Held-lock bookkeeping shared by the lock analyzers: which locks each task
+ * holds (with the event that took them), who owns each exclusive lock, and
+ * which lock a task is blocked on. Also the names locks are reported under.
+ *
+ * Tracing may start mid-way and ring buffers drop records, so every update
+ * tolerates the unknown: releases of locks never seen taken are ignored, and
+ * a lock taken by a new owner is dropped from its stale previous owner.
+ */
+#ifndef HM_LOCK_TRACK_H
+#define HM_LOCK_TRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "hisimig/events.h"
+#include "hisimig/findings.h"
+#include "u64map.h"
+
+#define LT_MAX_HELD 32          /* per task, as deep as lockdep's MAX_LOCK_DEPTH/1.5 */
+#define LT_MAX_TASKS 65536      /* tasks holding or waiting for a lock at once */
+#define LT_NAME_LEN 96
+#define LT_WHERE_LEN 64
+
+/* What one record does to a lock's state. */
+enum lt_action {
+	LT_IGNORE = 0,          /* not a lock record */
+	LT_WAIT,                /* the task starts to acquire and may block */
+	LT_TAKEN,               /* blocking acquisition succeeded */
+	LT_INTERRUPTED,         /* blocking acquisition returned an error: not held */
+	LT_TRY_TAKEN,
+	LT_TRY_BUSY,
+	LT_RELEASED,
+};
+
+struct lt_hold {
+	struct hm_lock_event acq;       /* the record that took it */
+};
+
+struct lt_task {
+	uint32_t tid;
+	unsigned int depth;
+	struct lt_hold held[LT_MAX_HELD]; /* oldest first */
+	bool waiting;
+	struct hm_lock_event wait;        /* the LOCK_WAIT record, while waiting */
+};
+
+struct lt_stats {
+	uint64_t held_overflow;         /* acquisitions beyond LT_MAX_HELD, not tracked */
+	uint64_t task_overflow;         /* tasks beyond LT_MAX_TASKS, not tracked */
+	uint64_t stale_holds;           /* holds dropped because another task took the lock */
+};
+
+struct lt_tracker {
+	struct u64map tasks;            /* tid + 1 -> struct lt_task * */
+	struct u64map owners;           /* lock_addr -> struct lt_task * (exclusive holders) */
+	struct lt_stats stats;
+};
+
+void lt_init(struct lt_tracker *t);
+void lt_free(struct lt_tracker *t);
+
+enum lt_action lt_classify(const union hm_event *ev);
+/* Update the state with one record; returns its classification. Task pointers
+ * obtained before the call may be freed by it. */
+enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev);
+
+struct lt_task *lt_task_find(const struct lt_tracker *t, uint32_t tid);
+/* The task holding lock_addr exclusively, NULL if free or unknown. */
+struct lt_task *lt_owner(const struct lt_tracker *t, uint64_t lock_addr);
+const struct lt_hold *lt_task_hold(const struct lt_task *task, uint64_t lock_addr);
+
+/* "device_lock(0000:01:00.1 vf:vfio-pci)", "mutex@0xffff888100001000" */
+char *lt_lock_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN]);
+/* The lockdep-style class: "vf:vfio-pci" for a device mutex ("/1" appended for
+ * a nested subclass), "mutex@0x..." for any other lock (one class per global). */
+char *lt_class_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN]);
+/* "bash/812" */
+char *lt_task_name(const struct hm_event_header *hdr, char buf[LT_NAME_LEN]);
+/* The device of a device mutex, NULL for other locks. */
+const struct hm_device *lt_lock_device(const struct hm_lock_event *ev);
+/* Add the device of a device mutex to a finding; other locks have none. */
+void lt_add_lock_device(struct hm_finding *f, const struct hm_lock_event *ev);
+/* Where a record happened: "[stack #4, at 1.000020s]" */
+char *lt_where(const struct hm_event_header *hdr, char buf[LT_WHERE_LEN]);
+bool lt_is_role(const struct hm_lock_event *ev, enum hm_role role);
+
+#endif
