@@ -1,15 +1,494 @@
 // SPDX-License-Identifier: GPL-2.0
-/* PLACEHOLDER: replaced by the real analyzer. */
+/*
+ * PF/VF lifetime: which VFs exist, which drivers are bound, when SR-IOV is
+ * being disabled, and whether a VF driver reaches its PF's driver data
+ * (pci_iov_get_pf_drvdata()) only while both drivers are bound.
+ */
+#include <stdio.h>
 #include <stdlib.h>
-#include "analyzer.h"
+#include <string.h>
 
-static void *create(const struct hm_config *cfg) { (void)cfg; return calloc(1, 1); }
-static void feed(void *self, const union hm_event *ev, const struct hm_emitter *out)
-{ (void)self; (void)ev; (void)out; }
-static void finish(void *self, uint64_t end_ts, const struct hm_emitter *out)
-{ (void)self; (void)end_ts; (void)out; }
-static void destroy(void *self) { free(self); }
+#include "analyzer.h"
+#include "devtable.h"
+#include "event.h"
+#include "find_util.h"
+#include "finding.h"
+
+/* Driver binding as seen from the driver core's probe/remove. */
+enum bind_state {
+	BIND_UNKNOWN = 0,            /* nothing seen: assume bound (trace began late) */
+	BIND_PROBING,                /* inside probe(): drvdata use is allowed */
+	BIND_BOUND,
+	BIND_UNBINDING,              /* inside remove() */
+	BIND_UNBOUND,
+};
+
+struct lt_device {
+	struct hm_device dev;        /* latest identity; driver = last driver seen */
+	enum bind_state bind;
+	bool unbind_seen;            /* a driver unbind of this device was observed */
+	struct hm_event_header bind_hdr; /* the event behind `bind`: evidence */
+	uint16_t bind_event;         /* its type */
+	int32_t bind_ret;
+	/* as a VF */
+	bool vf_present;             /* added and not removed */
+	uint64_t pf_addr;            /* its PF's struct device, 0 if unknown */
+	unsigned int vfio_opens;     /* VFIO opens not yet closed */
+	struct hm_event_header vfio_open_hdr; /* the latest opener: the VFIO user */
+	bool vfio_unregistering;     /* vfio_unregister_group_dev() waiting */
+	struct hm_event_header unregister_hdr;
+	/* as a PF */
+	bool disabling;              /* inside pci_disable_sriov() */
+	bool disable_reported;       /* blocked warning given for this span */
+	struct hm_event_header disable_hdr;
+};
+
+struct lifetime {
+	struct hm_config cfg;
+	struct hm_devtable devices;  /* dev_addr -> struct lt_device */
+	unsigned int open_disables;  /* PFs inside pci_disable_sriov(): 0 skips the scan */
+};
+
+#define MAX_LISTED_VFS 8
+
+static void *lifetime_create(const struct hm_config *cfg)
+{
+	struct lifetime *lt = calloc(1, sizeof(*lt));
+
+	if (!lt)
+		return NULL;
+	lt->cfg = *cfg;
+	hm_devtable_init(&lt->devices, sizeof(struct lt_device));
+	return lt;
+}
+
+static void lifetime_destroy(void *self)
+{
+	struct lifetime *lt = self;
+
+	hm_devtable_free(&lt->devices);
+	free(lt);
+}
+
+/* The device's record with its identity refreshed; an event without a driver
+ * name (e.g. after unbind) keeps the last name seen. */
+static struct lt_device *device_seen(struct lifetime *lt, const struct hm_device *dev)
+{
+	struct lt_device *d = hm_devtable_get_or_add(&lt->devices, dev->dev_addr);
+	char driver[HM_DRIVER_LEN];
+
+	if (!d)
+		return NULL;
+	memcpy(driver, d->dev.driver, sizeof(driver));
+	d->dev = *dev;
+	if (!dev->driver[0])
+		memcpy(d->dev.driver, driver, sizeof(driver));
+	return d;
+}
+
+static const char *driver_name(const struct lt_device *d)
+{
+	return d->dev.driver[0] ? d->dev.driver : "(unknown driver)";
+}
+
+static bool vf_belongs_to(const struct lt_device *vf, const struct lt_device *pf)
+{
+	if (vf == pf || vf->dev.role != HM_ROLE_VF)
+		return false;
+	if (vf->pf_addr && vf->pf_addr == pf->dev.dev_addr)
+		return true;
+	return hm_bdf_equal(&vf->dev.pf_bdf, &pf->dev.bdf);
+}
+
+static bool vf_present(const struct lt_device *vf)
+{
+	return vf->vf_present;
+}
+
+/* What pci_disable_sriov() can wait for: a VF a VFIO user still holds. */
+static bool vf_holds_vfio(const struct lt_device *vf)
+{
+	return vf->vfio_opens > 0 || vf->vfio_unregistering;
+}
+
+static size_t collect_vfs(const struct lifetime *lt, const struct lt_device *pf,
+			  bool (*wanted)(const struct lt_device *),
+			  const struct lt_device **out, size_t max)
+{
+	const struct lt_device *d;
+	size_t n = 0;
+
+	for (size_t it = 0; (d = hm_devtable_next(&lt->devices, &it));)
+		if (vf_belongs_to(d, pf) && wanted(d) && n < max)
+			out[n++] = d;
+	return n;
+}
+
+static void format_bdf_list(const struct lt_device *const *vfs, size_t n, char *buf,
+			    size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
+		char bdf[HM_BDF_STR_LEN];
+		int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+				 hm_bdf_format(&vfs[i]->dev.bdf, bdf));
+
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* ---- SR-IOV disable blocked ------------------------------------------- */
+
+/* The VF the disable waits for: one in the VFIO request loop if any. */
+static const struct lt_device *blocking_vf(const struct lt_device *const *holders, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (holders[i]->vfio_unregistering)
+			return holders[i];
+	return n ? holders[0] : NULL;
+}
+
+static void describe_vfio_user(struct hm_finding *f, const struct lt_device *pf,
+			       const struct lt_device *vf, const char *held)
+{
+	char pfs[HM_BDF_STR_LEN], vfs[HM_BDF_STR_LEN];
+
+	hm_bdf_format(&pf->dev.bdf, pfs);
+	hm_bdf_format(&vf->dev.bdf, vfs);
+	if (vf->vfio_opens > 0)
+		hm_finding_summary(f, "SR-IOV disable on PF %s blocked for %s: VF %s is still "
+				   "open by VFIO user \"%.*s\" (pid %u)%s", pfs, held, vfs,
+				   HM_COMM_LEN, vf->vfio_open_hdr.comm, vf->vfio_open_hdr.pid,
+				   vf->vfio_unregistering ?
+				   "; vfio_unregister_group_dev() keeps asking it to release" : "");
+	else
+		hm_finding_summary(f, "SR-IOV disable on PF %s blocked for %s: "
+				   "vfio_unregister_group_dev() waits for the VFIO user of VF %s "
+				   "(its open was not traced)", pfs, held, vfs);
+}
+
+static void report_disable_blocked(struct lifetime *lt, struct lt_device *pf, uint64_t now,
+				   const struct hm_emitter *out)
+{
+	const struct lt_device *holders[MAX_LISTED_VFS], *vf;
+	size_t n = collect_vfs(lt, pf, vf_holds_vfio, holders, MAX_LISTED_VFS);
+	char held[HM_DURATION_STR_LEN], pfs[HM_BDF_STR_LEN];
+	struct hm_finding f;
+
+	hm_finding_init(&f, HM_FIND_SRIOV_DISABLE_BLOCKED, now);
+	f.duration_ns = now - pf->disable_hdr.ts_ns;
+	f.fingerprint = hm_fp_device(f.fingerprint, &pf->dev);
+	hm_format_duration(f.duration_ns, held);
+	hm_finding_add_device(&f, &pf->dev);
+	hm_finding_add_evidence(&f, &pf->disable_hdr, "pci_disable_sriov() began on PF %s",
+				hm_bdf_format(&pf->dev.bdf, pfs));
+	vf = blocking_vf(holders, n);
+	if (vf) {
+		hm_finding_add_device(&f, &vf->dev);
+		describe_vfio_user(&f, pf, vf, held);
+		if (vf->vfio_opens > 0)
+			hm_finding_add_evidence(&f, &vf->vfio_open_hdr, "VFIO user opened the VF");
+		if (vf->vfio_unregistering)
+			hm_finding_add_evidence(&f, &vf->unregister_hdr,
+						"vfio_unregister_group_dev() began waiting");
+	} else {
+		hm_finding_summary(&f, "SR-IOV disable on PF %s blocked for %s (no VFIO user of "
+				   "its VFs seen; see the disabling task's stack)", pfs, held);
+	}
+	hm_emit(out, &f);
+	hm_finding_release(&f);
+	pf->disable_reported = true;
+}
+
+static bool disable_overdue(const struct lifetime *lt, const struct lt_device *pf, uint64_t now)
+{
+	return pf->disabling && !pf->disable_reported && now > pf->disable_hdr.ts_ns &&
+	       now - pf->disable_hdr.ts_ns > lt->cfg.sriov_disable_warn_ns;
+}
+
+/* Any event's time tells whether an open disable span passed the threshold. */
+static void report_overdue_disables(struct lifetime *lt, uint64_t now,
+				    const struct hm_emitter *out)
+{
+	struct lt_device *d;
+
+	for (size_t it = 0; (d = hm_devtable_next(&lt->devices, &it));)
+		if (disable_overdue(lt, d, now))
+			report_disable_blocked(lt, d, now, out);
+}
+
+static void on_disable_begin(struct lifetime *lt, const struct hm_sriov_event *e)
+{
+	struct lt_device *pf = device_seen(lt, &e->pf);
+
+	if (!pf || pf->disabling)
+		return;
+	pf->disabling = true;
+	pf->disable_reported = false;
+	pf->disable_hdr = e->hdr;
+	lt->open_disables++;
+}
+
+static void report_vfs_outlive(struct lifetime *lt, const struct lt_device *pf,
+			       const struct hm_sriov_event *e, const struct hm_emitter *out)
+{
+	const struct lt_device *vfs[MAX_LISTED_VFS];
+	size_t n = collect_vfs(lt, pf, vf_present, vfs, MAX_LISTED_VFS);
+	char list[MAX_LISTED_VFS * (HM_BDF_STR_LEN + 2)], pfs[HM_BDF_STR_LEN];
+	struct hm_finding f;
+
+	if (!n)
+		return;
+	format_bdf_list(vfs, n, list, sizeof(list));
+	hm_finding_init(&f, HM_FIND_VF_OUTLIVES_SRIOV, e->hdr.ts_ns);
+	f.fingerprint = hm_fp_device(f.fingerprint, &pf->dev);
+	hm_finding_add_device(&f, &pf->dev);
+	for (size_t i = 0; i < n; i++)
+		hm_finding_add_device(&f, &vfs[i]->dev);
+	hm_finding_summary(&f, "SR-IOV disable on PF %s returned while %zu%s VF(s) were still "
+			   "present: %s", hm_bdf_format(&pf->dev.bdf, pfs), n,
+			   n == MAX_LISTED_VFS ? " or more" : "", list);
+	hm_finding_add_evidence(&f, &e->hdr, "pci_disable_sriov() returned");
+	hm_emit(out, &f);
+	hm_finding_release(&f);
+}
+
+static void on_disable_end(struct lifetime *lt, const struct hm_sriov_event *e,
+			   const struct hm_emitter *out)
+{
+	struct lt_device *pf = device_seen(lt, &e->pf);
+
+	if (!pf)
+		return;
+	if (pf->disabling) {
+		pf->disabling = false;
+		lt->open_disables--;
+	}
+	report_vfs_outlive(lt, pf, e, out);
+}
+
+/* ---- VFs and driver binding -------------------------------------------- */
+
+static void on_vf_added(struct lifetime *lt, const struct hm_vf_event *e)
+{
+	struct lt_device *vf = device_seen(lt, &e->vf);
+
+	if (!vf)
+		return;
+	vf->vf_present = true;
+	vf->pf_addr = e->pf_dev_addr;
+	/* A new VF has no driver yet; keep what its auto-probe already showed
+	 * if the probe was reported before the add. */
+	if (vf->bind == BIND_UNKNOWN) {
+		vf->bind = BIND_UNBOUND;
+		vf->bind_hdr = e->hdr;
+		vf->bind_event = e->hdr.type;
+	}
+}
+
+static void on_vf_removed(struct lifetime *lt, const struct hm_vf_event *e)
+{
+	/* the struct device is gone; its address may come back as a new VF */
+	hm_devtable_remove(&lt->devices, e->vf.dev_addr);
+}
+
+static enum bind_state bind_state_after(const struct hm_bind_event *e)
+{
+	switch (e->hdr.type) {
+	case HM_EV_BIND_BEGIN:
+		return BIND_PROBING;
+	case HM_EV_BIND_END:
+		return e->ret == 0 ? BIND_BOUND : BIND_UNBOUND;
+	case HM_EV_UNBIND_BEGIN:
+		return BIND_UNBINDING;
+	default:
+		return BIND_UNBOUND;
+	}
+}
+
+static void on_bind(struct lifetime *lt, const struct hm_bind_event *e)
+{
+	struct lt_device *d = device_seen(lt, &e->dev);
+
+	if (!d)
+		return;
+	d->bind = bind_state_after(e);
+	d->bind_hdr = e->hdr;
+	d->bind_event = e->hdr.type;
+	d->bind_ret = e->ret;
+	if (e->hdr.type == HM_EV_UNBIND_BEGIN)
+		d->unbind_seen = true;
+}
+
+/* ---- PF driver data ----------------------------------------------------- */
+
+/* The PF driver is leaving or gone. A PF never seen unbinding counts as bound
+ * (the trace may have started after it probed). */
+static bool pf_driver_gone(const struct lt_device *pf)
+{
+	return pf->bind == BIND_UNBINDING || (pf->bind == BIND_UNBOUND && pf->unbind_seen);
+}
+
+/* Outside [BIND_BEGIN, UNBIND_END] of the VF; unknown counts as inside. */
+static bool vf_driver_outside_bind(const struct lt_device *vf)
+{
+	return vf->bind == BIND_UNBOUND;
+}
+
+/* Why a device is in its bind state: "the <role> <phrase>" reads as a sentence. */
+static void describe_bind_state(const struct lt_device *d, char *buf, size_t len)
+{
+	switch (d->bind_event) {
+	case HM_EV_UNBIND_BEGIN:
+		snprintf(buf, len, "driver %s began unbinding", driver_name(d));
+		break;
+	case HM_EV_UNBIND_END:
+		snprintf(buf, len, "driver %s finished unbinding", driver_name(d));
+		break;
+	case HM_EV_BIND_END:
+		snprintf(buf, len, "probe by %s failed (%d)", driver_name(d), d->bind_ret);
+		break;
+	case HM_EV_VF_ADDED:
+		snprintf(buf, len, "was added and no driver probed it yet");
+		break;
+	default:
+		snprintf(buf, len, "driver is %s", driver_name(d));
+		break;
+	}
+}
+
+static const char *access_verb(const struct hm_drvdata_event *e)
+{
+	return e->access == HM_DRVDATA_USE ? "used" : "fetched";
+}
+
+static void report_drvdata(enum hm_finding_kind kind, const struct hm_drvdata_event *e,
+			   const struct lt_device *culprit, const char *role,
+			   const struct hm_emitter *out)
+{
+	char vfs[HM_BDF_STR_LEN], pfs[HM_BDF_STR_LEN], culprit_bdf[HM_BDF_STR_LEN];
+	char why[HM_EVIDENCE_LABEL_LEN / 2];
+	struct hm_finding f;
+
+	hm_bdf_format(&e->vf.bdf, vfs);
+	hm_bdf_format(&e->pf.bdf, pfs);
+	describe_bind_state(culprit, why, sizeof(why));
+	hm_finding_init(&f, kind, e->hdr.ts_ns);
+	f.fingerprint = hm_fp_device(f.fingerprint, &e->vf);
+	f.fingerprint = hm_fp_device(f.fingerprint, &e->pf);
+	f.fingerprint = hm_hash_bytes(f.fingerprint, e->accessor,
+				      strnlen(e->accessor, sizeof(e->accessor)));
+	hm_finding_add_device(&f, &e->vf);
+	hm_finding_add_device(&f, &e->pf);
+	hm_finding_summary(&f, "%.*s on VF %s %s the driver data of PF %s, but the %s %s",
+			   HM_DRIVER_LEN, e->accessor, vfs, access_verb(e), pfs, role, why);
+	hm_finding_add_evidence(&f, &e->hdr, "%.*s %s PF %s driver data (%#llx)", HM_DRIVER_LEN,
+				e->accessor, access_verb(e), pfs, (unsigned long long)e->result);
+	hm_finding_add_evidence(&f, &culprit->bind_hdr, "%s %s: %s", role,
+				hm_bdf_format(&culprit->dev.bdf, culprit_bdf), why);
+	hm_emit(out, &f);
+	hm_finding_release(&f);
+}
+
+static void on_drvdata(struct lifetime *lt, const struct hm_drvdata_event *e,
+		       const struct hm_emitter *out)
+{
+	const struct lt_device *pf = hm_devtable_get(&lt->devices, e->pf.dev_addr);
+	const struct lt_device *vf = hm_devtable_get(&lt->devices, e->vf.dev_addr);
+
+	/* a refused fetch (ERR_PTR) reached nothing */
+	if (e->ret != 0 || !e->result)
+		return;
+	if (pf && pf_driver_gone(pf))
+		report_drvdata(HM_FIND_DRVDATA_AFTER_PF_UNBIND, e, pf, "PF", out);
+	if (vf && vf_driver_outside_bind(vf))
+		report_drvdata(HM_FIND_DRVDATA_OUTSIDE_BIND, e, vf, "VF", out);
+}
+
+/* ---- VFIO users ----------------------------------------------------------- */
+
+static void on_vfio(struct lifetime *lt, const struct hm_vfio_event *e)
+{
+	struct lt_device *d = device_seen(lt, &e->dev);
+
+	if (!d)
+		return;
+	switch (e->hdr.type) {
+	case HM_EV_VFIO_OPEN:
+		if (e->ret == 0) {
+			d->vfio_opens++;
+			d->vfio_open_hdr = e->hdr;
+		}
+		break;
+	case HM_EV_VFIO_CLOSE:
+		if (d->vfio_opens > 0)
+			d->vfio_opens--;
+		break;
+	case HM_EV_VFIO_UNREGISTER_BEGIN:
+		d->vfio_unregistering = true;
+		d->unregister_hdr = e->hdr;
+		break;
+	default:
+		d->vfio_unregistering = false;
+		break;
+	}
+}
+
+static void lifetime_feed(void *self, const union hm_event *ev, const struct hm_emitter *out)
+{
+	struct lifetime *lt = self;
+
+	if (lt->open_disables)
+		report_overdue_disables(lt, ev->hdr.ts_ns, out);
+	switch (ev->hdr.type) {
+	case HM_EV_SRIOV_DISABLE_BEGIN:
+		on_disable_begin(lt, &ev->sriov);
+		break;
+	case HM_EV_SRIOV_DISABLE_END:
+		on_disable_end(lt, &ev->sriov, out);
+		break;
+	case HM_EV_VF_ADDED:
+		on_vf_added(lt, &ev->vf);
+		break;
+	case HM_EV_VF_REMOVED:
+		on_vf_removed(lt, &ev->vf);
+		break;
+	case HM_EV_BIND_BEGIN:
+	case HM_EV_BIND_END:
+	case HM_EV_UNBIND_BEGIN:
+	case HM_EV_UNBIND_END:
+		on_bind(lt, &ev->bind);
+		break;
+	case HM_EV_PF_DRVDATA:
+		on_drvdata(lt, &ev->drvdata, out);
+		break;
+	case HM_EV_VFIO_OPEN:
+	case HM_EV_VFIO_CLOSE:
+	case HM_EV_VFIO_UNREGISTER_BEGIN:
+	case HM_EV_VFIO_UNREGISTER_END:
+		on_vfio(lt, &ev->vfio);
+		break;
+	default:
+		break;
+	}
+}
+
+static void lifetime_finish(void *self, uint64_t end_ts, const struct hm_emitter *out)
+{
+	struct lifetime *lt = self;
+
+	if (lt->open_disables)
+		report_overdue_disables(lt, end_ts, out);
+}
 
 const struct hm_analyzer_ops hm_lifetime_analyzer = {
-	.name = "lifetime", .create = create, .feed = feed, .finish = finish, .destroy = destroy,
+	.name = "lifetime",
+	.create = lifetime_create,
+	.feed = lifetime_feed,
+	.finish = lifetime_finish,
+	.destroy = lifetime_destroy,
 };
