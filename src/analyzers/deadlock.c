@@ -128,11 +128,11 @@ static void describe_task(struct hm_finding *f, const struct wait_cycle *c, size
 	lt_lock_name(&t->wait, wanted);
 	lt_where(&t->wait.hdr, wait_at);
 	if (hold)
-		hm_finding_detail(f, "task %s holds %s [acquired at %s] and waits for %s [since %s]",
+		hm_finding_detail(f, "task %s holds %s [acquired at %s] and waits for %s [waiting since %s]",
 				  task, lt_lock_name(&hold->acq, held), lt_where(&hold->acq.hdr, held_at),
 				  wanted, wait_at);
 	else
-		hm_finding_detail(f, "task %s waits for %s [since %s]", task, wanted, wait_at);
+		hm_finding_detail(f, "task %s waits for %s [waiting since %s]", task, wanted, wait_at);
 }
 
 static void add_evidence(struct hm_finding *f, const struct wait_cycle *c)

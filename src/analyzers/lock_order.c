@@ -107,7 +107,7 @@ static void detail_pf_order_seen(struct lock_order *lo, struct hm_finding *f,
 
 	if (!e)
 		return;
-	hm_finding_detail(f, "The PCI core order was also seen: task %s took %s then %s %s.",
+	hm_finding_detail(f, "The PCI core order was also seen: task %s took %s then %s [at %s].",
 			  lt_task_name(&e->next.hdr, task), lt_lock_name(&e->held, first),
 			  lt_lock_name(&e->next, second), lt_where(&e->next.hdr, where));
 }
@@ -142,8 +142,8 @@ static void report_vf_pf(struct lock_order *lo, const struct hm_lock_event *vf,
 	hm_finding_add_evidence(&f, &vf->hdr, "%s taken (VF lock held from here)", vf_lock);
 	hm_finding_add_evidence(&f, &pf->hdr, "%s %s under the VF lock", pf_lock,
 				action == LT_TAKEN ? "taken" : "trylocked");
-	hm_finding_detail(&f, "task %s holds %s %s", task, vf_lock, lt_where(&vf->hdr, where_vf));
-	hm_finding_detail(&f, "and %s %s %s.", verb, pf_lock, lt_where(&pf->hdr, where_pf));
+	hm_finding_detail(&f, "task %s holds %s [taken at %s]", task, vf_lock, lt_where(&vf->hdr, where_vf));
+	hm_finding_detail(&f, "and %s %s [at %s].", verb, pf_lock, lt_where(&pf->hdr, where_pf));
 	if (own_pf)
 		hm_finding_detail(&f, "%s is this VF's own PF: SR-IOV disable holds its lock while "
 				  "taking the VF's lock, so this path and SR-IOV disable wait "
@@ -258,7 +258,7 @@ static void add_cycle_edge_evidence(struct hm_finding *f, const struct cycle *c,
 	hm_finding_add_evidence(f, &e->next.hdr, "#%zu %s -> %s: task '%.*s'/%u %s then %s", i + 1,
 				c->name[i], c->name[(i + 1) % c->n], HM_COMM_LEN, e->next.hdr.comm,
 				e->next.hdr.tid, first, second);
-	hm_finding_detail(f, "-> #%zu %s --> %s: task %s took %s %s then %s %s", i + 1, c->name[i],
+	hm_finding_detail(f, "-> #%zu %s --> %s: task %s took %s [at %s] then %s [at %s]", i + 1, c->name[i],
 			  c->name[(i + 1) % c->n], lt_task_name(&e->next.hdr, task),
 			  lt_lock_name(&e->held, held_lock), lt_where(&e->held.hdr, where_held),
 			  lt_lock_name(&e->next, next_lock), lt_where(&e->next.hdr, where_next));

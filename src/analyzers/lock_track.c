@@ -263,9 +263,9 @@ char *lt_where(const struct hm_event_header *hdr, char buf[LT_WHERE_LEN])
 	uint64_t usec = hdr->ts_ns % UINT64_C(1000000000) / 1000;
 
 	if (hdr->stack_id >= 0)
-		snprintf(buf, LT_WHERE_LEN, "[stack #%d, at %" PRIu64 ".%06" PRIu64 "s]",
-			 hdr->stack_id, sec, usec);
+		snprintf(buf, LT_WHERE_LEN, "%" PRIu64 ".%06" PRIu64 "s, stack #%d", sec, usec,
+			 hdr->stack_id);
 	else
-		snprintf(buf, LT_WHERE_LEN, "[no stack, at %" PRIu64 ".%06" PRIu64 "s]", sec, usec);
+		snprintf(buf, LT_WHERE_LEN, "%" PRIu64 ".%06" PRIu64 "s, no stack", sec, usec);
 	return buf;
 }

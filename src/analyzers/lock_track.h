@@ -81,7 +81,7 @@ char *lt_task_name(const struct hm_event_header *hdr, char buf[LT_NAME_LEN]);
 const struct hm_device *lt_lock_device(const struct hm_lock_event *ev);
 /* Add the device of a device mutex to a finding; other locks have none. */
 void lt_add_lock_device(struct hm_finding *f, const struct hm_lock_event *ev);
-/* Where a record happened: "[stack #4, at 1.000020s]" */
+/* When and from where a record came: "1.000020s, stack #4" */
 char *lt_where(const struct hm_event_header *hdr, char buf[LT_WHERE_LEN]);
 bool lt_is_role(const struct hm_lock_event *ev, enum hm_role role);
 
