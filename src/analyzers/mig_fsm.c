@@ -2,6 +2,7 @@
 #include "mig_fsm.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #define ERR HM_MIG_ERROR
 #define STOP HM_MIG_STOP
@@ -134,4 +135,42 @@ bool hm_mig_arc_legal(uint8_t caps, unsigned int from, unsigned int next)
 			return true;
 	}
 	return false;
+}
+
+static size_t format_cap_bits(uint8_t caps, char *buf, size_t len)
+{
+	static const struct { uint8_t bit; const char *name; } bits[] = {
+		{ HM_MIG_CAP_STOP_COPY, "STOP_COPY" },
+		{ HM_MIG_CAP_P2P, "P2P" },
+		{ HM_MIG_CAP_PRE_COPY, "PRE_COPY" },
+	};
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		int w;
+
+		if (!(caps & bits[i].bit))
+			continue;
+		w = snprintf(buf + used, len - used, "%s%s", used ? "|" : "", bits[i].name);
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += (size_t)w;
+	}
+	return used;
+}
+
+char *hm_mig_caps_format(uint8_t caps, char buf[HM_MIG_CAPS_STR_LEN])
+{
+	static const char assumed[] = "unknown, assumed ";
+
+	if (caps) {
+		if (!format_cap_bits(caps, buf, HM_MIG_CAPS_STR_LEN))
+			snprintf(buf, HM_MIG_CAPS_STR_LEN, "none (%#x)", caps);
+		return buf;
+	}
+	snprintf(buf, HM_MIG_CAPS_STR_LEN, "%s", assumed);
+	format_cap_bits(HM_MIG_CAPS_ASSUMED, buf + sizeof(assumed) - 1,
+			HM_MIG_CAPS_STR_LEN - (sizeof(assumed) - 1));
+	return buf;
 }

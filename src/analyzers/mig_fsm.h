@@ -34,4 +34,8 @@ bool hm_mig_arc_legal(uint8_t caps, unsigned int from, unsigned int next);
 size_t hm_mig_path(uint8_t caps, unsigned int cur, unsigned int target,
 		   enum hm_mig_state out[], size_t max);
 
+#define HM_MIG_CAPS_STR_LEN 64
+/* "STOP_COPY|PRE_COPY", or "unknown, assumed STOP_COPY|P2P|PRE_COPY" for 0. */
+char *hm_mig_caps_format(uint8_t caps, char buf[HM_MIG_CAPS_STR_LEN]);
+
 #endif

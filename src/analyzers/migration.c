@@ -1,15 +1,655 @@
 // SPDX-License-Identifier: GPL-2.0
-/* PLACEHOLDER: replaced by the real analyzer. */
+/*
+ * VFIO live migration: follows each device through the uAPI v2 state machine
+ * and reports arcs the FSM forbids, failed or concurrent set-state calls,
+ * states held too long, stop-copy downtime over budget, and resets, removals
+ * or SR-IOV disables in the middle of a migration.
+ */
+#include <stdio.h>
 #include <stdlib.h>
-#include "analyzer.h"
+#include <string.h>
 
-static void *create(const struct hm_config *cfg) { (void)cfg; return calloc(1, 1); }
-static void feed(void *self, const union hm_event *ev, const struct hm_emitter *out)
-{ (void)self; (void)ev; (void)out; }
-static void finish(void *self, uint64_t end_ts, const struct hm_emitter *out)
-{ (void)self; (void)end_ts; (void)out; }
-static void destroy(void *self) { free(self); }
+#include "analyzer.h"
+#include "devtable.h"
+#include "event.h"
+#include "find_util.h"
+#include "finding.h"
+#include "mig_fsm.h"
+
+/* One migration_set_state() call in progress. */
+struct mig_call {
+	struct hm_event_header begin;
+	uint8_t from, target;
+	bool flagged;                /* an illegal arc was reported for this call */
+};
+
+#define MAX_CALLS 2              /* the one in progress and a concurrent one */
+
+struct mig_device {
+	struct hm_device dev;
+	uint8_t state;               /* enum hm_mig_state, HM_MIG_UNKNOWN until seen */
+	uint8_t caps;                /* last HM_MIG_CAP_* reported, 0 unknown */
+	struct hm_event_header entered; /* the event that entered `state` */
+	bool state_reported;         /* too-long warning given for this stay */
+	struct mig_call calls[MAX_CALLS];
+	unsigned int ncalls;
+	/* stop-copy downtime: from the device stopping to STOP_COPY being left */
+	bool stopped;
+	struct hm_event_header stop;
+	uint8_t stopped_from;
+	uint64_t saved_bytes;
+	bool gone_explained;         /* SR-IOV disable already reported its end */
+};
+
+struct migration {
+	struct hm_config cfg;
+	struct hm_devtable devices;  /* dev_addr -> struct mig_device */
+	unsigned int migrating;      /* devices in a non-RUNNING state: 0 skips scans */
+};
+
+static void *migration_create(const struct hm_config *cfg)
+{
+	struct migration *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->cfg = *cfg;
+	hm_devtable_init(&m->devices, sizeof(struct mig_device));
+	return m;
+}
+
+static void migration_destroy(void *self)
+{
+	struct migration *m = self;
+
+	hm_devtable_free(&m->devices);
+	free(m);
+}
+
+static bool state_known(unsigned int state)
+{
+	return state < HM_MIG_NR_STATES;
+}
+
+/* A migration is in progress while the device is known and not RUNNING. */
+static bool migrating(const struct mig_device *d)
+{
+	return state_known(d->state) && d->state != HM_MIG_RUNNING;
+}
+
+static bool device_running(unsigned int state)
+{
+	return state == HM_MIG_RUNNING || state == HM_MIG_RUNNING_P2P ||
+	       state == HM_MIG_PRE_COPY || state == HM_MIG_PRE_COPY_P2P;
+}
+
+static bool device_stopped(unsigned int state)
+{
+	return state == HM_MIG_STOP || state == HM_MIG_STOP_COPY;
+}
+
+static struct mig_device *device_seen(struct migration *m, const struct hm_device *dev)
+{
+	struct mig_device *d = hm_devtable_get_or_add(&m->devices, dev->dev_addr);
+
+	if (!d)
+		return NULL;
+	if (!d->dev.dev_addr)        /* a new record: zero would read as ERROR */
+		d->state = HM_MIG_UNKNOWN;
+	d->dev = *dev;
+	return d;
+}
+
+static const char *bdf_of(const struct mig_device *d, char buf[HM_BDF_STR_LEN])
+{
+	return hm_bdf_format(&d->dev.bdf, buf);
+}
+
+/* ---- building findings ---------------------------------------------------- */
+
+static void finding_about(struct hm_finding *f, enum hm_finding_kind kind,
+			  const struct mig_device *d, uint64_t ts)
+{
+	hm_finding_init(f, kind, ts);
+	f->fingerprint = hm_fp_device(f->fingerprint, &d->dev);
+	hm_finding_add_device(f, &d->dev);
+}
+
+static void add_state_evidence(struct hm_finding *f, const struct mig_device *d)
+{
+	if (state_known(d->state))
+		hm_finding_add_evidence(f, &d->entered, "device entered %s",
+					hm_mig_state_name(d->state));
+}
+
+static void emit_finding(const struct hm_emitter *out, struct hm_finding *f)
+{
+	hm_emit(out, f);
+	hm_finding_release(f);
+}
+
+/* ---- state changes --------------------------------------------------------- */
+
+/* The only place `state` changes, so the count of migrating devices stays right. */
+static void set_state(struct migration *m, struct mig_device *d, unsigned int state,
+		      const struct hm_event_header *hdr)
+{
+	bool was = migrating(d);
+
+	d->state = (uint8_t)state;
+	d->entered = *hdr;
+	d->state_reported = false;
+	if (was != migrating(d)) {
+		if (was)
+			m->migrating--;
+		else
+			m->migrating++;
+	}
+	if (!migrating(d))
+		d->gone_explained = false;
+}
+
+static void report_downtime(struct migration *m, struct mig_device *d, uint64_t now,
+			    const struct hm_event_header *end, const struct hm_emitter *out)
+{
+	char bdf[HM_BDF_STR_LEN], took[HM_DURATION_STR_LEN], budget[HM_DURATION_STR_LEN];
+	struct hm_finding f;
+
+	finding_about(&f, HM_FIND_MIG_DOWNTIME, d, now);
+	f.duration_ns = now - d->stop.ts_ns;
+	hm_finding_summary(&f, "%s was stopped for %s (budget %s), from leaving %s until "
+			   "STOP_COPY ended; %llu bytes saved meanwhile", bdf_of(d, bdf),
+			   hm_format_duration(f.duration_ns, took),
+			   hm_format_duration(m->cfg.mig_downtime_max_ns, budget),
+			   hm_mig_state_name(d->stopped_from),
+			   (unsigned long long)d->saved_bytes);
+	hm_finding_add_evidence(&f, &d->stop, "device stopped (left %s)",
+				hm_mig_state_name(d->stopped_from));
+	if (end)
+		hm_finding_add_evidence(&f, end, "STOP_COPY left");
+	emit_finding(out, &f);
+}
+
+static bool downtime_over_budget(const struct migration *m, const struct mig_device *d,
+				 uint64_t now)
+{
+	return now > d->stop.ts_ns && now - d->stop.ts_ns > m->cfg.mig_downtime_max_ns;
+}
+
+/* Downtime runs from leaving a running state into STOP/STOP_COPY until
+ * STOP_COPY is left (the state is saved). */
+static void track_downtime(struct migration *m, struct mig_device *d, unsigned int next,
+			   const struct hm_event_header *hdr, const struct hm_emitter *out)
+{
+	if (d->stopped && d->state == HM_MIG_STOP_COPY) {
+		if (downtime_over_budget(m, d, hdr->ts_ns))
+			report_downtime(m, d, hdr->ts_ns, hdr, out);
+		d->stopped = false;
+	}
+	if (device_running(d->state) && device_stopped(next)) {
+		d->stopped = true;
+		d->stop = *hdr;
+		d->stopped_from = d->state;
+		d->saved_bytes = 0;
+	} else if (!device_stopped(next)) {
+		d->stopped = false;
+	}
+}
+
+static void report_error_state(struct mig_device *d, const struct hm_mig_event *e,
+			       const struct hm_emitter *out)
+{
+	char bdf[HM_BDF_STR_LEN];
+	struct hm_finding f;
+
+	finding_about(&f, HM_FIND_MIG_ERROR_STATE, d, e->hdr.ts_ns);
+	hm_finding_summary(&f, "%s entered the VFIO migration ERROR state (set-state %s -> %s "
+			   "returned %d)", bdf_of(d, bdf), hm_mig_state_name(e->from),
+			   hm_mig_state_name(e->to), e->ret);
+	add_state_evidence(&f, d);
+	hm_finding_add_evidence(&f, &e->hdr, "set-state returned %d", e->ret);
+	emit_finding(out, &f);
+}
+
+static void enter_state(struct migration *m, struct mig_device *d, unsigned int next,
+			const struct hm_event_header *hdr, const struct hm_emitter *out)
+{
+	if (!state_known(next) || next == d->state)
+		return;
+	track_downtime(m, d, next, hdr, out);
+	set_state(m, d, next, hdr);
+}
+
+/* The device's migration state is gone (closed, unbound, removed). */
+static void forget_state(struct migration *m, struct mig_device *d,
+			 const struct hm_event_header *hdr)
+{
+	d->stopped = false;
+	d->ncalls = 0;
+	set_state(m, d, HM_MIG_UNKNOWN, hdr);
+}
+
+/* ---- state held too long ---------------------------------------------------- */
+
+static bool state_overdue(const struct migration *m, const struct mig_device *d, uint64_t now)
+{
+	/* ERROR is reported on its own; it only ends with a reset */
+	return migrating(d) && d->state != HM_MIG_ERROR && !d->state_reported &&
+	       now > d->entered.ts_ns && now - d->entered.ts_ns > m->cfg.mig_state_max_ns;
+}
+
+static void report_state_too_long(struct migration *m, struct mig_device *d, uint64_t now,
+				  const struct hm_emitter *out)
+{
+	char bdf[HM_BDF_STR_LEN], held[HM_DURATION_STR_LEN], limit[HM_DURATION_STR_LEN];
+	struct hm_finding f;
+
+	finding_about(&f, HM_FIND_MIG_STATE_TOO_LONG, d, now);
+	f.fingerprint = hm_fp_u32(f.fingerprint, d->state);
+	f.duration_ns = now - d->entered.ts_ns;
+	hm_finding_summary(&f, "%s stayed in %s for %s (limit %s) during a migration",
+			   bdf_of(d, bdf), hm_mig_state_name(d->state),
+			   hm_format_duration(f.duration_ns, held),
+			   hm_format_duration(m->cfg.mig_state_max_ns, limit));
+	add_state_evidence(&f, d);
+	emit_finding(out, &f);
+	d->state_reported = true;
+}
+
+/* Any event's time tells whether a state has been held too long. */
+static void report_overdue_states(struct migration *m, uint64_t now,
+				  const struct hm_emitter *out)
+{
+	struct mig_device *d;
+
+	for (size_t it = 0; (d = hm_devtable_next(&m->devices, &it));)
+		if (state_overdue(m, d, now))
+			report_state_too_long(m, d, now, out);
+}
+
+/* ---- set-state calls ------------------------------------------------------- */
+
+static struct mig_call *find_call(struct mig_device *d, uint32_t tid)
+{
+	for (unsigned int i = 0; i < d->ncalls; i++)
+		if (d->calls[i].begin.tid == tid)
+			return &d->calls[i];
+	return NULL;
+}
+
+static void report_concurrent(struct mig_device *d, const struct hm_emitter *out)
+{
+	const struct hm_event_header *a = &d->calls[0].begin, *b = &d->calls[1].begin;
+	char bdf[HM_BDF_STR_LEN];
+	struct hm_finding f;
+
+	finding_about(&f, HM_FIND_MIG_CONCURRENT, d, b->ts_ns);
+	hm_finding_summary(&f, "tasks \"%.*s\" (tid %u) and \"%.*s\" (tid %u) changed the "
+			   "migration state of %s at once", HM_COMM_LEN, a->comm, a->tid,
+			   HM_COMM_LEN, b->comm, b->tid, bdf_of(d, bdf));
+	hm_finding_add_evidence(&f, a, "set-state %s -> %s began",
+				hm_mig_state_name(d->calls[0].from),
+				hm_mig_state_name(d->calls[0].target));
+	hm_finding_add_evidence(&f, b, "set-state %s -> %s began while the first ran",
+				hm_mig_state_name(d->calls[1].from),
+				hm_mig_state_name(d->calls[1].target));
+	emit_finding(out, &f);
+}
+
+static struct mig_call *start_call(struct mig_device *d, const struct hm_mig_event *e,
+				   const struct hm_emitter *out)
+{
+	struct mig_call *call = find_call(d, e->hdr.tid);
+
+	/* the same task again: its END was lost, the new call replaces it */
+	if (!call)
+		call = &d->calls[d->ncalls < MAX_CALLS ? d->ncalls++ : MAX_CALLS - 1];
+	*call = (struct mig_call){ .begin = e->hdr, .from = e->from, .target = e->to };
+	if (d->ncalls > 1 && call == &d->calls[1])
+		report_concurrent(d, out);
+	return call;
+}
+
+static void end_call(struct mig_device *d, uint32_t tid)
+{
+	struct mig_call *call = find_call(d, tid);
+
+	if (!call)
+		return;
+	*call = d->calls[--d->ncalls];
+}
+
+/* ---- illegal arcs ----------------------------------------------------------- */
+
+static void explain_refusal(uint8_t caps, unsigned int from, unsigned int to, char *buf,
+			    size_t len)
+{
+	if (!hm_mig_state_supported(caps, from))
+		snprintf(buf, len, "%s is not a state of this device", hm_mig_state_name(from));
+	else if (!hm_mig_state_supported(caps, to))
+		snprintf(buf, len, "%s is not a state of this device", hm_mig_state_name(to));
+	else
+		/* only blocked arcs reach ERROR with both ends supported */
+		snprintf(buf, len, "the FSM blocks it; kernels without the fix \"vfio: prevent "
+			 "infinite loop in vfio_mig_get_next_state() on blocked arc\" spin there");
+}
+
+static void report_illegal_request(struct mig_device *d, const struct hm_mig_event *e,
+				   unsigned int cur, uint8_t caps, const struct hm_emitter *out)
+{
+	char bdf[HM_BDF_STR_LEN], capstr[HM_MIG_CAPS_STR_LEN], why[160];
+	struct hm_finding f;
+
+	explain_refusal(caps, cur, e->to, why, sizeof(why));
+	finding_about(&f, HM_FIND_MIG_ILLEGAL_ARC, d, e->hdr.ts_ns);
+	f.fingerprint = hm_fp_u32(f.fingerprint, cur << 16 | (uint32_t)e->to << 8);
+	hm_finding_summary(&f, "%s: set-state %s -> %s is not allowed for caps %s: %s",
+			   bdf_of(d, bdf), hm_mig_state_name(cur), hm_mig_state_name(e->to),
+			   hm_mig_caps_format(caps, capstr), why);
+	hm_finding_add_evidence(&f, &e->hdr, "set-state %s -> %s requested",
+				hm_mig_state_name(cur), hm_mig_state_name(e->to));
+	emit_finding(out, &f);
+}
+
+static void report_illegal_step(struct mig_device *d, const struct hm_mig_event *e,
+				uint8_t caps, const struct hm_emitter *out)
+{
+	char bdf[HM_BDF_STR_LEN], capstr[HM_MIG_CAPS_STR_LEN];
+	struct hm_finding f;
+
+	finding_about(&f, HM_FIND_MIG_ILLEGAL_ARC, d, e->hdr.ts_ns);
+	/* bit 0 tells steps from requests */
+	f.fingerprint = hm_fp_u32(f.fingerprint, (uint32_t)e->from << 16 | (uint32_t)e->next << 8 | 1);
+	bdf_of(d, bdf);
+	hm_mig_caps_format(caps, capstr);
+	if (e->ret != 0)
+		hm_finding_summary(&f, "%s: vfio_mig_get_next_state() refused %s towards %s (%d, "
+				   "caps %s)", bdf, hm_mig_state_name(e->from),
+				   hm_mig_state_name(e->to), e->ret, capstr);
+	else
+		hm_finding_summary(&f, "%s: the driver was handed the arc %s -> %s (towards %s), "
+				   "not a single FSM step for caps %s", bdf,
+				   hm_mig_state_name(e->from), hm_mig_state_name(e->next),
+				   hm_mig_state_name(e->to), capstr);
+	hm_finding_add_evidence(&f, &e->hdr, "step %s -> %s (target %s) ret %d",
+				hm_mig_state_name(e->from), hm_mig_state_name(e->next),
+				hm_mig_state_name(e->to), e->ret);
+	emit_finding(out, &f);
+}
+
+static uint8_t caps_of(struct mig_device *d, uint8_t reported)
+{
+	if (reported)
+		d->caps = reported;
+	return d->caps;
+}
+
+static void on_set_state_begin(struct migration *m, const struct hm_mig_event *e,
+			       const struct hm_emitter *out)
+{
+	struct mig_device *d = device_seen(m, &e->dev);
+	uint8_t caps;
+	struct mig_call *call;
+
+	if (!d)
+		return;
+	caps = caps_of(d, e->caps);
+	/* the core read the driver's state: trust it over what we inferred */
+	if (state_known(e->from))
+		enter_state(m, d, e->from, &e->hdr, out);
+	call = start_call(d, e, out);
+	if (state_known(d->state) && !hm_mig_request_legal(caps, d->state, e->to)) {
+		report_illegal_request(d, e, d->state, caps, out);
+		call->flagged = true;
+	}
+}
+
+static bool step_legal(uint8_t caps, const struct hm_mig_event *e)
+{
+	return e->ret == 0 && state_known(e->next) && e->next != HM_MIG_ERROR &&
+	       hm_mig_arc_legal(caps, e->from, e->next);
+}
+
+static void on_step(struct migration *m, const struct hm_mig_event *e,
+		    const struct hm_emitter *out)
+{
+	struct mig_device *d = device_seen(m, &e->dev);
+	struct mig_call *call;
+	uint8_t caps;
+
+	if (!d)
+		return;
+	caps = caps_of(d, e->caps);
+	call = find_call(d, e->hdr.tid);
+	/* one report per call: a refused request also shows up as a refused step */
+	if (!step_legal(caps, e) && !(call && call->flagged)) {
+		report_illegal_step(d, e, caps, out);
+		if (call)
+			call->flagged = true;
+	}
+	if (e->ret == 0)
+		enter_state(m, d, e->next, &e->hdr, out);
+}
+
+static void report_failed(struct mig_device *d, const struct hm_mig_event *e,
+			  const struct hm_emitter *out)
+{
+	char bdf[HM_BDF_STR_LEN];
+	struct hm_finding f;
+
+	finding_about(&f, HM_FIND_MIG_FAILED, d, e->hdr.ts_ns);
+	f.fingerprint = hm_fp_u32(f.fingerprint, (uint32_t)e->from << 8 | e->to);
+	hm_finding_summary(&f, "%s: set-state %s -> %s failed (%d); device left in %s",
+			   bdf_of(d, bdf), hm_mig_state_name(e->from), hm_mig_state_name(e->to),
+			   e->ret, hm_mig_state_name(e->next));
+	hm_finding_add_evidence(&f, &e->hdr, "migration_set_state() returned %d", e->ret);
+	emit_finding(out, &f);
+}
+
+static void on_set_state_end(struct migration *m, const struct hm_mig_event *e,
+			     const struct hm_emitter *out)
+{
+	struct mig_device *d = device_seen(m, &e->dev);
+	bool was_error;
+
+	if (!d)
+		return;
+	caps_of(d, e->caps);
+	if (e->ret != 0)
+		report_failed(d, e, out);
+	was_error = d->state == HM_MIG_ERROR;
+	enter_state(m, d, e->next, &e->hdr, out);
+	if (e->next == HM_MIG_ERROR && !was_error)
+		report_error_state(d, e, out);
+	end_call(d, e->hdr.tid);
+}
+
+static void on_data(struct migration *m, const struct hm_mig_data_event *e)
+{
+	struct mig_device *d = device_seen(m, &e->dev);
+
+	if (d && d->stopped && e->dir == HM_MIG_DATA_SAVE)
+		d->saved_bytes += e->bytes;
+}
+
+/* ---- resets, opens, removal, SR-IOV disable ----------------------------------- */
+
+static const char *reset_name(unsigned int kind)
+{
+	switch (kind) {
+	case HM_RESET_FLR: return "function reset";
+	case HM_RESET_DONE: return "reset_done";
+	case HM_RESET_BUS: return "bus reset";
+	default: return "reset";
+	}
+}
+
+static void on_reset(struct migration *m, const struct hm_reset_event *e,
+		     const struct hm_emitter *out)
+{
+	struct mig_device *d = device_seen(m, &e->dev);
+	char bdf[HM_BDF_STR_LEN];
+	struct hm_finding f;
+
+	if (!d)
+		return;
+	if (migrating(d)) {
+		finding_about(&f, HM_FIND_MIG_RESET, d, e->hdr.ts_ns);
+		hm_finding_summary(&f, "%s: %s during a migration, in state %s; the migration "
+				   "is lost", bdf_of(d, bdf), reset_name(e->kind),
+				   hm_mig_state_name(d->state));
+		add_state_evidence(&f, d);
+		hm_finding_add_evidence(&f, &e->hdr, "%s (ret %d)", reset_name(e->kind), e->ret);
+		emit_finding(out, &f);
+	}
+	/* drivers return to RUNNING on reset (hisi: reset_done) */
+	if (e->ret == 0) {
+		d->stopped = false;
+		set_state(m, d, HM_MIG_RUNNING, &e->hdr);
+	}
+}
+
+static void on_vfio(struct migration *m, const struct hm_vfio_event *e)
+{
+	struct mig_device *d = device_seen(m, &e->dev);
+
+	if (!d)
+		return;
+	if (e->hdr.type == HM_EV_VFIO_OPEN && e->ret == 0) {
+		/* open_device() starts the FSM in RUNNING */
+		d->stopped = false;
+		d->ncalls = 0;
+		set_state(m, d, HM_MIG_RUNNING, &e->hdr);
+	} else if (e->hdr.type == HM_EV_VFIO_CLOSE) {
+		forget_state(m, d, &e->hdr);
+	}
+}
+
+static void report_device_gone(struct mig_device *d, const struct hm_event_header *hdr,
+			       const char *how, const struct hm_emitter *out)
+{
+	char bdf[HM_BDF_STR_LEN];
+	struct hm_finding f;
+
+	finding_about(&f, HM_FIND_MIG_DEVICE_GONE, d, hdr->ts_ns);
+	hm_finding_summary(&f, "VF %s was %s in the middle of a migration (state %s)",
+			   bdf_of(d, bdf), how, hm_mig_state_name(d->state));
+	add_state_evidence(&f, d);
+	hm_finding_add_evidence(&f, hdr, "VF %s", how);
+	emit_finding(out, &f);
+}
+
+static void device_going(struct migration *m, const struct hm_device *dev,
+			 const struct hm_event_header *hdr, const char *how,
+			 const struct hm_emitter *out)
+{
+	struct mig_device *d = hm_devtable_get(&m->devices, dev->dev_addr);
+
+	if (!d)
+		return;
+	if (migrating(d) && !d->gone_explained)
+		report_device_gone(d, hdr, how, out);
+	forget_state(m, d, hdr);
+}
+
+static void on_vf_removed(struct migration *m, const struct hm_vf_event *e,
+			  const struct hm_emitter *out)
+{
+	device_going(m, &e->vf, &e->hdr, "removed", out);
+	hm_devtable_remove(&m->devices, e->vf.dev_addr);
+}
+
+static void report_sriov_disable(const struct hm_sriov_event *e, struct mig_device *vf,
+				 const struct hm_emitter *out)
+{
+	char pf[HM_BDF_STR_LEN], bdf[HM_BDF_STR_LEN];
+	struct hm_finding f;
+
+	hm_finding_init(&f, HM_FIND_MIG_SRIOV_DISABLE, e->hdr.ts_ns);
+	f.fingerprint = hm_fp_device(f.fingerprint, &e->pf);
+	f.fingerprint = hm_fp_device(f.fingerprint, &vf->dev);
+	hm_finding_add_device(&f, &e->pf);
+	hm_finding_add_device(&f, &vf->dev);
+	hm_finding_summary(&f, "SR-IOV disable on PF %s began while its VF %s migrates "
+			   "(state %s)", hm_bdf_format(&e->pf.bdf, pf), bdf_of(vf, bdf),
+			   hm_mig_state_name(vf->state));
+	hm_finding_add_evidence(&f, &e->hdr, "pci_disable_sriov() began");
+	add_state_evidence(&f, vf);
+	emit_finding(out, &f);
+	vf->gone_explained = true;
+}
+
+static void on_sriov_disable(struct migration *m, const struct hm_sriov_event *e,
+			     const struct hm_emitter *out)
+{
+	struct mig_device *d;
+
+	if (!m->migrating)
+		return;
+	for (size_t it = 0; (d = hm_devtable_next(&m->devices, &it));)
+		if (migrating(d) && d->dev.role == HM_ROLE_VF &&
+		    hm_bdf_equal(&d->dev.pf_bdf, &e->pf.bdf))
+			report_sriov_disable(e, d, out);
+}
+
+static void migration_feed(void *self, const union hm_event *ev, const struct hm_emitter *out)
+{
+	struct migration *m = self;
+
+	if (m->migrating)
+		report_overdue_states(m, ev->hdr.ts_ns, out);
+	switch (ev->hdr.type) {
+	case HM_EV_MIG_SET_STATE_BEGIN:
+		on_set_state_begin(m, &ev->mig, out);
+		break;
+	case HM_EV_MIG_STEP:
+		on_step(m, &ev->mig, out);
+		break;
+	case HM_EV_MIG_SET_STATE_END:
+		on_set_state_end(m, &ev->mig, out);
+		break;
+	case HM_EV_MIG_DATA:
+		on_data(m, &ev->data);
+		break;
+	case HM_EV_DEVICE_RESET:
+		on_reset(m, &ev->reset, out);
+		break;
+	case HM_EV_VFIO_OPEN:
+	case HM_EV_VFIO_CLOSE:
+		on_vfio(m, &ev->vfio);
+		break;
+	case HM_EV_UNBIND_BEGIN:
+		device_going(m, &ev->bind.dev, &ev->hdr, "unbound", out);
+		break;
+	case HM_EV_VF_REMOVED:
+		on_vf_removed(m, &ev->vf, out);
+		break;
+	case HM_EV_SRIOV_DISABLE_BEGIN:
+		on_sriov_disable(m, &ev->sriov, out);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The stream ended: states still held and a save still running count too. */
+static void migration_finish(void *self, uint64_t end_ts, const struct hm_emitter *out)
+{
+	struct migration *m = self;
+	struct mig_device *d;
+
+	if (!m->migrating)
+		return;
+	report_overdue_states(m, end_ts, out);
+	for (size_t it = 0; (d = hm_devtable_next(&m->devices, &it));)
+		if (d->stopped && d->state == HM_MIG_STOP_COPY && downtime_over_budget(m, d, end_ts))
+			report_downtime(m, d, end_ts, NULL, out);
+}
 
 const struct hm_analyzer_ops hm_migration_analyzer = {
-	.name = "migration", .create = create, .feed = feed, .finish = finish, .destroy = destroy,
+	.name = "migration",
+	.create = migration_create,
+	.feed = migration_feed,
+	.finish = migration_finish,
+	.destroy = migration_destroy,
 };
