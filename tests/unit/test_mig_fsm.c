@@ -216,6 +216,17 @@ static void test_required_arcs_per_caps(void **state)
 	assert_true(hm_mig_arc_legal(SC, STOP, STOP));
 }
 
+static void test_caps_format(void **state)
+{
+	char buf[HM_MIG_CAPS_STR_LEN];
+
+	(void)state;
+	assert_string_equal(hm_mig_caps_format(SC, buf), "STOP_COPY");
+	assert_string_equal(hm_mig_caps_format(ALL_CAPS, buf), "STOP_COPY|P2P|PRE_COPY");
+	assert_string_equal(hm_mig_caps_format(0, buf), "unknown, assumed STOP_COPY|P2P|PRE_COPY");
+	assert_string_equal(hm_mig_caps_format(0x80, buf), "none (0x80)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_blocked_requests),
 		cmocka_unit_test(test_next_step_mirrors_kernel),
 		cmocka_unit_test(test_required_arcs_per_caps),
+		cmocka_unit_test(test_caps_format),
 	};
 
 	return cmocka_run_group_tests_name("mig_fsm", tests, NULL, NULL);
