@@ -19,6 +19,7 @@
 
 #define LO_MAX_CLASS_EDGES 16384
 #define LO_MAX_INSTANCE_EDGES 16384
+#define LO_MAX_CHAINS 65536     /* held-lock chains remembered as validated */
 #define LO_MAX_CYCLE (LG_MAX_PATH + 1)
 
 struct lock_order {
@@ -29,6 +30,9 @@ struct lock_order {
 	 * cycle through two or more classes is already a class-level cycle */
 	struct lock_graph instances;
 	struct u64map reported;         /* fingerprints emitted, to skip rebuilding them */
+	/* lockdep's chain cache: a held-locks + new-lock combination already
+	 * checked adds nothing new, so steady state costs one hash lookup */
+	struct u64map chains;
 };
 
 /* Names a node of a graph from an acquisition of it. */
@@ -45,6 +49,7 @@ static void *lo_create(const struct hm_config *cfg)
 	lg_init(&lo->classes, LO_MAX_CLASS_EDGES);
 	lg_init(&lo->instances, LO_MAX_INSTANCE_EDGES);
 	u64map_init(&lo->reported);
+	u64map_init(&lo->chains);
 	return lo;
 }
 
@@ -56,6 +61,7 @@ static void lo_destroy(void *self)
 	lg_free(&lo->classes);
 	lg_free(&lo->instances);
 	u64map_free(&lo->reported);
+	u64map_free(&lo->chains);
 	free(lo);
 }
 
@@ -78,14 +84,6 @@ static bool first_report(struct lock_order *lo, uint64_t fingerprint)
 	return true;
 }
 
-static uint64_t class_key(const struct hm_lock_event *ev)
-{
-	char name[LT_NAME_LEN];
-	uint64_t h = hm_hash_str(HM_HASH_INIT, lt_class_name(ev, name));
-
-	return h > 1 && h != UINT64_MAX ? h : 2; /* 0 and ~0 are not valid map keys */
-}
-
 /* "0000:01:00.1" for a device mutex, the address otherwise. */
 static const char *instance_label(const struct hm_lock_event *ev, char buf[LT_NAME_LEN])
 {
@@ -102,7 +100,7 @@ static const char *instance_label(const struct hm_lock_event *ev, char buf[LT_NA
 static void detail_pf_order_seen(struct lock_order *lo, struct hm_finding *f,
 				 const struct hm_lock_event *vf, const struct hm_lock_event *pf)
 {
-	const struct lg_edge *e = lg_find(&lo->classes, class_key(pf), class_key(vf));
+	const struct lg_edge *e = lg_find(&lo->classes, lt_class_key(pf), lt_class_key(vf));
 	char task[LT_NAME_LEN], first[LT_NAME_LEN], second[LT_NAME_LEN], where[LT_WHERE_LEN];
 
 	if (!e)
@@ -314,40 +312,72 @@ static void check_cycle(struct lock_order *lo, struct lock_graph *g, const struc
 	report_cycle(lo, &c, out);
 }
 
-static void add_dependency(struct lock_order *lo, const struct hm_lock_event *held,
-			   const struct hm_lock_event *next, const struct hm_emitter *out)
+static void add_dependency(struct lock_order *lo, const struct lt_hold *held,
+			   const struct hm_lock_event *next, uint64_t next_class,
+			   const struct hm_emitter *out)
 {
-	uint64_t held_class = class_key(held), next_class = class_key(next);
 	const struct lg_edge *added;
 
-	if (held_class != next_class) {
-		added = lg_add(&lo->classes, held_class, next_class, held, next);
+	if (held->class_key != next_class) {
+		added = lg_add(&lo->classes, held->class_key, next_class, &held->acq, next);
 		if (added)
 			check_cycle(lo, &lo->classes, added, lt_class_name, out);
 		return;
 	}
 	/* same class (e.g. two VFs of one driver): legal nesting unless two
 	 * instances are taken in both orders */
-	added = lg_add(&lo->instances, held->lock_addr, next->lock_addr, held, next);
+	added = lg_add(&lo->instances, held->acq.lock_addr, next->lock_addr, &held->acq, next);
 	if (added)
 		check_cycle(lo, &lo->instances, added, lt_lock_name, out);
 }
 
 static void check_against_held(struct lock_order *lo, const struct lt_task *task,
-			       const struct hm_lock_event *next, enum lt_action action,
-			       const struct hm_emitter *out)
+			       const struct hm_lock_event *next, uint64_t next_class,
+			       enum lt_action action, const struct hm_emitter *out)
 {
 	for (unsigned int i = 0; i < task->depth; i++) {
-		const struct hm_lock_event *held = &task->held[i].acq;
+		const struct lt_hold *held = &task->held[i];
 
-		if (held->lock_addr == next->lock_addr)
+		if (held->acq.lock_addr == next->lock_addr)
 			continue; /* stale hold, dropped by lt_apply() */
-		if (lt_is_role(held, HM_ROLE_VF) && lt_is_role(next, HM_ROLE_PF))
-			report_vf_pf(lo, held, next, action, out);
+		if (lt_is_role(&held->acq, HM_ROLE_VF) && lt_is_role(next, HM_ROLE_PF))
+			report_vf_pf(lo, &held->acq, next, action, out);
 		/* lockdep: a trylock can be taken in any order, it adds no edge */
 		if (action == LT_TAKEN)
-			add_dependency(lo, held, next, out);
+			add_dependency(lo, held, next, next_class, out);
 	}
+}
+
+/* Everything this acquisition can add depends on the held classes, the new
+ * class, whether it blocks, and (for same-class nesting) the instances. */
+static uint64_t chain_key(const struct lt_task *task, const struct hm_lock_event *next,
+			  uint64_t next_class, enum lt_action action)
+{
+	bool blocking = action == LT_TAKEN, same_class = false;
+	uint64_t h = hm_hash_bytes(HM_HASH_INIT, &blocking, sizeof(blocking));
+
+	for (unsigned int i = 0; i < task->depth; i++) {
+		const struct lt_hold *held = &task->held[i];
+
+		h = hm_hash_bytes(h, &held->class_key, sizeof(held->class_key));
+		if (held->class_key == next_class) {
+			h = hm_hash_bytes(h, &held->acq.lock_addr, sizeof(held->acq.lock_addr));
+			same_class = true;
+		}
+	}
+	h = hm_hash_bytes(h, &next_class, sizeof(next_class));
+	if (same_class)
+		h = hm_hash_bytes(h, &next->lock_addr, sizeof(next->lock_addr));
+	return h > 1 && h != UINT64_MAX ? h : 2;
+}
+
+static bool chain_is_new(struct lock_order *lo, uint64_t key)
+{
+	if (u64map_get(&lo->chains, key))
+		return false;
+	if (lo->chains.count < LO_MAX_CHAINS)
+		u64map_put(&lo->chains, key, lo);
+	return true;
 }
 
 static void lo_feed(void *self, const union hm_event *ev, const struct hm_emitter *out)
@@ -357,9 +387,13 @@ static void lo_feed(void *self, const union hm_event *ev, const struct hm_emitte
 
 	if (action == LT_TAKEN || action == LT_TRY_TAKEN || action == LT_TRY_BUSY) {
 		const struct lt_task *task = lt_task_find(&lo->locks, ev->hdr.tid);
+		uint64_t next_class;
 
-		if (task)
-			check_against_held(lo, task, &ev->lock, action, out);
+		if (task && task->depth) {
+			next_class = lt_class_key(&ev->lock);
+			if (chain_is_new(lo, chain_key(task, &ev->lock, next_class, action)))
+				check_against_held(lo, task, &ev->lock, next_class, action, out);
+		}
 	}
 	lt_apply(&lo->locks, ev);
 }

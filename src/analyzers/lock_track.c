@@ -152,7 +152,9 @@ static void task_push_hold(struct lt_tracker *t, struct lt_task *task,
 		t->stats.held_overflow++;
 		return;
 	}
-	task->held[task->depth++].acq = *ev;
+	task->held[task->depth].acq = *ev;
+	task->held[task->depth].class_key = lt_class_key(ev);
+	task->depth++;
 	if (is_exclusive(ev) && ev->lock_addr)
 		u64map_put(&t->owners, ev->lock_addr, task);
 }
@@ -241,6 +243,14 @@ char *lt_class_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN])
 	else
 		snprintf(buf, LT_NAME_LEN, "%s", hm_device_class(dev, cls));
 	return buf;
+}
+
+uint64_t lt_class_key(const struct hm_lock_event *ev)
+{
+	char name[LT_NAME_LEN];
+	uint64_t h = hm_hash_str(HM_HASH_INIT, lt_class_name(ev, name));
+
+	return h > 1 && h != UINT64_MAX ? h : 2;
 }
 
 char *lt_task_name(const struct hm_event_header *hdr, char buf[LT_NAME_LEN])

@@ -35,6 +35,7 @@ enum lt_action {
 
 struct lt_hold {
 	struct hm_lock_event acq;       /* the record that took it */
+	uint64_t class_key;             /* lt_class_key(&acq), computed once */
 };
 
 struct lt_task {
@@ -75,6 +76,8 @@ char *lt_lock_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN]);
 /* The lockdep-style class: "vf:vfio-pci" for a device mutex ("/1" appended for
  * a nested subclass), "mutex@0x..." for any other lock (one class per global). */
 char *lt_class_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN]);
+/* A hash of lt_class_name(), never 0 or ~0 (usable as a u64map key). */
+uint64_t lt_class_key(const struct hm_lock_event *ev);
 /* "bash/812" */
 char *lt_task_name(const struct hm_event_header *hdr, char buf[LT_NAME_LEN]);
 /* The device of a device mutex, NULL for other locks. */
