@@ -493,7 +493,8 @@ static void on_reset(struct migration *m, const struct hm_reset_event *e,
 
 	if (!d)
 		return;
-	if (migrating(d)) {
+	/* a reset is how a device leaves ERROR: that is recovery, not a loss */
+	if (migrating(d) && d->state != HM_MIG_ERROR) {
 		finding_about(&f, HM_FIND_MIG_RESET, d, e->hdr.ts_ns);
 		hm_finding_summary(&f, "%s: %s during a migration, in state %s; the migration "
 				   "is lost", bdf_of(d, bdf), reset_name(e->kind),

@@ -470,6 +470,22 @@ static void reset_during_migration(void **state)
 	assert_non_null(strstr(f->summary, "STOP_COPY"));
 }
 
+/* Only a reset leaves ERROR: the recovery itself is not reported. */
+static void reset_out_of_error_is_recovery(void **state)
+{
+	struct fx *x = *state;
+
+	open_dev(x, &x->src);
+	scn_mig_set_state(x->s, &x->qemu, &x->src, SC, PATH(RUN, STOP), -EIO);
+	scn_reset(x->s, &x->qemu, &x->src, HM_RESET_FLR);
+	request(x, &x->src, SC, RUN, STOP);
+	request(x, &x->src, SC, STOP, RUN);
+	run(x);
+	assert_int_equal(x->out.n, 2);
+	assert_int_equal(unit_count_kind(&x->out, HM_FIND_MIG_FAILED), 1);
+	assert_int_equal(unit_count_kind(&x->out, HM_FIND_MIG_ERROR_STATE), 1);
+}
+
 static void vf_unbound_mid_migration(void **state)
 {
 	struct fx *x = *state;
@@ -567,6 +583,7 @@ int main(void)
 		T(two_tasks_in_set_state_at_once),
 		T(sequential_tasks_are_fine),
 		T(reset_during_migration),
+		T(reset_out_of_error_is_recovery),
 		T(vf_unbound_mid_migration),
 		T(vf_removed_mid_migration),
 		T(sriov_disable_while_vf_migrates),
