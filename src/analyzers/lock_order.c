@@ -76,7 +76,7 @@ static void lo_finish(void *self, uint64_t end_ts, const struct hm_emitter *out)
  * but this keeps a hot violation from rebuilding its report every time. */
 static bool first_report(struct lock_order *lo, uint64_t fingerprint)
 {
-	uint64_t key = fingerprint > 1 && fingerprint != UINT64_MAX ? fingerprint : 2;
+	uint64_t key = lt_map_key(fingerprint);
 
 	if (u64map_get(&lo->reported, key))
 		return false;
@@ -368,7 +368,7 @@ static uint64_t chain_key(const struct lt_task *task, const struct hm_lock_event
 	h = hm_hash_bytes(h, &next_class, sizeof(next_class));
 	if (same_class)
 		h = hm_hash_bytes(h, &next->lock_addr, sizeof(next->lock_addr));
-	return h > 1 && h != UINT64_MAX ? h : 2;
+	return lt_map_key(h);
 }
 
 static bool chain_is_new(struct lock_order *lo, uint64_t key)

@@ -248,9 +248,8 @@ char *lt_class_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN])
 uint64_t lt_class_key(const struct hm_lock_event *ev)
 {
 	char name[LT_NAME_LEN];
-	uint64_t h = hm_hash_str(HM_HASH_INIT, lt_class_name(ev, name));
 
-	return h > 1 && h != UINT64_MAX ? h : 2;
+	return lt_map_key(hm_hash_str(HM_HASH_INIT, lt_class_name(ev, name)));
 }
 
 char *lt_task_name(const struct hm_event_header *hdr, char buf[LT_NAME_LEN])

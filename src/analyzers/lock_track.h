@@ -76,7 +76,13 @@ char *lt_lock_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN]);
 /* The lockdep-style class: "vf:vfio-pci" for a device mutex ("/1" appended for
  * a nested subclass), "mutex@0x..." for any other lock (one class per global). */
 char *lt_class_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN]);
-/* A hash of lt_class_name(), never 0 or ~0 (usable as a u64map key). */
+/* A hash made usable as a u64map key (0 and ~0 are reserved there). */
+static inline uint64_t lt_map_key(uint64_t h)
+{
+	return h > 1 && h != UINT64_MAX ? h : 2;
+}
+
+/* A hash of lt_class_name(), usable as a u64map key. */
 uint64_t lt_class_key(const struct hm_lock_event *ev);
 /* "bash/812" */
 char *lt_task_name(const struct hm_event_header *hdr, char buf[LT_NAME_LEN]);
