@@ -110,13 +110,20 @@ static void detail_pf_order_seen(struct lock_order *lo, struct hm_finding *f,
 			  lt_lock_name(&e->next, second), lt_where(&e->next.hdr, where));
 }
 
+/* Like lockdep, judge a blocking acquisition when it is attempted: in a real
+ * deadlock the acquisition never completes, only the wait is seen. */
+static bool is_blocking_attempt(enum lt_action action)
+{
+	return action == LT_WAIT || action == LT_TAKEN;
+}
+
 static void report_vf_pf(struct lock_order *lo, const struct hm_lock_event *vf,
 			 const struct hm_lock_event *pf, enum lt_action action,
 			 const struct hm_emitter *out)
 {
-	enum hm_finding_kind kind = action == LT_TAKEN ? HM_FIND_VF_PF_ORDER
-						       : HM_FIND_VF_PF_TRYLOCK;
-	const char *verb = action == LT_TAKEN ? "takes"
+	enum hm_finding_kind kind = is_blocking_attempt(action) ? HM_FIND_VF_PF_ORDER
+								: HM_FIND_VF_PF_TRYLOCK;
+	const char *verb = is_blocking_attempt(action) ? "takes"
 			   : action == LT_TRY_TAKEN ? "trylocks (and gets)"
 						    : "trylocks (busy)";
 	bool own_pf = hm_bdf_equal(&vf->dev.pf_bdf, &pf->dev.bdf);
@@ -139,7 +146,7 @@ static void report_vf_pf(struct lock_order *lo, const struct hm_lock_event *vf,
 	hm_finding_add_device(&f, &pf->dev);
 	hm_finding_add_evidence(&f, &vf->hdr, "%s taken (VF lock held from here)", vf_lock);
 	hm_finding_add_evidence(&f, &pf->hdr, "%s %s under the VF lock", pf_lock,
-				action == LT_TAKEN ? "taken" : "trylocked");
+				is_blocking_attempt(action) ? "taken" : "trylocked");
 	hm_finding_detail(&f, "task %s holds %s [taken at %s]", task, vf_lock, lt_where(&vf->hdr, where_vf));
 	hm_finding_detail(&f, "and %s %s [at %s].", verb, pf_lock, lt_where(&pf->hdr, where_pf));
 	if (own_pf)
@@ -343,7 +350,7 @@ static void check_against_held(struct lock_order *lo, const struct lt_task *task
 		if (lt_is_role(&held->acq, HM_ROLE_VF) && lt_is_role(next, HM_ROLE_PF))
 			report_vf_pf(lo, &held->acq, next, action, out);
 		/* lockdep: a trylock can be taken in any order, it adds no edge */
-		if (action == LT_TAKEN)
+		if (is_blocking_attempt(action))
 			add_dependency(lo, held, next, next_class, out);
 	}
 }
@@ -353,7 +360,7 @@ static void check_against_held(struct lock_order *lo, const struct lt_task *task
 static uint64_t chain_key(const struct lt_task *task, const struct hm_lock_event *next,
 			  uint64_t next_class, enum lt_action action)
 {
-	bool blocking = action == LT_TAKEN, same_class = false;
+	bool blocking = is_blocking_attempt(action), same_class = false;
 	uint64_t h = hm_hash_bytes(HM_HASH_INIT, &blocking, sizeof(blocking));
 
 	for (unsigned int i = 0; i < task->depth; i++) {
@@ -385,7 +392,8 @@ static void lo_feed(void *self, const union hm_event *ev, const struct hm_emitte
 	struct lock_order *lo = self;
 	enum lt_action action = lt_classify(ev);
 
-	if (action == LT_TAKEN || action == LT_TRY_TAKEN || action == LT_TRY_BUSY) {
+	if (action == LT_WAIT || action == LT_TAKEN || action == LT_TRY_TAKEN ||
+	    action == LT_TRY_BUSY) {
 		const struct lt_task *task = lt_task_find(&lo->locks, ev->hdr.tid);
 		uint64_t next_class;
 
