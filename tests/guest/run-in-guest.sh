@@ -72,11 +72,11 @@ EOF
 
 # shellcheck disable=SC2054 # commas separate QEMU sub-options, not elements
 qemu=(qemu-system-x86_64 -machine q35,accel=tcg -m "$MEM" -smp "$SMP"
-	-nodefaults -nographic -no-reboot -nic none -monitor none
+	# -display none rather than -nographic: with -nographic QEMU points SeaBIOS
+	# at the serial port, whose banner and escape codes would litter the log.
+	-nodefaults -display none -no-reboot -nic none -monitor none
 	-kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$INITRAMFS"
 	-append "console=ttyS0 quiet panic=-1 oops=panic intel_iommu=on mitigations=off"
-	# SeaBIOS would otherwise write its banner and escape codes to the console.
-	-fw_cfg name=etc/sercon-port,string=0
 	-chardev "stdio,id=con,signal=off,logfile=$LOG" -serial chardev:con
 	# The vIOMMU must precede the devices it translates for.
 	-device intel-iommu
