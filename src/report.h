@@ -16,7 +16,6 @@ enum hm_report_format {
 struct hm_report_ctx {
 	FILE *out;
 	const struct hm_stacks *stacks;
-	uint64_t base_ts;             /* times print relative to this (trace start) */
 };
 
 struct hm_reporter_ops {

@@ -9,9 +9,11 @@
 
 #define RULE "======================================================"
 
-static double rel_seconds(const struct hm_report_ctx *ctx, uint64_t ts)
+/* Event times are CLOCK_MONOTONIC, i.e. seconds since boot: the same clock as
+ * dmesg timestamps, so findings line up with the kernel log. */
+static double mono_seconds(uint64_t ts)
 {
-	return ts >= ctx->base_ts ? (double)(ts - ctx->base_ts) / 1e9 : 0.0;
+	return (double)ts / 1e9;
 }
 
 static void print_stack(const struct hm_report_ctx *ctx, int32_t stack_id)
@@ -40,8 +42,8 @@ static void text_finding(const struct hm_report_ctx *ctx, const struct hm_findin
 	fprintf(out, "\n%s\n%s: %s\n", RULE,
 		f->severity == HM_SEV_ERROR ? "ERROR" : f->severity == HM_SEV_WARNING ? "WARNING" : "INFO",
 		hm_finding_kind_title(f->kind));
-	fprintf(out, "[%s] %s at +%.6fs", hm_severity_name(f->severity),
-		hm_finding_kind_name(f->kind), rel_seconds(ctx, f->ts_ns));
+	fprintf(out, "[%s] %s at %.6fs", hm_severity_name(f->severity),
+		hm_finding_kind_name(f->kind), mono_seconds(f->ts_ns));
 	if (f->duration_ns)
 		fprintf(out, ", lasting %.3fs", (double)f->duration_ns / 1e9);
 	fprintf(out, "\n------------------------------------------------------\n%s\n", f->summary);
@@ -55,8 +57,8 @@ static void text_finding(const struct hm_report_ctx *ctx, const struct hm_findin
 	for (unsigned int i = 0; i < f->nevidence; i++) {
 		const struct hm_evidence *e = &f->evidence[i];
 
-		fprintf(out, "\n%s:\n  task %s pid %u tid %u at +%.6fs\n", e->label, e->comm, e->pid,
-			e->tid, rel_seconds(ctx, e->ts_ns));
+		fprintf(out, "\n%s:\n  task %s pid %u tid %u at %.6fs\n", e->label, e->comm, e->pid,
+			e->tid, mono_seconds(e->ts_ns));
 		print_stack(ctx, e->stack_id);
 	}
 	fprintf(out, "\nwhy: %s\nfix: %s\n", hm_finding_kind_explanation(f->kind),

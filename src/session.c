@@ -12,7 +12,6 @@ struct hm_session {
 	struct hm_trace_writer *writer;
 	struct hm_report_ctx report;
 	const struct hm_reporter_ops *reporter;
-	bool base_set;
 	bool record_failed;
 	enum hm_severity worst;
 	bool any_finding;
@@ -88,18 +87,8 @@ struct hm_stacks *hm_session_stacks(struct hm_session *s)
 	return s->stacks;
 }
 
-void hm_session_set_base_ts(struct hm_session *s, uint64_t ts)
-{
-	s->report.base_ts = ts;
-	s->base_set = true;
-}
-
 void hm_session_event(struct hm_session *s, const void *rec, size_t len)
 {
-	const struct hm_event_header *hdr = rec;
-
-	if (!s->base_set && len >= sizeof(*hdr))
-		hm_session_set_base_ts(s, hdr->ts_ns);
 	/* record first: a crash in analysis must not lose the event */
 	if (s->writer && !s->record_failed && !hm_trace_write_event(s->writer, rec, len, s->stacks))
 		s->record_failed = true;
@@ -114,6 +103,9 @@ void hm_session_meta(struct hm_session *s, const char *key, const char *value)
 {
 	if (s->writer && !hm_trace_write_meta(s->writer, key, value))
 		s->record_failed = true;
+	for (size_t i = 0; i < s->nobservers; i++)
+		if (s->observers[i].on_meta)
+			s->observers[i].on_meta(s->observers[i].ctx, key, value);
 }
 
 void hm_session_flush(struct hm_session *s)

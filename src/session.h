@@ -33,16 +33,17 @@ struct hm_session;
 struct hm_session *hm_session_new(const struct hm_session_opts *o, char *err, size_t errlen);
 /* The stack store: live loaders add stacks/symbols here before the event. */
 struct hm_stacks *hm_session_stacks(struct hm_session *s);
-/* Times in reports are shown relative to this (trace start). */
-void hm_session_set_base_ts(struct hm_session *s, uint64_t ts);
 void hm_session_event(struct hm_session *s, const void *rec, size_t len);
 void hm_session_meta(struct hm_session *s, const char *key, const char *value);
 /* Something else that wants every event and finding (metrics, timelines):
- * called after the analyzers saw the event, in stream order. */
+ * called after the analyzers saw the event, in stream order. on_meta sees
+ * each hm_session_meta() pair (e.g. "attach.<target>" = mode); it comes last
+ * so positional initialisers {on_event, on_finding, ctx} stay valid. */
 struct hm_observer {
 	void (*on_event)(void *ctx, const union hm_event *ev);
 	void (*on_finding)(void *ctx, const struct hm_finding *f);
 	void *ctx;
+	void (*on_meta)(void *ctx, const char *key, const char *value);
 };
 #define HM_SESSION_MAX_OBSERVERS 4
 bool hm_session_add_observer(struct hm_session *s, const struct hm_observer *obs);
