@@ -327,9 +327,14 @@ static void on_bind(struct lifetime *lt, const struct hm_bind_event *e)
 /* ---- PF driver data ----------------------------------------------------- */
 
 /* The PF driver is leaving or gone. A PF never seen unbinding counts as bound
- * (the trace may have started after it probed). */
+ * (the trace may have started after it probed). While the PF's remove() is
+ * inside pci_disable_sriov() its drvdata is still intact: the interlock the
+ * kernel-doc of pci_iov_get_pf_drvdata() promises lets the VF drivers being
+ * removed there use it. */
 static bool pf_driver_gone(const struct lt_device *pf)
 {
+	if (pf->disabling)
+		return false;
 	return pf->bind == BIND_UNBINDING || (pf->bind == BIND_UNBOUND && pf->unbind_seen);
 }
 

@@ -154,6 +154,43 @@ static void drvdata_during_vf_remove_is_inside_bind(void **state)
 	assert_int_equal(t->out.n, 0);
 }
 
+/* PF remove() calling pci_disable_sriov() first: the VF drivers removed inside
+ * it may still use the PF's drvdata. */
+static void drvdata_inside_pf_remove_disable_is_fine(void **state)
+{
+	struct topo *t = *state;
+
+	bring_up(t);
+	scn_bind(t->s, &t->shell, HM_EV_UNBIND_BEGIN, &t->pf, 0);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_DISABLE_BEGIN, &t->pf, 0, 0);
+	scn_bind(t->s, &t->shell, HM_EV_UNBIND_BEGIN, &t->vf1, 0);
+	use(t, &t->vf1, "vf_qm_get_match_data");
+	scn_bind(t->s, &t->shell, HM_EV_UNBIND_END, &t->vf1, 0);
+	scn_vf(t->s, &t->shell, HM_EV_VF_REMOVED, &t->vf1);
+	remove_vf(t, &t->vf2);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_DISABLE_END, &t->pf, 0, 0);
+	scn_bind(t->s, &t->shell, HM_EV_UNBIND_END, &t->pf, 0);
+	unit_run_engine(t->s, NULL, &t->out);
+	assert_int_equal(t->out.n, 0);
+}
+
+/* Once pci_disable_sriov() returned, the PF driver may free its drvdata. */
+static void drvdata_after_pf_remove_disabled_sriov_is_error(void **state)
+{
+	struct topo *t = *state;
+
+	bring_up(t);
+	scn_bind(t->s, &t->shell, HM_EV_UNBIND_BEGIN, &t->pf, 0);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_DISABLE_BEGIN, &t->pf, 0, 0);
+	remove_vf(t, &t->vf2);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_DISABLE_END, &t->pf, 0, 0);
+	use(t, &t->vf1, "vf_qm_get_match_data");
+	run(t);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_DRVDATA_AFTER_PF_UNBIND), 1);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_VF_OUTLIVES_SRIOV), 1);
+	assert_int_equal(t->out.n, 2);
+}
+
 /* The trace may start after everything was bound. */
 static void unseen_bindings_are_assumed_bound(void **state)
 {
@@ -484,6 +521,8 @@ int main(void)
 		T(drvdata_fetched_during_probe_is_fine),
 		T(drvdata_during_vf_remove_is_inside_bind),
 		T(unseen_bindings_are_assumed_bound),
+		T(drvdata_inside_pf_remove_disable_is_fine),
+		T(drvdata_after_pf_remove_disabled_sriov_is_error),
 		T(drvdata_after_pf_unbind_begin_is_error),
 		T(drvdata_after_pf_unbound_is_error),
 		T(drvdata_after_pf_rebind_is_fine),
