@@ -158,3 +158,10 @@ load helpers
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"no end record: the recording was interrupted"* ]]
 }
+
+@test "the bundled seed-bug trace (format v1, committed) still replays to the same findings" {
+	# guards the file format: a change that breaks old recordings fails here
+	bundled="$BATS_TEST_DIRNAME/../data/seed-bug.hmt"
+	[ "$(kinds_of "$bundled")" = "$(kinds_of "$(gen_trace seed-bug)")" ]
+	[ "$(kinds_of "$bundled")" = "$(printf 'lock-order-cycle\nvf-pf-lock-order')" ]
+}
