@@ -257,7 +257,7 @@ void scn_mig_set_state(struct scenario *s, const struct scn_task *t, const struc
 						 .next = (uint8_t)path[i + 1], .caps = caps };
 	}
 	ev = scn_append(s, t, HM_EV_MIG_SET_STATE_END, -1);
-	/* on failure the driver leaves the state where the failing arc started */
+	/* a failing driver here reports ERROR, the state userspace then reads back */
 	ev->mig = (struct hm_mig_event){ .hdr = ev->hdr, .dev = *dev, .from = (uint8_t)path[0],
 					 .to = (uint8_t)target,
 					 .next = (uint8_t)(ret ? HM_MIG_ERROR : target),
