@@ -46,8 +46,9 @@ $(GUEST_VFIO_OPEN): $(GUEST_DIR)/vfio-open.c | guest-deps
 vm-check: $(GUEST_VFIO_OPEN) | guest-deps
 	$(GUEST_RUN) -- tests/guest/run-suite.sh
 
-vm-matrix: $(GUEST_VFIO_OPEN) | guest-deps
-	$(GUEST_DIR)/matrix.sh --timeout $(GUEST_TIMEOUT)
+# Each cell is a sub-make vm-check, so per-kernel prerequisites get built.
+vm-matrix: | guest-deps
+	MAKE="$(MAKE)" $(GUEST_DIR)/matrix.sh --timeout $(GUEST_TIMEOUT)
 
 # CMD goes through the environment: no second round of make/shell quoting.
 vm-run: export GUEST_CMD = $(CMD)
