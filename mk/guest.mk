@@ -50,8 +50,9 @@ vm-check: $(GUEST_VFIO_OPEN) | guest-deps
 vm-matrix: | guest-deps
 	MAKE="$(MAKE)" $(GUEST_DIR)/matrix.sh --timeout $(GUEST_TIMEOUT)
 
-# CMD goes through the environment: no second round of make/shell quoting.
-vm-run: export GUEST_CMD = $(CMD)
+# CMD goes through the environment unexpanded ($(value)): no make or shell
+# quoting on top of what the user typed; $VAR is expanded by bash in the guest.
+vm-run: export GUEST_CMD = $(value CMD)
 vm-run: $(GUEST_VFIO_OPEN) | guest-deps
 	@test -n "$$GUEST_CMD" || { echo "usage: make vm-run CMD='command in the guest'" >&2; exit 2; }
 	$(GUEST_RUN) -- bash -c "$$GUEST_CMD"
