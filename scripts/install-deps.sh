@@ -5,7 +5,9 @@ set -euo pipefail
 
 build_pkgs=(gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config)
 test_pkgs=(libcmocka-dev bats)
-guest_pkgs=(qemu-system-x86 busybox-static cpio kmod nvme-cli xz-utils)
+guest_pkgs=(qemu-system-x86 busybox-static cpio kmod nvme-cli xz-utils
+	# make kmod: pahole gives the test modules BTF (fentry on hmtest_*).
+	dwarves)
 
 wanted=()
 [ $# -eq 0 ] && set -- all
