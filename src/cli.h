@@ -54,5 +54,9 @@ void hm_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int hm_cmd_replay(int argc, char **argv);
 int hm_cmd_gen(int argc, char **argv);
+int hm_cmd_run(int argc, char **argv);
+int hm_cmd_record(int argc, char **argv);
+int hm_cmd_probe(int argc, char **argv);
+int hm_cmd_dump(int argc, char **argv);
 
 #endif

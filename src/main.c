@@ -7,7 +7,11 @@
 #include "version.h"
 
 static const struct hm_command commands[] = {
+	{ "run", "trace this kernel live and report findings", hm_cmd_run },
+	{ "record", "record a trace file of this kernel", hm_cmd_record },
 	{ "replay", "analyse a recorded trace file", hm_cmd_replay },
+	{ "probe", "what this kernel offers: BTF, lockdown, attach points", hm_cmd_probe },
+	{ "dump", NULL, hm_cmd_dump }, /* one line per trace record */
 	{ "gen", NULL, hm_cmd_gen }, /* test scenarios as trace files */
 };
 

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VFIO structures we read, which live in module BTF (vfio, vfio_pci_core),
+ * not in vmlinux.h. Only the fields used; CO-RE matches them by name (the
+ * ___hm suffix is ignored) against the loaded modules' BTF.
+ */
+#ifndef HM_VFIO_TYPES_H
+#define HM_VFIO_TYPES_H
+
+struct vfio_device___hm {
+	struct device *dev;               /* the parent: the PCI function's device */
+	unsigned int migration_flags;     /* VFIO_MIGRATION_* */
+	unsigned int open_count;
+} __attribute__((preserve_access_index));
+
+struct vfio_pci_core_device___hm {
+	struct vfio_device___hm vdev;
+	struct pci_dev *pdev;
+} __attribute__((preserve_access_index));
+
+/* Migration capability bits we report (HM_MIG_CAP_* mirror VFIO_MIGRATION_*). */
+#define HM_MIG_CAP_MASK (HM_MIG_CAP_STOP_COPY | HM_MIG_CAP_P2P | HM_MIG_CAP_PRE_COPY)
+
+static __always_inline struct device *vfio_parent(struct vfio_device___hm *vdev)
+{
+	return BPF_CORE_READ(vdev, dev);
+}
+
+static __always_inline __u8 vfio_caps(struct vfio_device___hm *vdev)
+{
+	return BPF_CORE_READ(vdev, migration_flags) & HM_MIG_CAP_MASK;
+}
+
+static __always_inline __u32 vfio_open_count(struct vfio_device___hm *vdev)
+{
+	return bpf_core_field_exists(vdev->open_count) ? BPF_CORE_READ(vdev, open_count) : 0;
+}
+
+static __always_inline int mig_event(void *ctx, __u16 type, struct vfio_device___hm *vdev,
+				     __u8 from, __u8 to, __u8 next, __s32 ret)
+{
+	struct hm_mig_event *e;
+
+	if (!HM_RESERVE(e, ctx, type, true))
+		return 0;
+	hm_fill_device(&e->dev, vfio_parent(vdev));
+	e->from = from;
+	e->to = to;
+	e->next = next;
+	e->caps = vfio_caps(vdev);
+	e->ret = ret;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+#endif

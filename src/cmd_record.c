@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0
+/* hisimig-trace record -o FILE: `run` that keeps quiet and insists on a file. */
+#include "cli.h"
+#include "live.h"
+
+int hm_cmd_record(int argc, char **argv)
+{
+	static const struct hm_live_spec spec = {
+		.name = "record",
+		.summary = "Record a trace for 'hisimig-trace replay' (findings: summary only).",
+		.require_output = true,
+		.quiet = true,
+	};
+
+	return hm_live_command(argc, argv, &spec);
+}

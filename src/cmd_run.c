@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hisimig-trace run / record: trace this kernel live. Both are this one loop;
+ * record only insists on -o and prints the summary alone.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "live.h"
+#include "loader.h"
+
+/* The one piece of global state: what SIGINT/SIGTERM tell the loop. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+enum live_opt {
+	OPT_OUTPUT = 'o',
+	OPT_VERBOSE = 'v',
+	OPT_DURATION = 512,
+	OPT_ATTACH,
+	OPT_SET_STATE_FUNC,
+};
+
+static void live_usage(FILE *out, const struct hm_live_spec *spec)
+{
+	fprintf(out,
+		"Usage: hisimig-trace %s %s[--duration S] [--attach auto|fentry|kprobe] [OPTIONS]\n"
+		"%s\n\n"
+		"  -o, --output FILE           %s\n"
+		"      --duration S            stop after S seconds (default: until SIGINT/SIGTERM)\n"
+		"      --attach MODE           auto (fentry, else kprobe), fentry or kprobe only\n"
+		"      --set-state-func NAME   also hook this variant driver's migration_set_state\n"
+		"                              callback (repeatable; attaches when its module loads)\n"
+		"  -v, --verbose               libbpf's messages\n"
+		"%s"
+		"  -h, --help                  this help\n\n"
+		"Needs root (CAP_BPF, CAP_PERFMON), BTF and no kernel lockdown.\n"
+		"Exit status: 0 no findings at --fail-on, 1 findings, 2 error.\n",
+		spec->name, spec->require_output ? "-o FILE " : "[-o FILE] ", spec->summary,
+		spec->require_output ? "write the trace here (required)"
+				     : "also record the trace into FILE",
+		spec->quiet ? "" : HM_ANALYSIS_HELP);
+}
+
+static bool parse_seconds(const char *arg, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(arg, &end);
+	if (errno || end == arg || *end || *out <= 0 || *out > 1e7) {
+		hm_cli_error("--duration: '%s' is not a positive number of seconds", arg);
+		return false;
+	}
+	return true;
+}
+
+struct live_args {
+	struct hm_session_opts session;
+	struct hm_loader_opts loader;
+	double duration_s;
+};
+
+/* 0 parsed, 1 --help printed, 2 usage error */
+static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spec,
+			   struct live_args *a)
+{
+	static const struct option long_options[] = {
+		HM_ANALYSIS_LONG_OPTIONS,
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "attach", required_argument, NULL, OPT_ATTACH },
+		{ "set-state-func", required_argument, NULL, OPT_SET_STATE_FUNC },
+		{ "verbose", no_argument, NULL, OPT_VERBOSE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	hm_session_opts_defaults(&a->session);
+	a->session.quiet = spec->quiet;
+	while ((opt = getopt_long(argc, argv, "jo:vh", long_options, NULL)) != -1) {
+		bool handled;
+
+		switch (opt) {
+		case 'h':
+			live_usage(stdout, spec);
+			return 1;
+		case OPT_OUTPUT:
+			a->session.record_path = optarg;
+			continue;
+		case OPT_DURATION:
+			if (!parse_seconds(optarg, &a->duration_s))
+				return 2;
+			continue;
+		case OPT_ATTACH:
+			if (hm_attach_pref_parse(optarg, &a->loader.pref))
+				continue;
+			hm_cli_error("--attach: '%s' is not one of auto, fentry, kprobe", optarg);
+			return 2;
+		case OPT_SET_STATE_FUNC:
+			if (a->loader.n_set_state_funcs == HM_LOADER_MAX_SET_STATE) {
+				hm_cli_error("--set-state-func: at most %d functions",
+					     HM_LOADER_MAX_SET_STATE);
+				return 2;
+			}
+			a->loader.set_state_funcs[a->loader.n_set_state_funcs++] = optarg;
+			continue;
+		case OPT_VERBOSE:
+			a->loader.verbose = true;
+			continue;
+		}
+		if (!hm_cli_analysis_option(opt, optarg, &a->session, &handled))
+			return 2;
+		if (!handled) {
+			live_usage(stderr, spec);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		hm_cli_error("%s takes no arguments: '%s' (see --help)", spec->name, argv[optind]);
+		return 2;
+	}
+	if (spec->require_output && !a->session.record_path) {
+		hm_cli_error("%s needs -o FILE (see --help)", spec->name);
+		return 2;
+	}
+	return 0;
+}
+
+static void install_stop_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int hm_live_command(int argc, char **argv, const struct hm_live_spec *spec)
+{
+	struct live_args a = { 0 };
+	struct hm_session *session;
+	struct hm_loader *loader;
+	uint64_t deadline = 0;
+	char err[256], summary[128];
+	int status, perr = 0;
+
+	status = parse_live_args(argc, argv, spec, &a);
+	if (status)
+		return status == 1 ? HM_EXIT_CLEAN : HM_EXIT_USAGE;
+	if (!hm_loader_check_env(err, sizeof(err))) {
+		hm_cli_error("%s", err);
+		return HM_EXIT_USAGE;
+	}
+	session = hm_session_new(&a.session, err, sizeof(err));
+	if (!session) {
+		hm_cli_error("%s", err);
+		return HM_EXIT_USAGE;
+	}
+	hm_session_meta(session, "command", spec->name);
+	install_stop_handlers();
+	loader = hm_loader_start(&a.loader, session, err, sizeof(err));
+	if (!loader) {
+		hm_cli_error("%s", err);
+		hm_session_free(session);
+		if (a.session.record_path)
+			unlink(a.session.record_path);
+		return HM_EXIT_USAGE;
+	}
+	hm_loader_summary(loader, summary, sizeof(summary));
+	fprintf(stderr, "hisimig-trace: tracing: %s hooks; %s\n", summary,
+		a.duration_s ? "stops after --duration" : "Ctrl-C to stop");
+	if (a.duration_s)
+		deadline = hm_mono_ns() + (uint64_t)(a.duration_s * 1e9);
+	while (!stop_requested && (!deadline || hm_mono_ns() < deadline)) {
+		perr = hm_loader_poll(loader, 100);
+		if (perr < 0)
+			break;
+	}
+	/* drain what is already in the ring buffer */
+	if (!perr)
+		perr = hm_loader_poll(loader, 0);
+	status = hm_session_finish(session, spec->name, hm_loader_lost(loader), hm_mono_ns());
+	if (perr < 0) {
+		hm_cli_error("reading the ring buffer failed: %s", strerror(-perr));
+		status = HM_EXIT_USAGE;
+	}
+	hm_loader_free(loader);
+	hm_session_free(session);
+	return status;
+}
+
+int hm_cmd_run(int argc, char **argv)
+{
+	static const struct hm_live_spec spec = {
+		.name = "run",
+		.summary = "Trace this kernel live: report findings as they happen, a summary at exit.",
+	};
+
+	return hm_live_command(argc, argv, &spec);
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "kfeatures.h"
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
+#define CAP_BPF_BIT 39
+#define MAX_MODULE_BTFS 16
+
+const char *hm_lockdown_mode(char *buf, size_t len)
+{
+	/* "none integrity [confidentiality]": the bracketed word is in force */
+	FILE *f = fopen("/sys/kernel/security/lockdown", "re");
+	char line[128] = "", *open, *close;
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return buf;
+	if (fgets(line, sizeof(line), f) && (open = strchr(line, '[')) &&
+	    (close = strchr(open, ']'))) {
+		*close = '\0';
+		snprintf(buf, len, "%s", open + 1);
+	}
+	fclose(f);
+	return buf;
+}
+
+void hm_privileges_get(struct hm_privileges *p)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	uint64_t caps = 0;
+
+	*p = (struct hm_privileges){ .root = geteuid() == 0 };
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %" SCNx64, &caps) == 1)
+			break;
+	if (f)
+		fclose(f);
+	p->cap_sys_admin = caps >> CAP_SYS_ADMIN_BIT & 1;
+	p->cap_perfmon = caps >> CAP_PERFMON_BIT & 1;
+	p->cap_bpf = caps >> CAP_BPF_BIT & 1;
+}
+
+bool hm_privileges_enough(const struct hm_privileges *p)
+{
+	return p->cap_sys_admin || (p->cap_bpf && p->cap_perfmon);
+}
+
+struct module_btf {
+	char name[64];
+	struct btf *btf;          /* NULL: tried, none */
+};
+
+struct hm_kernel {
+	struct btf *vmlinux;
+	struct module_btf modules[MAX_MODULE_BTFS];
+	int nmodules;
+	struct hm_ksyms *ksyms;
+	char *modules_seen;       /* /proc/modules names at the last kallsyms read */
+};
+
+/* The names column of /proc/modules: what changes when a module comes or goes. */
+static char *module_list(void)
+{
+	FILE *f = fopen("/proc/modules", "re");
+	char line[512], *out = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&out, &len);
+
+	while (f && mem && fgets(line, sizeof(line), f))
+		fprintf(mem, "%.*s\n", (int)strcspn(line, " "), line);
+	if (f)
+		fclose(f);
+	if (mem)
+		fclose(mem);
+	return out;
+}
+
+static void load_ksyms(struct hm_kernel *k)
+{
+	char err[256];
+
+	hm_ksyms_free(k->ksyms);
+	k->ksyms = hm_ksyms_load("/proc/kallsyms", err, sizeof(err));
+	free(k->modules_seen);
+	k->modules_seen = module_list();
+}
+
+struct hm_kernel *hm_kernel_open(void)
+{
+	struct hm_kernel *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return NULL;
+	k->vmlinux = btf__load_vmlinux_btf();
+	if (libbpf_get_error(k->vmlinux))
+		k->vmlinux = NULL;
+	load_ksyms(k);
+	return k;
+}
+
+void hm_kernel_free(struct hm_kernel *k)
+{
+	if (!k)
+		return;
+	for (int i = 0; i < k->nmodules; i++)
+		btf__free(k->modules[i].btf);
+	btf__free(k->vmlinux);
+	hm_ksyms_free(k->ksyms);
+	free(k->modules_seen);
+	free(k);
+}
+
+bool hm_kernel_refresh(struct hm_kernel *k)
+{
+	char *now = module_list();
+	bool changed = !now || !k->modules_seen || strcmp(now, k->modules_seen);
+
+	free(now);
+	if (!changed)
+		return false;
+	load_ksyms(k);
+	/* module BTF loaded before the module came (or went) is stale */
+	for (int i = 0; i < k->nmodules; i++)
+		btf__free(k->modules[i].btf);
+	k->nmodules = 0;
+	return true;
+}
+
+bool hm_kernel_has_vmlinux_btf(const struct hm_kernel *k)
+{
+	return k->vmlinux != NULL;
+}
+
+const struct hm_ksyms *hm_kernel_ksyms(const struct hm_kernel *k)
+{
+	return k->ksyms;
+}
+
+int hm_kernel_module_btf_count(void)
+{
+	DIR *d = opendir("/sys/kernel/btf");
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.' && strcmp(e->d_name, "vmlinux");
+	if (d)
+		closedir(d);
+	return n;
+}
+
+bool hm_module_loaded(const char *module)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", module);
+	return access(path, F_OK) == 0;
+}
+
+static struct btf *module_btf(struct hm_kernel *k, const char *module)
+{
+	struct module_btf *m;
+
+	for (int i = 0; i < k->nmodules; i++)
+		if (!strcmp(k->modules[i].name, module))
+			return k->modules[i].btf;
+	if (!k->vmlinux || k->nmodules == MAX_MODULE_BTFS)
+		return NULL;
+	m = &k->modules[k->nmodules++];
+	snprintf(m->name, sizeof(m->name), "%s", module);
+	m->btf = btf__load_module_btf(module, k->vmlinux);
+	if (libbpf_get_error(m->btf))
+		m->btf = NULL;
+	return m->btf;
+}
+
+bool hm_kernel_btf_has_func(struct hm_kernel *k, const char *func, const char *module)
+{
+	struct btf *btf = module && *module ? module_btf(k, module) : k->vmlinux;
+
+	return btf && btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) > 0;
+}
+
+bool hm_kernel_has_symbol(const struct hm_kernel *k, const char *func, const char **module)
+{
+	return k->ksyms && hm_ksyms_find(k->ksyms, func, module);
+}
+
+bool hm_kernel_has_data_symbol(const char *name)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512], sym[256], type;
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*x %c %255s", &type, sym) == 2 && strchr("dDbBrR", type) &&
+			!strcmp(sym, name);
+	if (f)
+		fclose(f);
+	return found;
+}

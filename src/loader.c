@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "loader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bpf_objects.h"
+#include "event.h"
+#include "kfeatures.h"
+
+#define MAX_HOOKS 48
+#define MAX_OBJECTS 16
+#define MAX_LINKS 24
+#define LATE_CHECK_NS (2ULL * 1000000000ULL)
+
+/* One hooked function: what it is, how it attached (or why not). */
+struct hook {
+	struct hm_target target;
+	struct hm_plan plan;
+	bool settled;                 /* attached, or missing for good */
+};
+
+struct loaded {
+	struct hm_bpf_skel skel;
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+};
+
+struct hm_loader {
+	struct hm_session *session;
+	struct hm_kernel *kernel;
+	enum hm_attach_pref pref;
+	struct hook hooks[MAX_HOOKS];
+	int nhooks;
+	struct loaded objs[MAX_OBJECTS];
+	int nobjs;
+	int events_fd, stacks_fd, lost_fd;   /* owned by objs[0] (locks) */
+	struct ring_buffer *rb;
+	int ncpus;
+	uint64_t *lost_seen;          /* per CPU, as last reported */
+	uint64_t lost_total;
+	uint64_t next_late_check;
+	uint64_t malformed;
+};
+
+uint64_t hm_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int libbpf_to_stderr(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
+bool hm_loader_check_env(char *err, size_t errlen)
+{
+	struct hm_privileges priv;
+	char lockdown[32];
+
+	hm_privileges_get(&priv);
+	if (!hm_privileges_enough(&priv)) {
+		snprintf(err, errlen, "must run as root (CAP_BPF and CAP_PERFMON)");
+		return false;
+	}
+	if (!strcmp(hm_lockdown_mode(lockdown, sizeof(lockdown)), "confidentiality")) {
+		snprintf(err, errlen, "kernel lockdown (confidentiality) forbids BPF tracing "
+				      "programs: run in the guest tier or boot with lockdown=none");
+		return false;
+	}
+	if (access(HM_VMLINUX_BTF, R_OK)) {
+		snprintf(err, errlen, "%s is missing: need CONFIG_DEBUG_INFO_BTF=y", HM_VMLINUX_BTF);
+		return false;
+	}
+	return true;
+}
+
+/* ---- loading and attaching ---- */
+
+static void record_status(struct hm_loader *l, const struct hook *h)
+{
+	char key[96], val[128];
+
+	snprintf(key, sizeof(key), "attach.%s", h->target.func);
+	hm_plan_describe(&h->plan, val, sizeof(val));
+	hm_session_meta(l->session, key, val);
+}
+
+static void set_missing(struct hook *h, const char *what, int error)
+{
+	h->plan.mode = HM_MODE_MISSING;
+	h->plan.later = false;
+	snprintf(h->plan.reason, sizeof(h->plan.reason), "%s: %s", what, strerror(error));
+}
+
+static struct bpf_program *hook_prog(struct bpf_object *obj, const struct hook *h,
+				     const char *suffix)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "%s_%s", h->target.progs, suffix);
+	return bpf_object__find_program_by_name(obj, name);
+}
+
+static const char *const fentry_suffixes[] = { "fentry", "fexit" };
+static const char *const kprobe_suffixes[] = { "kprobe", "kretprobe" };
+
+/* Turn on the programs of the hooks' chosen mode, aimed at their functions. */
+static int enable_programs(struct bpf_object *obj, struct hook **hooks, int n)
+{
+	struct bpf_program *prog;
+	int enabled = 0;
+
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, false);
+	for (int i = 0; i < n; i++) {
+		bool fentry = hooks[i]->plan.mode == HM_MODE_FENTRY;
+		const char *const *sfx = fentry ? fentry_suffixes : kprobe_suffixes;
+
+		if (hooks[i]->plan.mode == HM_MODE_MISSING)
+			continue;
+		for (int s = 0; s < 2; s++) {
+			prog = hook_prog(obj, hooks[i], sfx[s]);
+			if (!prog)
+				continue;
+			bpf_program__set_autoload(prog, true);
+			if (fentry && bpf_program__set_attach_target(prog, 0, hooks[i]->target.func))
+				return -errno;
+			enabled++;
+		}
+	}
+	return enabled;
+}
+
+static int attach_hook(struct loaded *lo, struct hook *h)
+{
+	bool fentry = h->plan.mode == HM_MODE_FENTRY;
+	const char *const *sfx = fentry ? fentry_suffixes : kprobe_suffixes;
+
+	for (int s = 0; s < 2; s++) {
+		struct bpf_program *prog = hook_prog(lo->skel.obj, h, sfx[s]);
+		struct bpf_link *link;
+
+		if (!prog)
+			continue;
+		link = fentry ? bpf_program__attach(prog)
+			      : bpf_program__attach_kprobe(prog, s == 1, h->target.func);
+		if (!link || lo->nlinks == MAX_LINKS)
+			return link ? -E2BIG : -errno;
+		lo->links[lo->nlinks++] = link;
+	}
+	return 0;
+}
+
+static int share_maps(struct hm_loader *l, struct bpf_object *obj)
+{
+	static const char *const names[] = { "events", "stacks", "lost" };
+	const int fds[] = { l->events_fd, l->stacks_fd, l->lost_fd };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, names[i]);
+
+		if (!m || bpf_map__reuse_fd(m, fds[i]))
+			return m ? -errno : -ENOENT;
+	}
+	return 0;
+}
+
+static void own_maps(struct hm_loader *l, struct bpf_object *obj)
+{
+	l->events_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "events"));
+	l->stacks_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "stacks"));
+	l->lost_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "lost"));
+}
+
+/* Load one object for these hooks and attach them; the hooks record how it
+ * went. Returns 0 when nothing was to load, <0 when the object failed. */
+static int load_hooks(struct hm_loader *l, enum hm_bpf_obj_id id, struct hook **hooks, int n)
+{
+	struct loaded *lo;
+	int err, enabled;
+
+	if (l->nobjs == MAX_OBJECTS)
+		return -E2BIG;
+	lo = &l->objs[l->nobjs];
+	*lo = (struct loaded){ 0 };
+	if (!hm_bpf_skel_open(id, &lo->skel))
+		return -errno;
+	enabled = enable_programs(lo->skel.obj, hooks, n);
+	err = enabled < 0 ? enabled : 0;
+	if (!err && !enabled)
+		goto out;
+	if (!err && l->events_fd >= 0)
+		err = share_maps(l, lo->skel.obj);
+	if (!err && bpf_object__load(lo->skel.obj))
+		err = -errno;
+	if (err) {
+		for (int i = 0; i < n; i++)
+			if (hooks[i]->plan.mode != HM_MODE_MISSING)
+				set_missing(hooks[i], "BPF load failed", -err);
+		goto out;
+	}
+	if (l->events_fd < 0)
+		own_maps(l, lo->skel.obj);
+	for (int i = 0; i < n; i++) {
+		int aerr;
+
+		if (hooks[i]->plan.mode == HM_MODE_MISSING)
+			continue;
+		aerr = attach_hook(lo, hooks[i]);
+		if (aerr)
+			set_missing(hooks[i], "attach failed", -aerr);
+	}
+	l->nobjs++;
+	return enabled;
+out:
+	hm_bpf_skel_destroy(&lo->skel);
+	return err;
+}
+
+static void add_hook(struct hm_loader *l, const struct hm_target *t)
+{
+	if (l->nhooks < MAX_HOOKS)
+		l->hooks[l->nhooks++] = (struct hook){ .target = *t };
+}
+
+/* Plan, load and attach every unsettled hook of one object; hooks of modules
+ * not loaded yet stay unsettled for the next check. Driver callbacks get
+ * an object each (one program pair per function). */
+static int settle(struct hm_loader *l, enum hm_bpf_obj_id id)
+{
+	struct hook *batch[MAX_HOOKS];
+	int n = 0, err = 0;
+	bool waiting = false;
+
+	for (int i = 0; i < l->nhooks; i++) {
+		struct hook *h = &l->hooks[i];
+
+		if (h->target.obj != id || h->settled)
+			continue;
+		hm_plan_target(l->kernel, &h->target, l->pref, &h->plan);
+		waiting |= h->plan.later;
+		batch[n++] = h;
+	}
+	/* VFIO structures come from both modules' BTF: load once both are in. */
+	if (!n || (id == HM_OBJ_VFIO && waiting))
+		goto record;
+	if (id == HM_OBJ_DRIVER) {
+		for (int i = 0; i < n; i++)
+			if (!batch[i]->plan.later)
+				err = load_hooks(l, id, &batch[i], 1) < 0 ? -1 : err;
+	} else {
+		err = load_hooks(l, id, batch, n);
+	}
+record:
+	for (int i = 0; i < n; i++) {
+		struct hook *h = batch[i];
+		bool later = h->plan.later || (id == HM_OBJ_VFIO && waiting);
+
+		h->settled = !later;
+		record_status(l, h);
+	}
+	return err < 0 ? err : 0;
+}
+
+/* An acquisition hook (not only unlock/trylock) attached: else nothing to analyse.
+ * Returns NULL when there is one, else why mutex_lock is missing. */
+static const char *no_lock_hook(const struct hm_loader *l)
+{
+	const char *why = "no mutex_lock hook";
+
+	for (int i = 0; i < l->nhooks; i++) {
+		const struct hook *h = &l->hooks[i];
+
+		if (h->target.obj != HM_OBJ_LOCKS || strncmp(h->target.func, "mutex_lock", 10))
+			continue;
+		if (h->plan.mode != HM_MODE_MISSING)
+			return NULL;
+		if (!strcmp(h->target.func, "mutex_lock"))
+			why = h->plan.reason;
+	}
+	return why;
+}
+
+static void late_attach(struct hm_loader *l)
+{
+	if (!hm_kernel_refresh(l->kernel))
+		return;
+	settle(l, HM_OBJ_VFIO);
+	settle(l, HM_OBJ_DRIVER);
+}
+
+/* ---- records ---- */
+
+static void add_stack(struct hm_loader *l, int32_t id)
+{
+	struct hm_stacks *st = hm_session_stacks(l->session);
+	const struct hm_ksyms *ks = hm_kernel_ksyms(l->kernel);
+	uint64_t ips[HM_MAX_STACK_DEPTH] = { 0 };
+	unsigned int depth = 0;
+	char sym[256];
+
+	if (bpf_map_lookup_elem(l->stacks_fd, &id, ips))
+		return;
+	while (depth < HM_MAX_STACK_DEPTH && ips[depth])
+		depth++;
+	hm_stacks_add(st, id, ips, depth);
+	for (unsigned int i = 0; i < depth; i++)
+		if (!hm_stacks_symbol(st, ips[i]) && ks && hm_ksyms_format(ks, ips[i], sym, sizeof(sym)))
+			hm_stacks_add_symbol(st, ips[i], sym);
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct hm_loader *l = ctx;
+	struct hm_event_header hdr;
+
+	if (!hm_event_valid(data, len)) {
+		l->malformed++;
+		return 0;
+	}
+	memcpy(&hdr, data, sizeof(hdr));
+	if (hdr.stack_id >= 0 && !hm_stacks_get(hm_session_stacks(l->session), hdr.stack_id))
+		add_stack(l, hdr.stack_id);
+	hm_session_event(l->session, data, len);
+	return 0;
+}
+
+/* Per-CPU reserve failures since the last report become LOST records. */
+static void report_loss(struct hm_loader *l)
+{
+	uint64_t now[l->ncpus];
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(l->lost_fd, &zero, now))
+		return;
+	for (int cpu = 0; cpu < l->ncpus; cpu++) {
+		struct hm_lost_event ev = { 0 };
+
+		if (now[cpu] <= l->lost_seen[cpu])
+			continue;
+		ev.hdr = (struct hm_event_header){ .type = HM_EV_LOST, .size = sizeof(ev),
+						   .cpu = cpu, .ts_ns = hm_mono_ns(),
+						   .pid = getpid(), .tid = getpid(),
+						   .stack_id = -1 };
+		snprintf(ev.hdr.comm, sizeof(ev.hdr.comm), "hisimig-trace");
+		ev.lost = now[cpu] - l->lost_seen[cpu];
+		ev.lost_cpu = cpu;
+		l->lost_total += ev.lost;
+		l->lost_seen[cpu] = now[cpu];
+		hm_session_event(l->session, &ev, sizeof(ev));
+	}
+}
+
+int hm_loader_poll(struct hm_loader *l, int timeout_ms)
+{
+	int n = ring_buffer__poll(l->rb, timeout_ms);
+
+	if (n == -EINTR)
+		n = 0;
+	report_loss(l);
+	if (hm_mono_ns() >= l->next_late_check) {
+		late_attach(l);
+		l->next_late_check = hm_mono_ns() + LATE_CHECK_NS;
+	}
+	hm_session_flush(l->session);
+	return n < 0 ? n : 0;
+}
+
+/* ---- life cycle ---- */
+
+struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_session *s,
+				  char *err, size_t errlen)
+{
+	struct hm_loader *l = calloc(1, sizeof(*l));
+	uint64_t t0 = hm_mono_ns();
+	char ms[32];
+	int lerr;
+
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	libbpf_set_print(o->verbose ? libbpf_to_stderr : NULL);
+	*l = (struct hm_loader){ .session = s, .pref = o->pref, .events_fd = -1, .stacks_fd = -1,
+				 .lost_fd = -1 };
+	l->kernel = hm_kernel_open();
+	l->ncpus = libbpf_num_possible_cpus();
+	l->lost_seen = l->ncpus > 0 ? calloc(l->ncpus, sizeof(*l->lost_seen)) : NULL;
+	if (!l->kernel || !l->lost_seen) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (!hm_kernel_has_vmlinux_btf(l->kernel)) {
+		snprintf(err, errlen, "cannot read %s: unsupported kernel", HM_VMLINUX_BTF);
+		goto fail;
+	}
+	for (size_t i = 0; i < hm_target_count; i++)
+		add_hook(l, &hm_targets[i]);
+	for (size_t i = 0; i < hm_driver_target_count; i++)
+		add_hook(l, &hm_driver_targets[i]);
+	for (size_t i = 0; i < o->n_set_state_funcs; i++) {
+		struct hm_target t = hm_driver_set_state_target(o->set_state_funcs[i]);
+
+		add_hook(l, &t);
+	}
+	hm_session_meta(s, "attach.preference",
+			o->pref == HM_PREF_KPROBE ? "kprobe" : o->pref == HM_PREF_FENTRY ? "fentry" : "auto");
+	lerr = settle(l, HM_OBJ_LOCKS);
+	if (lerr == -EPERM) {
+		/* privileged, yet refused: lockdown without securityfs to say so */
+		snprintf(err, errlen, "the kernel refuses BPF tracing programs (EPERM as root): "
+				      "kernel lockdown? run in the guest tier or boot with lockdown=none");
+		goto fail;
+	}
+	if (!hm_kernel_has_data_symbol("pci_bus_type")) {
+		snprintf(err, errlen, "unsupported kernel: pci_bus_type is not in /proc/kallsyms "
+				      "(needs CONFIG_PCI and CONFIG_KALLSYMS_ALL)");
+		goto fail;
+	}
+	if (lerr || no_lock_hook(l) || l->events_fd < 0) {
+		snprintf(err, errlen, "unsupported kernel: no device-mutex hook could attach (%s)",
+			 no_lock_hook(l) ? no_lock_hook(l) : strerror(-lerr));
+		goto fail;
+	}
+	settle(l, HM_OBJ_PCI);
+	settle(l, HM_OBJ_VFIO);
+	settle(l, HM_OBJ_DRIVER);
+	l->rb = ring_buffer__new(l->events_fd, on_record, l, NULL);
+	if (!l->rb) {
+		snprintf(err, errlen, "failed to create the ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	l->next_late_check = hm_mono_ns() + LATE_CHECK_NS;
+	snprintf(ms, sizeof(ms), "%.1f", (hm_mono_ns() - t0) / 1e6);
+	hm_session_meta(s, "load.ms", ms);
+	return l;
+fail:
+	hm_loader_free(l);
+	return NULL;
+}
+
+void hm_loader_summary(const struct hm_loader *l, char *buf, size_t len)
+{
+	int count[3] = { 0 }, later = 0;
+
+	for (int i = 0; i < l->nhooks; i++) {
+		count[l->hooks[i].plan.mode]++;
+		later += l->hooks[i].plan.later;
+	}
+	snprintf(buf, len, "%d fentry, %d kprobe, %d missing (%d waiting for their module)",
+		 count[HM_MODE_FENTRY], count[HM_MODE_KPROBE], count[HM_MODE_MISSING], later);
+}
+
+uint64_t hm_loader_lost(const struct hm_loader *l)
+{
+	return l->lost_total;
+}
+
+void hm_loader_free(struct hm_loader *l)
+{
+	if (!l)
+		return;
+	ring_buffer__free(l->rb);
+	/* detach everything before freeing the objects that own the shared maps */
+	for (int i = l->nobjs - 1; i >= 0; i--)
+		for (int j = 0; j < l->objs[i].nlinks; j++)
+			bpf_link__destroy(l->objs[i].links[j]);
+	for (int i = l->nobjs - 1; i >= 0; i--)
+		hm_bpf_skel_destroy(&l->objs[i].skel);
+	hm_kernel_free(l->kernel);
+	free(l->lost_seen);
+	free(l);
+}

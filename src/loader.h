@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The live side: check the kernel lets us trace, load the BPF objects, attach
+ * each hook the best way this kernel offers (fentry, else kprobe, else report
+ * it missing), then turn ring-buffer records, kernel stacks and loss counts
+ * into session events. Hooks in modules that load later attach late.
+ */
+#ifndef HM_LOADER_H
+#define HM_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "session.h"
+#include "targets.h"
+
+#define HM_LOADER_MAX_SET_STATE 8
+
+struct hm_loader_opts {
+	enum hm_attach_pref pref;
+	bool verbose;                 /* libbpf's own messages to stderr */
+	const char *set_state_funcs[HM_LOADER_MAX_SET_STATE]; /* extra set_state callbacks */
+	size_t n_set_state_funcs;
+};
+
+/* Can this process trace this kernel? false with one line saying what to do. */
+bool hm_loader_check_env(char *err, size_t errlen);
+
+struct hm_loader;
+
+/* Loads and attaches; records every hook's status with hm_session_meta(). */
+struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_session *s,
+				  char *err, size_t errlen);
+/* One batch: wait up to timeout_ms for records, feed them, account for loss,
+ * flush the session, attach hooks of newly loaded modules. <0: -errno. */
+int hm_loader_poll(struct hm_loader *l, int timeout_ms);
+/* Hooks attached now, and a one-line summary of them ("12 fentry, 2 kprobe, 3 missing"). */
+void hm_loader_summary(const struct hm_loader *l, char *buf, size_t len);
+uint64_t hm_loader_lost(const struct hm_loader *l);
+void hm_loader_free(struct hm_loader *l);
+
+/* CLOCK_MONOTONIC now, the clock of bpf_ktime_get_ns(). */
+uint64_t hm_mono_ns(void);
+
+#endif

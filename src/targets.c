@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "targets.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define LOCKS(fn, why) { fn, NULL, HM_OBJ_LOCKS, fn, why }
+#define PCI(fn, why) { fn, NULL, HM_OBJ_PCI, fn, why }
+#define VFIO(fn, mod, why) { fn, mod, HM_OBJ_VFIO, fn, why }
+
+const struct hm_target hm_targets[] = {
+	LOCKS("mutex_unlock", "device mutex released"),
+	LOCKS("mutex_trylock", "device mutex trylock"),
+	LOCKS("mutex_lock", "device_lock(): wait and acquire"),
+	LOCKS("mutex_lock_interruptible", "device mutex, interruptible"),
+	LOCKS("mutex_lock_killable", "device mutex, killable"),
+	LOCKS("mutex_lock_nested", "mutex_lock() on lockdep kernels"),
+	LOCKS("mutex_lock_interruptible_nested", "interruptible, lockdep kernels"),
+	LOCKS("mutex_lock_killable_nested", "killable, lockdep kernels"),
+	LOCKS("mutex_lock_io_nested", "mutex_lock_io(), lockdep kernels"),
+	PCI("sriov_enable", "SR-IOV enable on a PF (pci_enable_sriov)"),
+	PCI("sriov_disable", "SR-IOV disable on a PF (pci_disable_sriov)"),
+	PCI("pci_iov_add_virtfn", "VF added"),
+	PCI("pci_device_add", "names the VF being added"),
+	PCI("pci_iov_remove_virtfn", "VF removed"),
+	PCI("pci_stop_and_remove_bus_device", "names the VF being removed"),
+	PCI("pci_device_probe", "driver bind"),
+	PCI("pci_device_remove", "driver unbind"),
+	PCI("pci_iov_get_pf_drvdata", "VF driver fetching its PF's drvdata"),
+	PCI("pci_reset_function", "function reset"),
+	VFIO("vfio_pci_core_enable", "vfio_pci_core", "VFIO device open"),
+	VFIO("vfio_pci_core_close_device", "vfio_pci_core", "VFIO device close"),
+	VFIO("vfio_unregister_group_dev", "vfio", "VFIO unregister (waits for the user)"),
+	VFIO("vfio_mig_get_next_state", "vfio", "migration FSM step"),
+};
+const size_t hm_target_count = sizeof(hm_targets) / sizeof(hm_targets[0]);
+
+#define SET_STATE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "set_state", "migration set_state callback" }
+#define RESET_DONE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "reset_done", "driver reset_done callback" }
+
+const struct hm_target hm_driver_targets[] = {
+	SET_STATE("hisi_acc_vfio_pci_set_device_state", "hisi_acc_vfio_pci"),
+	SET_STATE("mlx5vf_pci_set_device_state", "mlx5_vfio_pci"),
+	SET_STATE("pds_vfio_set_device_state", "pds_vfio_pci"),
+	SET_STATE("virtiovf_pci_set_device_state", "virtio_vfio_pci"),
+	RESET_DONE("hisi_acc_vf_pci_aer_reset_done", "hisi_acc_vfio_pci"),
+};
+const size_t hm_driver_target_count = sizeof(hm_driver_targets) / sizeof(hm_driver_targets[0]);
+
+struct hm_target hm_driver_set_state_target(const char *func)
+{
+	return (struct hm_target)SET_STATE(func, "");
+}
+
+bool hm_attach_pref_parse(const char *text, enum hm_attach_pref *out)
+{
+	static const char *const names[] = { "auto", "fentry", "kprobe" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(text, names[i])) {
+			*out = (enum hm_attach_pref)i;
+			return true;
+		}
+	return false;
+}
+
+const char *hm_attach_mode_name(enum hm_attach_mode mode)
+{
+	return mode == HM_MODE_FENTRY ? "fentry" : mode == HM_MODE_KPROBE ? "kprobe" : "missing";
+}
+
+static void missing(struct hm_plan *p, bool later, const char *fmt, const char *arg)
+{
+	p->mode = HM_MODE_MISSING;
+	p->later = later;
+	snprintf(p->reason, sizeof(p->reason), fmt, arg);
+}
+
+void hm_plan_target(struct hm_kernel *k, const struct hm_target *t, enum hm_attach_pref pref,
+		    struct hm_plan *out)
+{
+	const char *module = t->module;
+	bool in_btf, in_syms;
+
+	*out = (struct hm_plan){ .mode = HM_MODE_MISSING };
+	if (module && *module && !hm_module_loaded(module)) {
+		missing(out, true, "module %s not loaded", module);
+		return;
+	}
+	in_syms = hm_kernel_has_symbol(k, t->func, module && !*module ? &module : NULL);
+	if (!in_syms) {
+		if (module && !*module)
+			missing(out, true, "%s", "not loaded or not in this kernel");
+		else
+			missing(out, false, "%s", "not in this kernel (inlined or not built)");
+		return;
+	}
+	in_btf = hm_kernel_btf_has_func(k, t->func, module);
+	if (pref != HM_PREF_KPROBE && in_btf)
+		out->mode = HM_MODE_FENTRY;
+	else if (pref != HM_PREF_FENTRY)
+		out->mode = HM_MODE_KPROBE;
+	else
+		missing(out, false, "%s", "no BTF for it (fentry needs BTF)");
+}
+
+void hm_plan_describe(const struct hm_plan *p, char *buf, size_t len)
+{
+	if (p->mode == HM_MODE_MISSING)
+		snprintf(buf, len, "missing: %s", p->reason);
+	else
+		snprintf(buf, len, "%s", hm_attach_mode_name(p->mode));
+}
