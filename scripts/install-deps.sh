@@ -3,8 +3,8 @@
 # Usage: scripts/install-deps.sh [build|test|guest|all]...  (default: all)
 set -euo pipefail
 
-build_pkgs=(gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config)
-test_pkgs=(libcmocka-dev bats)
+build_pkgs=(gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libmicrohttpd-dev)
+test_pkgs=(libcmocka-dev bats prometheus curl jq)
 guest_pkgs=(qemu-system-x86 busybox-static cpio kmod nvme-cli xz-utils
 	# make kmod: pahole gives the test modules BTF (fentry on hmtest_*).
 	dwarves)

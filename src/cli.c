@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include "exporter.h"
+
 void hm_cli_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -52,6 +54,18 @@ bool hm_cli_analysis_option(int opt, const char *arg, struct hm_session_opts *o,
 		return parse_ms(arg, "mig-state-max-ms", &o->config.mig_state_max_ns);
 	case OPT_DOWNTIME_MAX:
 		return parse_ms(arg, "mig-downtime-max-ms", &o->config.mig_downtime_max_ns);
+	case OPT_METRICS: {
+		struct sockaddr_storage addr;
+		socklen_t len;
+		char err[200];
+
+		if (!hm_listen_parse(arg, &addr, &len, err, sizeof(err))) {
+			hm_cli_error("--metrics: %s", err);
+			return false;
+		}
+		o->metrics_listen = arg;
+		return true;
+	}
 	default:
 		*handled = false;
 		return true;

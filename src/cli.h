@@ -26,6 +26,9 @@ enum hm_analysis_opt {
 	OPT_SRIOV_WARN,
 	OPT_STATE_MAX,
 	OPT_DOWNTIME_MAX,
+	OPT_METRICS,
+	/* ids from here on are free for a subcommand's own long options */
+	HM_OPT_COMMAND_BASE = 512,
 };
 
 #define HM_ANALYSIS_LONG_OPTIONS                                            \
@@ -34,7 +37,8 @@ enum hm_analysis_opt {
 	{ "quiet", no_argument, NULL, OPT_QUIET },                          \
 	{ "sriov-disable-warn-ms", required_argument, NULL, OPT_SRIOV_WARN }, \
 	{ "mig-state-max-ms", required_argument, NULL, OPT_STATE_MAX },     \
-	{ "mig-downtime-max-ms", required_argument, NULL, OPT_DOWNTIME_MAX }
+	{ "mig-downtime-max-ms", required_argument, NULL, OPT_DOWNTIME_MAX }, \
+	{ "metrics", required_argument, NULL, OPT_METRICS }
 
 #define HM_ANALYSIS_HELP                                                          \
 	"  -j, --json                  findings as JSON lines (NDJSON)\n"             \
@@ -43,7 +47,9 @@ enum hm_analysis_opt {
 	"      --quiet                 print only the summary\n"                      \
 	"      --sriov-disable-warn-ms N  SR-IOV disable blocked longer: warning (5000)\n" \
 	"      --mig-state-max-ms N    migration state held longer: warning (30000)\n" \
-	"      --mig-downtime-max-ms N stop-copy downtime budget (500)\n"
+	"      --mig-downtime-max-ms N stop-copy downtime budget (500)\n"             \
+	"      --metrics ADDR:PORT     serve Prometheus metrics at http://ADDR:PORT/metrics\n" \
+	"                              (e.g. 127.0.0.1:9478, :9478 for every address)\n"
 
 /* Apply one analysis option; returns false (after printing why) if invalid,
  * and sets *handled when opt was one of them. */

@@ -1,17 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /* hisimig-trace replay FILE: analyse a recorded trace, anywhere. */
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
 #include "event.h"
+#include "exporter.h"
+#include "pacer.h"
 
 static const char replay_usage[] =
 	"Usage: hisimig-trace replay [OPTIONS] FILE\n"
 	"Analyse a trace recorded by 'hisimig-trace record' or 'run -o'.\n\n" HM_ANALYSIS_HELP
+	"      --metrics-linger SECONDS  keep serving --metrics after the replay ended\n"
+	"                              (Ctrl-C or SIGTERM ends it early)\n"
+	"      --replay-speed X        replay at X times the recorded pace (1 = realtime)\n"
+	"                              instead of as fast as possible\n"
 	"  -h, --help                  this help\n\n"
 	"Exit status: 0 no findings at --fail-on, 1 findings, 2 usage or input error.\n";
+
+enum replay_opt {
+	OPT_METRICS_LINGER = HM_OPT_COMMAND_BASE,
+	OPT_REPLAY_SPEED,
+};
 
 struct replay_totals {
 	uint64_t records;
@@ -34,9 +48,36 @@ static void describe_origin(FILE *out, const struct hm_trace_header *h, const ch
 		when);
 }
 
+/* "key=value" as the writer stores it; malformed records are skipped. */
+static void replay_meta(struct hm_session *s, const struct hm_trace_record *rec)
+{
+	const char *text = rec->data;
+	char *copy, *eq;
+
+	if (!rec->len || text[rec->len - 1] != '\0')
+		return;
+	copy = strdup(text);
+	eq = copy ? strchr(copy, '=') : NULL;
+	if (eq) {
+		*eq = '\0';
+		hm_session_meta(s, copy, eq + 1);
+	}
+	free(copy);
+}
+
+static uint64_t event_ts(const struct hm_trace_record *rec)
+{
+	struct hm_event_header hdr;
+
+	if (rec->len < sizeof(hdr))
+		return 0;
+	memcpy(&hdr, rec->data, sizeof(hdr));
+	return hdr.ts_ns;
+}
+
 /* Feed every whole record to the session; returns the reader's final status. */
 static enum hm_read_status replay_records(struct hm_trace_reader *r, struct hm_session *s,
-					  struct replay_totals *t)
+					  struct hm_pacer *pacer, struct replay_totals *t)
 {
 	struct hm_trace_record rec;
 	enum hm_read_status st;
@@ -45,7 +86,11 @@ static enum hm_read_status replay_records(struct hm_trace_reader *r, struct hm_s
 		t->records++;
 		switch (rec.kind) {
 		case HM_REC_EVENT:
+			hm_pacer_wait(pacer, event_ts(&rec));
 			hm_session_event(s, rec.data, rec.len);
+			break;
+		case HM_REC_META:
+			replay_meta(s, &rec);
 			break;
 		case HM_REC_STACK:
 		case HM_REC_SYMBOL:
@@ -64,23 +109,59 @@ static enum hm_read_status replay_records(struct hm_trace_reader *r, struct hm_s
 			break;
 		}
 		default:
-			break; /* META and kinds from newer writers */
+			break; /* kinds from newer writers */
 		}
 	}
 	return st;
+}
+
+/* Serve the final values a while for a scraper; a termination signal ends it. */
+static void linger(const struct hm_exporter *exporter, unsigned long seconds)
+{
+	struct timespec timeout = { .tv_sec = (time_t)seconds };
+	sigset_t stop, old;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	fprintf(stderr, "hisimig-trace: replay done; serving %s for %lu s more\n",
+		hm_exporter_url(exporter), seconds);
+	while (sigtimedwait(&stop, NULL, &timeout) < 0 && errno == EINTR)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static bool parse_linger(const char *arg, unsigned long *seconds)
+{
+	char *end;
+
+	errno = 0;
+	*seconds = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || *seconds > 31536000UL) {
+		hm_cli_error("--metrics-linger: '%s' is not a number of seconds", arg);
+		return false;
+	}
+	return true;
 }
 
 int hm_cmd_replay(int argc, char **argv)
 {
 	static const struct option long_options[] = {
 		HM_ANALYSIS_LONG_OPTIONS,
+		{ "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
+		{ "replay-speed", required_argument, NULL, OPT_REPLAY_SPEED },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hm_session_opts opts;
 	struct replay_totals totals = { 0 };
+	struct hm_exporter *exporter = NULL;
 	struct hm_trace_reader *reader;
 	struct hm_session *session;
+	struct hm_pacer pacer;
+	unsigned long linger_s = 0;
+	double speed = 0;
 	enum hm_read_status st;
 	char err[256];
 	int opt, status;
@@ -93,6 +174,19 @@ int hm_cmd_replay(int argc, char **argv)
 			fputs(replay_usage, stdout);
 			return HM_EXIT_CLEAN;
 		}
+		if (opt == OPT_METRICS_LINGER) {
+			if (!parse_linger(optarg, &linger_s))
+				return HM_EXIT_USAGE;
+			continue;
+		}
+		if (opt == OPT_REPLAY_SPEED) {
+			if (!hm_pacer_parse_speed(optarg, &speed)) {
+				hm_cli_error("--replay-speed: '%s' is not a factor > 0 (1 = realtime)",
+					     optarg);
+				return HM_EXIT_USAGE;
+			}
+			continue;
+		}
 		if (!hm_cli_analysis_option(opt, optarg, &opts, &handled))
 			return HM_EXIT_USAGE;
 		if (!handled) {
@@ -102,6 +196,10 @@ int hm_cmd_replay(int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		hm_cli_error("replay needs exactly one trace FILE (see --help)");
+		return HM_EXIT_USAGE;
+	}
+	if (linger_s && !opts.metrics_listen) {
+		hm_cli_error("--metrics-linger needs --metrics ADDR:PORT");
 		return HM_EXIT_USAGE;
 	}
 	reader = hm_trace_reader_open(argv[optind], err, sizeof(err));
@@ -115,9 +213,21 @@ int hm_cmd_replay(int argc, char **argv)
 		hm_trace_reader_close(reader);
 		return HM_EXIT_USAGE;
 	}
+	if (opts.metrics_listen) {
+		exporter = hm_exporter_attach(session, opts.metrics_listen, &opts.config, err,
+					      sizeof(err));
+		if (!exporter) {
+			hm_cli_error("%s", err);
+			hm_session_free(session);
+			hm_trace_reader_close(reader);
+			return HM_EXIT_USAGE;
+		}
+		fprintf(stderr, "hisimig-trace: serving metrics at %s\n", hm_exporter_url(exporter));
+	}
 	if (opts.format == HM_REPORT_TEXT)
 		describe_origin(opts.out, hm_trace_reader_header(reader), argv[optind]);
-	st = replay_records(reader, session, &totals);
+	hm_pacer_init(&pacer, speed);
+	st = replay_records(reader, session, &pacer, &totals);
 	status = hm_session_finish(session, argv[optind], totals.lost, totals.end_ts);
 	if (st == HM_READ_TRUNCATED)
 		hm_cli_error("%s: truncated: replayed %" PRIu64 " whole records (%" PRIu64
@@ -133,6 +243,11 @@ int hm_cmd_replay(int argc, char **argv)
 	if (totals.bad_tables)
 		hm_cli_error("%s: %" PRIu64 " malformed stack/symbol records skipped", argv[optind],
 			     totals.bad_tables);
+	if (exporter && linger_s) {
+		fflush(opts.out); /* the summary before a long wait */
+		linger(exporter, linger_s);
+	}
+	hm_exporter_stop(exporter);
 	hm_session_free(session);
 	hm_trace_reader_close(reader);
 	return st == HM_READ_CORRUPT ? HM_EXIT_USAGE : status;

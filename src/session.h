@@ -24,6 +24,8 @@ struct hm_session_opts {
 	const char *record_path;      /* also write a trace file, or NULL */
 	const struct hm_trace_header *record_header;
 	bool quiet;                   /* summary only, no per-finding output */
+	const char *metrics_listen;   /* --metrics ADDR:PORT, or NULL: the command
+					 attaches an exporter (exporter.h) */
 };
 
 void hm_session_opts_defaults(struct hm_session_opts *o);

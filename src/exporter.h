@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The Prometheus exporter: GET /metrics over HTTP (libmicrohttpd, on its own
+ * thread), fed by a session observer. The event path takes the registry lock
+ * only to update counters; a scrape takes it only to copy the values, then
+ * formats the copy unlocked.
+ */
+#ifndef HM_EXPORTER_H
+#define HM_EXPORTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include "analyzer.h"
+#include "session.h"
+
+/* Hardening against slow and misbehaving clients. */
+#define HM_EXPORTER_MAX_CONNECTIONS 32
+#define HM_EXPORTER_MAX_PER_IP 8
+#define HM_EXPORTER_IDLE_TIMEOUT_S 5
+
+/* "127.0.0.1:9478", "[::1]:9478", "localhost:9478", ":9478" (every address).
+ * Port 0 picks a free port (hm_exporter_url tells which). */
+bool hm_listen_parse(const char *text, struct sockaddr_storage *addr, socklen_t *addrlen,
+		     char *err, size_t errlen);
+
+struct hm_exporter;
+
+/* Listen on `listen` and serve the metrics of what the session sees from now
+ * on (add it before hm_session_meta/event calls). NULL and one line in err if
+ * the address is bad, in use or cannot be bound. */
+struct hm_exporter *hm_exporter_attach(struct hm_session *s, const char *listen,
+				       const struct hm_config *cfg, char *err, size_t errlen);
+/* "http://127.0.0.1:9478/metrics" with the port actually bound. */
+const char *hm_exporter_url(const struct hm_exporter *e);
+/* Stop serving; the session must not deliver events any more. */
+void hm_exporter_stop(struct hm_exporter *e);
+
+#endif
