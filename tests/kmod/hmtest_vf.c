@@ -745,6 +745,7 @@ noinline int hmtest_vf_init_dev(struct vfio_device *core_vdev)
 	struct hmtest_vf_device *hvdev = hmtest_vf_from_vdev(core_vdev);
 	struct pci_dev *pdev = to_pci_dev(core_vdev->dev);
 	struct hmtest_pf_data *pf;
+	int ret;
 
 	hvdev->pdev = pdev;
 	hvdev->vf_id = pci_iov_vf_id(pdev);
@@ -769,7 +770,15 @@ noinline int hmtest_vf_init_dev(struct vfio_device *core_vdev)
 	}
 	core_vdev->migration_flags = VFIO_MIGRATION_STOP_COPY;
 	core_vdev->mig_ops = &hmtest_vf_mig_ops;
-	return vfio_pci_core_init_dev(core_vdev);
+	ret = vfio_pci_core_init_dev(core_vdev);
+	if (ret) {
+		/* .release only runs for a device whose .init succeeded. */
+		if (hvdev->cached_pf)
+			hmtest_pf_data_put(hvdev->cached_pf);
+		kvfree(hvdev->content);
+		mutex_destroy(&hvdev->state_mutex);
+	}
+	return ret;
 }
 
 noinline void hmtest_vf_release_dev(struct vfio_device *core_vdev)
