@@ -17,6 +17,8 @@ static const char replay_usage[] =
 	"Analyse a trace recorded by 'hisimig-trace record' or 'run -o'.\n\n" HM_ANALYSIS_HELP
 	"      --metrics-linger SECONDS  keep serving --metrics after the replay ended\n"
 	"                              (Ctrl-C or SIGTERM ends it early)\n"
+	"      --metrics-await-scrape  start replaying once /metrics was scraped, so\n"
+	"                              counters rise from 0 where the scraper sees them\n"
 	"      --replay-speed X        replay at X times the recorded pace (1 = realtime)\n"
 	"                              instead of as fast as possible\n"
 	"  -h, --help                  this help\n\n"
@@ -25,6 +27,7 @@ static const char replay_usage[] =
 enum replay_opt {
 	OPT_METRICS_LINGER = HM_OPT_COMMAND_BASE,
 	OPT_REPLAY_SPEED,
+	OPT_METRICS_AWAIT_SCRAPE,
 };
 
 struct replay_totals {
@@ -151,6 +154,7 @@ int hm_cmd_replay(int argc, char **argv)
 		HM_ANALYSIS_LONG_OPTIONS,
 		{ "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
 		{ "replay-speed", required_argument, NULL, OPT_REPLAY_SPEED },
+		{ "metrics-await-scrape", no_argument, NULL, OPT_METRICS_AWAIT_SCRAPE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -161,6 +165,7 @@ int hm_cmd_replay(int argc, char **argv)
 	struct hm_session *session;
 	struct hm_pacer pacer;
 	unsigned long linger_s = 0;
+	bool await_scrape = false;
 	double speed = 0;
 	enum hm_read_status st;
 	char err[256];
@@ -177,6 +182,10 @@ int hm_cmd_replay(int argc, char **argv)
 		if (opt == OPT_METRICS_LINGER) {
 			if (!parse_linger(optarg, &linger_s))
 				return HM_EXIT_USAGE;
+			continue;
+		}
+		if (opt == OPT_METRICS_AWAIT_SCRAPE) {
+			await_scrape = true;
 			continue;
 		}
 		if (opt == OPT_REPLAY_SPEED) {
@@ -198,8 +207,9 @@ int hm_cmd_replay(int argc, char **argv)
 		hm_cli_error("replay needs exactly one trace FILE (see --help)");
 		return HM_EXIT_USAGE;
 	}
-	if (linger_s && !opts.metrics_listen) {
-		hm_cli_error("--metrics-linger needs --metrics ADDR:PORT");
+	if ((linger_s || await_scrape) && !opts.metrics_listen) {
+		hm_cli_error("--metrics-%s needs --metrics ADDR:PORT",
+			     linger_s ? "linger" : "await-scrape");
 		return HM_EXIT_USAGE;
 	}
 	reader = hm_trace_reader_open(argv[optind], err, sizeof(err));
@@ -223,6 +233,8 @@ int hm_cmd_replay(int argc, char **argv)
 			return HM_EXIT_USAGE;
 		}
 		fprintf(stderr, "hisimig-trace: serving metrics at %s\n", hm_exporter_url(exporter));
+		if (await_scrape)
+			hm_exporter_await_scrape(exporter);
 	}
 	if (opts.format == HM_REPORT_TEXT)
 		describe_origin(opts.out, hm_trace_reader_header(reader), argv[optind]);

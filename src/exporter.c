@@ -17,7 +17,9 @@
 #define LISTEN_BACKLOG 64
 
 struct hm_exporter {
-	pthread_mutex_t lock;             /* guards metrics */
+	pthread_mutex_t lock;             /* guards metrics and scrapes */
+	pthread_cond_t scraped;
+	uint64_t scrapes;
 	struct hm_metrics *metrics;
 	struct hm_metrics_values *scratch; /* the server thread's copy for a scrape */
 	struct MHD_Daemon *daemon;
@@ -160,6 +162,8 @@ static enum MHD_Result serve_metrics(struct hm_exporter *e, struct MHD_Connectio
 
 	pthread_mutex_lock(&e->lock);
 	*e->scratch = *hm_metrics_values(e->metrics);
+	e->scrapes++;
+	pthread_cond_broadcast(&e->scraped);
 	pthread_mutex_unlock(&e->lock);
 
 	out = open_memstream(&body, &len);
@@ -259,6 +263,7 @@ struct hm_exporter *hm_exporter_attach(struct hm_session *s, const char *listen,
 		return NULL;
 	}
 	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->scraped, NULL);
 	e->metrics = hm_metrics_new(cfg);
 	e->scratch = malloc(sizeof(*e->scratch));
 	if (!e->metrics || !e->scratch) {
@@ -301,6 +306,14 @@ const char *hm_exporter_url(const struct hm_exporter *e)
 	return e->url;
 }
 
+void hm_exporter_await_scrape(struct hm_exporter *e)
+{
+	pthread_mutex_lock(&e->lock);
+	while (!e->scrapes)
+		pthread_cond_wait(&e->scraped, &e->lock);
+	pthread_mutex_unlock(&e->lock);
+}
+
 void hm_exporter_stop(struct hm_exporter *e)
 {
 	if (!e)
@@ -309,6 +322,7 @@ void hm_exporter_stop(struct hm_exporter *e)
 		MHD_stop_daemon(e->daemon); /* joins the thread, closes the socket */
 	hm_metrics_free(e->metrics);
 	free(e->scratch);
+	pthread_cond_destroy(&e->scraped);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
 }

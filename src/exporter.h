@@ -33,6 +33,9 @@ struct hm_exporter *hm_exporter_attach(struct hm_session *s, const char *listen,
 				       const struct hm_config *cfg, char *err, size_t errlen);
 /* "http://127.0.0.1:9478/metrics" with the port actually bound. */
 const char *hm_exporter_url(const struct hm_exporter *e);
+/* Block until /metrics was scraped once: a replay started after that shows
+ * its counters rising from 0, so rate() and increase() see every event. */
+void hm_exporter_await_scrape(struct hm_exporter *e);
 /* Stop serving; the session must not deliver events any more. */
 void hm_exporter_stop(struct hm_exporter *e);
 

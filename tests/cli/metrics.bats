@@ -1,0 +1,328 @@
+#!/usr/bin/env bats
+# The Prometheus exporter: exposition linted by promtool, alert rules checked
+# and unit-tested, hostile HTTP clients, and a real Prometheus server scraping
+# replays, queried for the series every dashboard panel and alert rule uses.
+
+load helpers
+
+REPO=$BATS_TEST_DIRNAME/../..
+DASHBOARD=$REPO/dashboards/grafana/hisimig-trace.json
+RULES_DIR=$REPO/dashboards/prometheus
+RULES=$RULES_DIR/hisimig-alerts.yml
+MAX_PER_IP=$(sed -nE 's/^#define HM_EXPORTER_MAX_PER_IP ([0-9]+).*/\1/p' "$REPO/src/exporter.h")
+
+# ---- helpers (state lives in files: each test runs in its own process) ----
+
+# append_meta FILE KEY=VALUE: a META record as the trace writer stores it
+append_meta() {
+	local text=$2 len
+	len=$((${#text} + 1))
+	printf "\\x04\\x00\\x00\\x00\\x$(printf %02x "$len")\\x00\\x00\\x00%s\\x00" "$text" >>"$1"
+}
+
+# start_exporter NAME TRACE [replay options...]: replay TRACE serving metrics on
+# a free port; NAME.url, NAME.pid, NAME.err land in $BATS_FILE_TMPDIR
+start_exporter() {
+	local name=$1 trace=$2 dir=$BATS_FILE_TMPDIR url=
+	shift 2
+	"$HISIMIG" replay --quiet --metrics 127.0.0.1:0 "$@" "$trace" \
+		>"$dir/$name.out" 2>"$dir/$name.err" 3>&- &
+	echo $! >"$dir/$name.pid"
+	for _ in $(seq 100); do
+		url=$(sed -n 's/^hisimig-trace: serving metrics at //p' "$dir/$name.err")
+		[ -n "$url" ] && break
+		sleep 0.1
+	done
+	[ -n "$url" ] || { cat "$dir/$name.err" >&2; return 1; }
+	echo "$url" >"$dir/$name.url"
+}
+
+url_of() { cat "$BATS_FILE_TMPDIR/$1.url"; }
+hostport_of() { url_of "$1" | sed -E 's#^http://([^/]+)/metrics$#\1#'; }
+
+# stop_pidfile FILE: SIGTERM the process and wait until it is gone
+stop_pidfile() {
+	local pidfile=$1 pid
+	[ -f "$pidfile" ] || return 0
+	pid=$(cat "$pidfile")
+	kill "$pid" 2>/dev/null || true
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	rm -f "$pidfile"
+}
+
+prom() { cat "$BATS_FILE_TMPDIR/prom.url"; }
+
+# prom_query EXPR -> the API's JSON answer of an instant query
+prom_query() {
+	curl -sf --get --data-urlencode "query=$1" "$(prom)/api/v1/query"
+}
+
+# prom_value EXPR -> the value of its only series ("" when there is none)
+prom_value() {
+	prom_query "$1" | jq -r 'if (.data.result | length) == 1 then .data.result[0].value[1] else "" end'
+}
+
+prom_series_count() {
+	prom_query "$1" | jq -r '.data.result | length'
+}
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.5
+	done
+}
+
+targets_up() { [ "$(prom_value 'sum(up{job="hisimig"})')" = 3 ]; }
+replay_done() { grep -q "replay done" "$BATS_FILE_TMPDIR/$1.err"; }
+prom_ready() { curl -sf "$(prom)/-/ready" >/dev/null; }
+
+start_prometheus() {
+	local dir=$BATS_FILE_TMPDIR port
+	cat >"$dir/prometheus.yml" <<-EOF
+		global:
+		  scrape_interval: 1s
+		  scrape_timeout: 1s
+		  evaluation_interval: 1s
+		rule_files: ["$RULES"]
+		scrape_configs:
+		  - job_name: hisimig
+		    file_sd_configs:
+		      - files: ["$dir/targets.json"]
+	EOF
+	echo '[]' >"$dir/targets.json"
+	for _ in 1 2 3 4 5; do
+		port=$((20000 + RANDOM % 40000))
+		echo "http://127.0.0.1:$port" >"$dir/prom.url"
+		prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/tsdb" \
+			--web.listen-address="127.0.0.1:$port" --log.level=warn \
+			>"$dir/prometheus.log" 2>&1 3>&- &
+		echo $! >"$dir/prometheus.pid"
+		wait_for 20 prom_ready && return 0
+		stop_pidfile "$dir/prometheus.pid"
+	done
+	cat "$dir/prometheus.log" >&2
+	return 1
+}
+
+# Three hosts' worth of exporters, each replaying a scenario once Prometheus
+# took a first scrape (so counters rise from 0), the clean migrations paced.
+setup_file() {
+	local dir=$BATS_FILE_TMPDIR
+	"$HISIMIG" gen seed-bug -o "$dir/seed-bug.hmt"
+	append_meta "$dir/seed-bug.hmt" "attach.mutex_lock=fentry"
+	append_meta "$dir/seed-bug.hmt" "attach.hisi_acc_vfio_pci_set_device_state=missing: module not loaded"
+	"$HISIMIG" gen migration-broken -o "$dir/migration-broken.hmt"
+	"$HISIMIG" gen migration-clean -o "$dir/migration-clean.hmt"
+
+	start_prometheus
+	for s in seed-bug migration-broken; do
+		start_exporter "$s" "$dir/$s.hmt" --metrics-await-scrape --metrics-linger 300
+	done
+	start_exporter migration-clean "$dir/migration-clean.hmt" --metrics-await-scrape \
+		--metrics-linger 300 --replay-speed 0.25
+	for s in seed-bug migration-broken migration-clean; do
+		printf '{"targets":["%s"],"labels":{"scenario":"%s"}}\n' "$(hostport_of $s)" "$s"
+	done | jq -s . >"$dir/targets.json.new"
+	mv "$dir/targets.json.new" "$dir/targets.json"
+
+	wait_for 30 targets_up
+	wait_for 30 replay_done migration-clean
+	wait_for 10 replay_done seed-bug
+	wait_for 10 replay_done migration-broken
+	sleep 3 # a few scrapes and rule evaluations of the final values
+}
+
+teardown_file() {
+	for s in seed-bug migration-broken migration-clean; do
+		stop_pidfile "$BATS_FILE_TMPDIR/$s.pid"
+	done
+	stop_pidfile "$BATS_FILE_TMPDIR/prometheus.pid"
+}
+
+# ---- the CLI ----
+
+@test "--metrics: bad address, port in use, options without --metrics: one line, exit 2" {
+	trace=$(gen_trace seed-bug)
+	for bad in nonsense 127.0.0.1: 127.0.0.1:65536 127.0.0.1:http; do
+		run "$HISIMIG" replay --metrics "$bad" "$trace"
+		[ "$status" -eq 2 ]
+		[ "${#lines[@]}" -eq 1 ]
+		[[ "$output" == "hisimig-trace: --metrics: "* ]]
+	done
+	run "$HISIMIG" replay --metrics "$(hostport_of seed-bug)" "$trace"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"cannot listen: Address already in use" ]]
+	run "$HISIMIG" replay --metrics-linger 5 "$trace"
+	[ "$status" -eq 2 ]
+	[ "$output" = "hisimig-trace: --metrics-linger needs --metrics ADDR:PORT" ]
+	run "$HISIMIG" replay --metrics 127.0.0.1:0 --replay-speed 0 "$trace"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "exposition: content type, promtool check metrics clean, 404 and 405 elsewhere" {
+	url=$(url_of seed-bug)
+	run curl -sf -D - -o "$BATS_TEST_TMPDIR/metrics.txt" "$url"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Content-Type: text/plain; version=0.0.4; charset=utf-8"* ]]
+	run promtool check metrics <"$BATS_TEST_TMPDIR/metrics.txt"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	grep -qx 'hisimig_lock_order_violations_total{kind="vf-pf-lock-order"} 1' \
+		"$BATS_TEST_TMPDIR/metrics.txt"
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "${url%/metrics}/")" = 404 ]
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "${url}x")" = 404 ]
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x=1 "$url")" = 405 ]
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -I "$url")" = 200 ]
+}
+
+@test "slow and malformed clients: bounded, timed out, and a scrape works after them" {
+	local sl=$BATS_FILE_TMPDIR/slowloris
+	trap '' PIPE # the server may close on us mid-write
+	start_exporter slowloris "$BATS_FILE_TMPDIR/seed-bug.hmt" --metrics-linger 60
+	hp=$(hostport_of slowloris)
+	url=$(url_of slowloris)
+	host=${hp%:*} port=${hp##*:}
+	# more half-sent requests from one address than it may hold open
+	fds=()
+	for _ in $(seq $((MAX_PER_IP + 4))); do
+		exec {fd}<>"/dev/tcp/$host/$port"
+		printf 'GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ' >&"$fd" || true
+		fds+=("$fd")
+	done
+	# the per-address bound holds: no slot for one more from here
+	! curl -sf -m 1 -o /dev/null "$url"
+	# garbage: a nonsense request line, binary noise, a 100 KB header
+	exec {g1}<>"/dev/tcp/$host/$port"
+	printf 'GARBAGE\r\n\r\n' >&"$g1" || true
+	exec {g2}<>"/dev/tcp/$host/$port"
+	head -c 65536 /dev/urandom >&"$g2" 2>/dev/null || true
+	exec {g3}<>"/dev/tcp/$host/$port"
+	{ printf 'GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: '; head -c 100000 /dev/zero | tr '\0' a
+	  printf '\r\n\r\n'; } >&"$g3" 2>/dev/null || true
+	# the idle ones time out; then a normal scrape is served
+	scrape() { curl -sf -m 2 -o "$sl.txt" "$url"; }
+	wait_for 15 scrape
+	grep -q '^hisimig_build_info' "$sl.txt"
+	kill -0 "$(cat "$BATS_FILE_TMPDIR/slowloris.pid")"
+	for fd in "${fds[@]}" "$g1" "$g2" "$g3"; do exec {fd}>&-; done
+	stop_pidfile "$BATS_FILE_TMPDIR/slowloris.pid"
+}
+
+@test "alert rules: promtool check rules and promtool test rules" {
+	run promtool check rules "$RULES"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"SUCCESS: 6 rules found"* ]]
+	cd "$RULES_DIR"
+	run promtool test rules hisimig-alerts.test.yml
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"SUCCESS"* ]]
+}
+
+@test "dashboard: valid JSON, stable uid, datasource variable, no export-for-sharing inputs" {
+	[ "$(jq -r .uid "$DASHBOARD")" = hisimig-trace ]
+	[ "$(jq -r '.templating.list[] | select(.name == "datasource") | .type + " " + .query' \
+		"$DASHBOARD")" = "datasource prometheus" ]
+	! grep -q 'DS_PROMETHEUS\|__inputs' "$DASHBOARD"
+	# every panel and query reads its data source from the variable
+	[ "$(jq '[.. | objects | select(has("datasource")) | .datasource.uid] | unique' -c \
+		"$DASHBOARD")" = '["${datasource}"]' ]
+}
+
+# ---- a real Prometheus ----
+
+@test "prometheus: the scraped series and values of each scenario arrived" {
+	[ "$(prom_series_count 'hisimig_build_info{job="hisimig"}')" = 3 ]
+	sb='scenario="seed-bug"' mb='scenario="migration-broken"' mc='scenario="migration-clean"'
+	[ "$(prom_value "hisimig_lock_order_violations_total{$sb,kind=\"vf-pf-lock-order\"}")" = 1 ]
+	[ "$(prom_value "hisimig_lock_cycles_total{$sb}")" = 1 ]
+	[ "$(prom_value "hisimig_findings_total{$sb,kind=\"vf-pf-lock-order\",severity=\"error\"}")" = 1 ]
+	[ "$(prom_value "hisimig_deadlocks_total{$sb}")" = 0 ]
+	[ "$(prom_value "hisimig_attach_status{$sb,target=\"mutex_lock\",mode=\"fentry\"}")" = 1 ]
+	[ "$(prom_value "hisimig_attach_status{$sb,mode=\"missing\"}")" = 0 ]
+	[ "$(prom_value "sum(hisimig_device_lock_acquisitions_total{$sb,role=\"vf\"}) > 0")" != "" ]
+	[ "$(prom_value "hisimig_migration_state{$mb,device=\"0000:01:00.1\",state=\"ERROR\"}")" = 1 ]
+	[ "$(prom_value "sum(hisimig_migration_state{$mb,device=\"0000:01:00.1\"})")" = 1 ]
+	[ "$(prom_value "sum(hisimig_migration_transitions_total{$mb,result=\"illegal\"})")" = 1 ]
+	[ "$(prom_value "hisimig_sriov_vfs{$mb,pf=\"0000:01:00.0\"}")" = 2 ]
+	[ "$(prom_value "hisimig_migration_downtime_seconds_count{$mc}")" = 5 ]
+	[ "$(prom_value "hisimig_migration_transitions_total{$mc,from=\"STOP\",to=\"STOP_COPY\",result=\"ok\"}")" = 5 ]
+	[ "$(prom_value "hisimig_events_total{$mc,type=\"mig-set-state-end\"}")" = 35 ]
+	[ "$(prom_value "hisimig_sriov_vfs{$mc,pf=\"0000:01:00.0\"}")" = 0 ]
+}
+
+@test "prometheus: the paced replay was seen changing, not only its final values" {
+	changes=$(prom_value 'changes(hisimig_events_total{scenario="migration-clean",type="mig-set-state-end"}[5m])')
+	echo "changes seen: $changes"
+	[ "$changes" -ge 2 ]
+	# and counters rose from 0 as scraped, so increase() sees every finding
+	[ "$(prom_value 'increase(hisimig_lock_order_violations_total{scenario="seed-bug",kind="vf-pf-lock-order"}[5m]) > 0.5')" != "" ]
+}
+
+@test "prometheus: every dashboard expression returns the series it shows" {
+	failed=0
+	while IFS= read -r expr; do
+		q=${expr//\$__rate_interval/1m}
+		q=${q//\$instance/.*}
+		n=$(prom_query "$q" | jq -r '.data.result | length')
+		if [ "${n:-0}" -eq 0 ]; then
+			echo "no series: $q"
+			failed=1
+		fi
+	done < <(jq -r '.. | objects | select(has("expr")) | .expr' "$DASHBOARD")
+	# template variable queries: label_values(METRIC, LABEL)
+	while IFS= read -r metric; do
+		[ "$(prom_series_count "$metric")" -gt 0 ] || { echo "no series: $metric"; failed=1; }
+	done < <(jq -r '.templating.list[] | .definition // empty' "$DASHBOARD" |
+		sed -nE 's/^label_values\(([a-z_]+),.*/\1/p')
+	[ "$(jq '[.. | objects | select(has("expr"))] | length' "$DASHBOARD")" -ge 25 ]
+	[ "$failed" -eq 0 ]
+}
+
+@test "prometheus: every alert rule evaluates, its signal exists, and the scenarios fire theirs" {
+	failed=0
+	while IFS= read -r expr; do
+		[ "$(prom_query "$expr" | jq -r .status)" = success ] || { echo "error: $expr"; failed=1; }
+		# without its threshold the expression must find the series it watches
+		signal=$(sed -E 's/[[:space:]]*(>|<|==|!=|>=|<=)[[:space:]]*[0-9.]+$//' <<<"$expr")
+		[ "$signal" != "$expr" ] || { echo "no threshold to strip: $expr"; failed=1; }
+		[ "$(prom_series_count "$signal")" -gt 0 ] || { echo "no series: $signal"; failed=1; }
+	done < <(sed -nE 's/^[[:space:]]+expr:[[:space:]]*(.*)$/\1/p' "$RULES")
+	[ "$failed" -eq 0 ]
+	# Prometheus loaded the file and every rule evaluates without error
+	rules=$(curl -sf "$(prom)/api/v1/rules")
+	[ "$(jq '[.data.groups[].rules[]] | length' <<<"$rules")" = 6 ]
+	[ "$(jq -r '[.data.groups[].rules[].health] | unique | join(",")' <<<"$rules")" = ok ]
+	firing() {
+		curl -sf "$(prom)/api/v1/alerts" |
+			jq -r '.data.alerts[] | select(.state == "firing") | .labels.alertname' | sort -u
+	}
+	three_firing() { [ "$(firing | wc -l)" -ge 3 ]; }
+	wait_for 10 three_firing
+	run firing
+	echo "$output"
+	[[ "$output" == *HisimigLockOrderViolation* ]]
+	[[ "$output" == *HisimigLockCycle* ]]
+	[[ "$output" == *HisimigMigrationError* ]]
+	[[ "$output" != *HisimigLostEvents* && "$output" != *HisimigDeadlock* ]]
+}
+
+@test "exporters end cleanly on SIGTERM while lingering: summary printed, no sanitizer report" {
+	for s in seed-bug migration-broken migration-clean; do
+		stop_pidfile "$BATS_FILE_TMPDIR/$s.pid"
+		! grep -q 'Sanitizer\|runtime error' "$BATS_FILE_TMPDIR/$s.err"
+		grep -q 'findings' "$BATS_FILE_TMPDIR/$s.out"
+	done
+}
