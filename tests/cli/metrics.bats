@@ -9,6 +9,7 @@ REPO=$BATS_TEST_DIRNAME/../..
 DASHBOARD=$REPO/dashboards/grafana/hisimig-trace.json
 RULES_DIR=$REPO/dashboards/prometheus
 RULES=$RULES_DIR/hisimig-alerts.yml
+SCENARIOS="seed-bug abba migration-broken migration-clean"
 MAX_PER_IP=$(sed -nE 's/^#define HM_EXPORTER_MAX_PER_IP ([0-9]+).*/\1/p' "$REPO/src/exporter.h")
 
 # ---- helpers (state lives in files: each test runs in its own process) ----
@@ -80,7 +81,7 @@ wait_for() {
 	done
 }
 
-targets_up() { [ "$(prom_value 'sum(up{job="hisimig"})')" = 3 ]; }
+targets_up() { [ "$(prom_value 'sum(up{job="hisimig"})')" = 4 ]; }
 replay_done() { grep -q "replay done" "$BATS_FILE_TMPDIR/$1.err"; }
 prom_ready() { curl -sf "$(prom)/-/ready" >/dev/null; }
 
@@ -112,36 +113,38 @@ start_prometheus() {
 	return 1
 }
 
-# Three hosts' worth of exporters, each replaying a scenario once Prometheus
+# Four hosts' worth of exporters, each replaying a scenario once Prometheus
 # took a first scrape (so counters rise from 0), the clean migrations paced.
 setup_file() {
 	local dir=$BATS_FILE_TMPDIR
 	"$HISIMIG" gen seed-bug -o "$dir/seed-bug.hmt"
 	append_meta "$dir/seed-bug.hmt" "attach.mutex_lock=fentry"
 	append_meta "$dir/seed-bug.hmt" "attach.hisi_acc_vfio_pci_set_device_state=missing: module not loaded"
-	"$HISIMIG" gen migration-broken -o "$dir/migration-broken.hmt"
-	"$HISIMIG" gen migration-clean -o "$dir/migration-clean.hmt"
+	for s in abba migration-broken migration-clean; do
+		"$HISIMIG" gen "$s" -o "$dir/$s.hmt"
+	done
 
 	start_prometheus
-	for s in seed-bug migration-broken; do
+	for s in seed-bug abba migration-broken; do
 		start_exporter "$s" "$dir/$s.hmt" --metrics-await-scrape --metrics-linger 300
 	done
 	start_exporter migration-clean "$dir/migration-clean.hmt" --metrics-await-scrape \
 		--metrics-linger 300 --replay-speed 0.25
-	for s in seed-bug migration-broken migration-clean; do
+	for s in $SCENARIOS; do
 		printf '{"targets":["%s"],"labels":{"scenario":"%s"}}\n' "$(hostport_of $s)" "$s"
 	done | jq -s . >"$dir/targets.json.new"
 	mv "$dir/targets.json.new" "$dir/targets.json"
 
 	wait_for 30 targets_up
 	wait_for 30 replay_done migration-clean
-	wait_for 10 replay_done seed-bug
-	wait_for 10 replay_done migration-broken
+	for s in $SCENARIOS; do
+		wait_for 10 replay_done "$s"
+	done
 	sleep 3 # a few scrapes and rule evaluations of the final values
 }
 
 teardown_file() {
-	for s in seed-bug migration-broken migration-clean; do
+	for s in $SCENARIOS; do
 		stop_pidfile "$BATS_FILE_TMPDIR/$s.pid"
 	done
 	stop_pidfile "$BATS_FILE_TMPDIR/prometheus.pid"
@@ -244,12 +247,13 @@ teardown_file() {
 # ---- a real Prometheus ----
 
 @test "prometheus: the scraped series and values of each scenario arrived" {
-	[ "$(prom_series_count 'hisimig_build_info{job="hisimig"}')" = 3 ]
+	[ "$(prom_series_count 'hisimig_build_info{job="hisimig"}')" = 4 ]
 	sb='scenario="seed-bug"' mb='scenario="migration-broken"' mc='scenario="migration-clean"'
 	[ "$(prom_value "hisimig_lock_order_violations_total{$sb,kind=\"vf-pf-lock-order\"}")" = 1 ]
 	[ "$(prom_value "hisimig_lock_cycles_total{$sb}")" = 1 ]
 	[ "$(prom_value "hisimig_findings_total{$sb,kind=\"vf-pf-lock-order\",severity=\"error\"}")" = 1 ]
 	[ "$(prom_value "hisimig_deadlocks_total{$sb}")" = 0 ]
+	[ "$(prom_value 'hisimig_deadlocks_total{scenario="abba"}')" = 1 ]
 	[ "$(prom_value "hisimig_attach_status{$sb,target=\"mutex_lock\",mode=\"fentry\"}")" = 1 ]
 	[ "$(prom_value "hisimig_attach_status{$sb,mode=\"missing\"}")" = 0 ]
 	[ "$(prom_value "sum(hisimig_device_lock_acquisitions_total{$sb,role=\"vf\"}) > 0")" != "" ]
@@ -309,18 +313,19 @@ teardown_file() {
 		curl -sf "$(prom)/api/v1/alerts" |
 			jq -r '.data.alerts[] | select(.state == "firing") | .labels.alertname' | sort -u
 	}
-	three_firing() { [ "$(firing | wc -l)" -ge 3 ]; }
-	wait_for 10 three_firing
+	all_firing() { [ "$(firing | wc -l)" -ge 4 ]; }
+	wait_for 10 all_firing
 	run firing
 	echo "$output"
 	[[ "$output" == *HisimigLockOrderViolation* ]]
 	[[ "$output" == *HisimigLockCycle* ]]
 	[[ "$output" == *HisimigMigrationError* ]]
-	[[ "$output" != *HisimigLostEvents* && "$output" != *HisimigDeadlock* ]]
+	[[ "$output" == *HisimigDeadlock* ]]
+	[[ "$output" != *HisimigLostEvents* && "$output" != *HisimigMigrationDowntimeOverBudget* ]]
 }
 
 @test "exporters end cleanly on SIGTERM while lingering: summary printed, no sanitizer report" {
-	for s in seed-bug migration-broken migration-clean; do
+	for s in $SCENARIOS; do
 		stop_pidfile "$BATS_FILE_TMPDIR/$s.pid"
 		! grep -q 'Sanitizer\|runtime error' "$BATS_FILE_TMPDIR/$s.err"
 		grep -q 'findings' "$BATS_FILE_TMPDIR/$s.out"
