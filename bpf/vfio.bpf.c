@@ -111,11 +111,17 @@ static __always_inline int step_event(void *ctx, struct vfio_device___hm *vdev, 
 	return mig_event(ctx, HM_EV_MIG_STEP, vdev, cur, new, next, ret);
 }
 
+/* 6.1's verifier refuses ctx access to a pointer-to-enum argument (next_fsm):
+ * name only the first three and fetch the pointer and the return value with
+ * the helpers, which do not type-check. */
 SEC("fexit/vfio_mig_get_next_state")
-int BPF_PROG(vfio_mig_get_next_state_fexit, struct vfio_device___hm *vdev, __u32 cur, __u32 new,
-	     __u32 *next, int ret)
+int BPF_PROG(vfio_mig_get_next_state_fexit, struct vfio_device___hm *vdev, __u32 cur, __u32 new)
 {
-	return step_event(ctx, vdev, cur, new, next, ret);
+	__u64 next = 0, ret = 0;
+
+	bpf_get_func_arg(ctx, 3, &next);
+	bpf_get_func_ret(ctx, &ret);
+	return step_event(ctx, vdev, cur, new, (__u32 *)next, (int)ret);
 }
 
 SEC("kprobe/vfio_mig_get_next_state")

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* hisimig-trace probe: what this kernel offers us, like `bpftool feature probe`. */
+#include <errno.h>
 #include <string.h>
 #include <sys/utsname.h>
 
@@ -17,7 +18,7 @@ static const char probe_usage[] =
 
 struct probe_facts {
 	char release[65];
-	char lockdown[32];
+	char lockdown[96];
 	struct hm_privileges priv;
 	bool vmlinux_btf;
 	int module_btfs;
@@ -150,6 +151,10 @@ int hm_cmd_probe(int argc, char **argv)
 		return HM_EXIT_USAGE;
 	}
 	f.vmlinux_btf = hm_kernel_has_vmlinux_btf(k);
+	if (f.can_trace && hm_kernel_trial_fentry(k, "mutex_unlock") == -EPERM) {
+		f.can_trace = false;
+		snprintf(f.why_not, sizeof(f.why_not), HM_LOADER_EPERM_MSG);
+	}
 	f.module_btfs = hm_kernel_module_btf_count();
 	if (json)
 		print_json_head(stdout, &f);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "exporter.h"
 #include "live.h"
 #include "loader.h"
 
@@ -25,7 +26,7 @@ static void on_stop_signal(int sig)
 enum live_opt {
 	OPT_OUTPUT = 'o',
 	OPT_VERBOSE = 'v',
-	OPT_DURATION = 512,
+	OPT_DURATION = HM_OPT_COMMAND_BASE,
 	OPT_ATTACH,
 	OPT_SET_STATE_FUNC,
 };
@@ -151,6 +152,7 @@ int hm_live_command(int argc, char **argv, const struct hm_live_spec *spec)
 	struct live_args a = { 0 };
 	struct hm_session *session;
 	struct hm_loader *loader;
+	struct hm_exporter *exporter = NULL;
 	uint64_t deadline = 0;
 	char err[256], summary[128];
 	int status, perr = 0;
@@ -167,11 +169,22 @@ int hm_live_command(int argc, char **argv, const struct hm_live_spec *spec)
 		hm_cli_error("%s", err);
 		return HM_EXIT_USAGE;
 	}
+	if (a.session.metrics_listen) {
+		exporter = hm_exporter_attach(session, a.session.metrics_listen, &a.session.config,
+					      err, sizeof(err));
+		if (!exporter) {
+			hm_cli_error("%s", err);
+			hm_session_free(session);
+			return HM_EXIT_USAGE;
+		}
+		fprintf(stderr, "hisimig-trace: serving metrics at %s\n", hm_exporter_url(exporter));
+	}
 	hm_session_meta(session, "command", spec->name);
 	install_stop_handlers();
 	loader = hm_loader_start(&a.loader, session, err, sizeof(err));
 	if (!loader) {
 		hm_cli_error("%s", err);
+		hm_exporter_stop(exporter);
 		hm_session_free(session);
 		if (a.session.record_path)
 			unlink(a.session.record_path);
@@ -195,6 +208,7 @@ int hm_live_command(int argc, char **argv, const struct hm_live_spec *spec)
 		hm_cli_error("reading the ring buffer failed: %s", strerror(-perr));
 		status = HM_EXIT_USAGE;
 	}
+	hm_exporter_stop(exporter);
 	hm_loader_free(loader);
 	hm_session_free(session);
 	return status;

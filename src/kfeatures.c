@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "kfeatures.h"
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,36 @@
 #define CAP_BPF_BIT 39
 #define MAX_MODULE_BTFS 16
 
+/* Can a BPF program read kernel memory? Lockdown (confidentiality) removes
+ * bpf_probe_read_kernel() from tracing programs; a trivial program still
+ * loads. 1: yes, 0: refused, -1: cannot tell (no BPF at all, e.g. no privilege). */
+static int bpf_may_read_kernel(void)
+{
+	const struct bpf_insn trivial[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	const struct bpf_insn reader[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_1, .src_reg = BPF_REG_10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_1, .imm = -8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2, .imm = 8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_probe_read_kernel },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", trivial, 2, NULL);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", reader, 7, NULL);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 const char *hm_lockdown_mode(char *buf, size_t len)
 {
 	/* "none integrity [confidentiality]": the bracketed word is in force */
@@ -22,8 +54,14 @@ const char *hm_lockdown_mode(char *buf, size_t len)
 	char line[128] = "", *open, *close;
 
 	snprintf(buf, len, "unknown");
-	if (!f)
+	if (!f) {
+		int reads = bpf_may_read_kernel();
+
+		/* without securityfs only a refused kernel read proves confidentiality */
+		snprintf(buf, len, "%s", reads == 0 ? "confidentiality (inferred: BPF may not read kernel memory)"
+						    : "unknown (securityfs not mounted)");
 		return buf;
+	}
 	if (fgets(line, sizeof(line), f) && (open = strchr(line, '[')) &&
 	    (close = strchr(open, ']'))) {
 		*close = '\0';
@@ -208,4 +246,24 @@ bool hm_kernel_has_data_symbol(const char *name)
 	if (f)
 		fclose(f);
 	return found;
+}
+
+int hm_kernel_trial_fentry(const struct hm_kernel *k, const char *func)
+{
+	const struct bpf_insn trivial[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY);
+	int id = k->vmlinux ? btf__find_by_name_kind(k->vmlinux, func, BTF_KIND_FUNC) : -1;
+	int fd;
+
+	if (id <= 0)
+		return -ENOENT;
+	opts.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", trivial, 2, &opts);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
 }

@@ -13,7 +13,7 @@
 
 #define HM_VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
-/* "none", "integrity", "confidentiality", or "unknown" (no securityfs). */
+/* "none", "integrity", "confidentiality", or "unknown (...)" (no securityfs). */
 const char *hm_lockdown_mode(char *buf, size_t len);
 
 struct hm_privileges {
@@ -39,6 +39,9 @@ bool hm_module_loaded(const char *module);
 
 /* A BTF FUNC in vmlinux or (module != NULL) in that module's BTF. */
 bool hm_kernel_btf_has_func(struct hm_kernel *k, const char *func, const char *module);
+/* Load (not attach) a trivial fentry program on a vmlinux function: 0 or -errno
+ * (-EPERM as root: lockdown or an LSM forbids tracing programs). */
+int hm_kernel_trial_fentry(const struct hm_kernel *k, const char *func);
 /* A data symbol of vmlinux in /proc/kallsyms (needs CONFIG_KALLSYMS_ALL). */
 bool hm_kernel_has_data_symbol(const char *name);
 /* A text symbol; *module is its module ("" for vmlinux). */

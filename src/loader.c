@@ -25,6 +25,7 @@ struct hook {
 	struct hm_target target;
 	struct hm_plan plan;
 	bool settled;                 /* attached, or missing for good */
+	bool waited;                  /* was waiting for its module: announce the late attach */
 };
 
 struct loaded {
@@ -43,6 +44,7 @@ struct hm_loader {
 	int nobjs;
 	int events_fd, stacks_fd, lost_fd;   /* owned by objs[0] (locks) */
 	struct ring_buffer *rb;
+	bool verbose;
 	int ncpus;
 	uint64_t *lost_seen;          /* per CPU, as last reported */
 	uint64_t lost_total;
@@ -67,14 +69,14 @@ static int libbpf_to_stderr(enum libbpf_print_level level, const char *fmt, va_l
 bool hm_loader_check_env(char *err, size_t errlen)
 {
 	struct hm_privileges priv;
-	char lockdown[32];
+	char lockdown[96];
 
 	hm_privileges_get(&priv);
 	if (!hm_privileges_enough(&priv)) {
 		snprintf(err, errlen, "must run as root (CAP_BPF and CAP_PERFMON)");
 		return false;
 	}
-	if (!strcmp(hm_lockdown_mode(lockdown, sizeof(lockdown)), "confidentiality")) {
+	if (!strncmp(hm_lockdown_mode(lockdown, sizeof(lockdown)), "confidentiality", 15)) {
 		snprintf(err, errlen, "kernel lockdown (confidentiality) forbids BPF tracing "
 				      "programs: run in the guest tier or boot with lockdown=none");
 		return false;
@@ -270,6 +272,11 @@ record:
 
 		h->settled = !later;
 		record_status(l, h);
+		if (h->waited && h->settled)
+			fprintf(stderr, "hisimig-trace: late attach: %s: %s\n", h->target.func,
+				h->plan.mode == HM_MODE_MISSING ? h->plan.reason
+								: hm_attach_mode_name(h->plan.mode));
+		h->waited |= later;
 	}
 	return err < 0 ? err : 0;
 }
@@ -380,6 +387,12 @@ int hm_loader_poll(struct hm_loader *l, int timeout_ms)
 
 /* ---- life cycle ---- */
 
+static void phase(const struct hm_loader *l, const char *what, uint64_t t0)
+{
+	if (l->verbose)
+		fprintf(stderr, "hisimig-trace: %8.1f ms: %s\n", (hm_mono_ns() - t0) / 1e6, what);
+}
+
 struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_session *s,
 				  char *err, size_t errlen)
 {
@@ -394,8 +407,9 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 	}
 	libbpf_set_print(o->verbose ? libbpf_to_stderr : NULL);
 	*l = (struct hm_loader){ .session = s, .pref = o->pref, .events_fd = -1, .stacks_fd = -1,
-				 .lost_fd = -1 };
+				 .lost_fd = -1, .verbose = o->verbose };
 	l->kernel = hm_kernel_open();
+	phase(l, "BTF and kallsyms read", t0);
 	l->ncpus = libbpf_num_possible_cpus();
 	l->lost_seen = l->ncpus > 0 ? calloc(l->ncpus, sizeof(*l->lost_seen)) : NULL;
 	if (!l->kernel || !l->lost_seen) {
@@ -420,8 +434,7 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 	lerr = settle(l, HM_OBJ_LOCKS);
 	if (lerr == -EPERM) {
 		/* privileged, yet refused: lockdown without securityfs to say so */
-		snprintf(err, errlen, "the kernel refuses BPF tracing programs (EPERM as root): "
-				      "kernel lockdown? run in the guest tier or boot with lockdown=none");
+		snprintf(err, errlen, HM_LOADER_EPERM_MSG);
 		goto fail;
 	}
 	if (!hm_kernel_has_data_symbol("pci_bus_type")) {
@@ -434,9 +447,12 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 			 no_lock_hook(l) ? no_lock_hook(l) : strerror(-lerr));
 		goto fail;
 	}
+	phase(l, "locks loaded and attached", t0);
 	settle(l, HM_OBJ_PCI);
+	phase(l, "pci loaded and attached", t0);
 	settle(l, HM_OBJ_VFIO);
 	settle(l, HM_OBJ_DRIVER);
+	phase(l, "vfio and driver hooks done", t0);
 	l->rb = ring_buffer__new(l->events_fd, on_record, l, NULL);
 	if (!l->rb) {
 		snprintf(err, errlen, "failed to create the ring buffer: %s", strerror(errno));

@@ -26,6 +26,11 @@ struct hm_loader_opts {
 /* Can this process trace this kernel? false with one line saying what to do. */
 bool hm_loader_check_env(char *err, size_t errlen);
 
+/* The one line for a kernel that refuses tracing programs to root. */
+#define HM_LOADER_EPERM_MSG                                                              \
+	"the kernel refuses BPF tracing programs (EPERM as root): kernel lockdown? run in " \
+	"the guest tier or boot with lockdown=none"
+
 struct hm_loader;
 
 /* Loads and attaches; records every hook's status with hm_session_meta(). */

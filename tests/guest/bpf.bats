@@ -1,0 +1,209 @@
+#!/usr/bin/env bats
+# The BPF side live: record/run/probe on SR-IOV, bind/unbind and VFIO
+# (guest only; the host build of hisimig-trace runs over the 9p root).
+
+load guest-helpers
+
+HM=${HISIMIG:-$REPO/hisimig-trace}
+
+setup_file() {
+	require_guest
+	pf_ready
+	[ -x "$HM" ] || { echo "missing $HM: run make first" >&2; return 1; }
+}
+
+teardown() {
+	[ -z "${tracer:-}" ] || kill -INT "$tracer" 2>/dev/null || true
+	[ -z "${holder:-}" ] || kill -TERM "$holder" 2>/dev/null || true
+	wait 2>/dev/null || true
+	reset_pf
+}
+
+# trace_start SUBCOMMAND ARGS...: start hisimig-trace in the background and
+# wait until every hook is attached (it says "tracing:" on stderr).
+trace_start() {
+	"$HM" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	tracer=$!
+	for _ in $(seq 600); do
+		grep -q "tracing:" "$BATS_TEST_TMPDIR/err" && return 0
+		kill -0 "$tracer" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$BATS_TEST_TMPDIR/err"
+	return 1
+}
+
+# trace_stop: SIGINT, then the tracer's exit status in $trace_status.
+trace_stop() {
+	kill -INT "$tracer"
+	trace_status=0
+	wait "$tracer" || trace_status=$?
+	tracer=
+	cat "$BATS_TEST_TMPDIR/err"
+}
+
+sriov_cycles() {
+	for _ in $(seq "${1:-2}"); do
+		sriov_enable 2
+		sriov_disable
+	done
+}
+
+# check_sriov_dump DUMP: the events of SR-IOV enable/disable cycles on $PF.
+check_sriov_dump() {
+	local d=$1
+	# kept for post-mortems on the host (build/guest/runs/*/)
+	[ -z "${HISIMIG_OUT:-}" ] || cp "$d" "$HISIMIG_OUT/bpf-test$BATS_TEST_NUMBER.dump"
+	grep -v ' lock-\|^meta' "$d" # shown when a check fails
+	grep -q "sriov-enable-begin .*num_vfs=2 .*dev=$PF role=pf driver=nvme" "$d"
+	grep -q "sriov-enable-end .*num_vfs=2 ret=0 .*dev=$PF role=pf" "$d"
+	grep -q "sriov-disable-begin .*num_vfs=2 .*dev=$PF role=pf" "$d"
+	grep -q "sriov-disable-end .*dev=$PF role=pf" "$d"
+	for i in 0 1; do
+		vf=0000:01:00.$((i + 1))
+		grep -q "vf-added .*dev=$vf role=vf driver=- .*pf=$PF vf_id=$i" "$d"
+		grep -q "vf-removed .*dev=$vf role=vf .*pf=$PF vf_id=$i" "$d"
+		grep -q "lock-acquired .*dev=$vf role=vf .*pf=$PF vf_id=$i" "$d"
+	done
+	grep -q "lock-acquired .*dev=$PF role=pf driver=nvme" "$d"
+	grep -q "lock-released .*dev=$PF role=pf" "$d"
+	# Only PCI device mutexes: every lock event names a PCI device.
+	! grep " lock-" "$d" | grep -qv " dev=0000:"
+}
+
+# pf_then_vf DUMP: count VF lock acquisitions made while the same task held
+# the PF lock, and acquisitions of the PF lock while holding a VF lock.
+pf_then_vf() {
+	awk -v pf="$PF" '
+		function field(k,   i) { for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) return substr($i, length(k) + 2); return "" }
+		$2 == "lock-acquired" || ($2 == "lock-trylock" && field("ret") == 1) {
+			tid = field("tid"); dev = field("dev"); role = field("role")
+			if (role == "vf" && held[tid, pf] > 0) ok++
+			if (dev == pf) for (k in held) { split(k, p, SUBSEP); if (p[1] == tid && p[2] != pf && held[k] > 0) bad++ }
+			held[tid, dev]++
+		}
+		$2 == "lock-released" { tid = field("tid"); dev = field("dev"); if (held[tid, dev] > 0) held[tid, dev]-- }
+		END { printf "pf_then_vf=%d vf_then_pf=%d\n", ok, bad }' "$1"
+}
+
+@test "probe lists every attach point with how it attaches" {
+	run "$HM" probe
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"tracing: possible"* ]]
+	grep -Eq '^  mutex_lock +fentry ' <<<"$output"
+	grep -Eq '^  mutex_unlock +fentry ' <<<"$output"
+	grep -Eq '^  sriov_disable +fentry ' <<<"$output"
+	grep -Eq '^  pci_iov_add_virtfn +fentry ' <<<"$output"
+	grep -Eq '^  mutex_lock_nested +missing .*not in this kernel' <<<"$output"
+	run "$HM" probe --attach kprobe -j
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.attach[] | select(.function == "mutex_lock") | .mode' <<<"$output")" = kprobe ]
+	[ "$(jq -r '.tracing.possible' <<<"$output")" = true ]
+}
+
+@test "record SR-IOV cycles: BDFs, roles, PF lock held when VF locks are taken, zero findings" {
+	trace_start record -o "$BATS_TEST_TMPDIR/sriov.hmt"
+	t0=$(date +%s%N)
+	sriov_cycles 2
+	t1=$(date +%s%N)
+	trace_stop
+	[ "$trace_status" -eq 0 ]
+	"$HM" dump "$BATS_TEST_TMPDIR/sriov.hmt" >"$BATS_TEST_TMPDIR/dump"
+	check_sriov_dump "$BATS_TEST_TMPDIR/dump"
+	grep -q "^meta attach.mutex_lock=fentry" "$BATS_TEST_TMPDIR/dump"
+	grep -q "^meta attach.sriov_disable=fentry" "$BATS_TEST_TMPDIR/dump"
+	grep -Eq "^end events=[0-9]+ lost=0 " "$BATS_TEST_TMPDIR/dump"
+	read -r order < <(pf_then_vf "$BATS_TEST_TMPDIR/dump")
+	echo "$order"
+	[[ $order =~ ^pf_then_vf=([0-9]+)\ vf_then_pf=0$ ]]
+	[ "${BASH_REMATCH[1]}" -gt 0 ]
+	# Figures for the report: events per cycle, load time, cycle time.
+	printf 'events_per_sriov_cycle=%s load_ms=%s cycles_ms=%s\n' \
+		$(($(grep -c -v '^meta\|^end' "$BATS_TEST_TMPDIR/dump") / 2)) \
+		"$(sed -n 's/^meta load.ms=//p' "$BATS_TEST_TMPDIR/dump")" $(((t1 - t0) / 1000000)) |
+		tee -a "${HISIMIG_OUT:-$BATS_FILE_TMPDIR}/bpf-figures.txt"
+	run "$HM" replay --json "$BATS_TEST_TMPDIR/sriov.hmt"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.type == "summary") | .data.findings' <<<"$output")" = 0 ]
+}
+
+@test "the kprobe path records the same SR-IOV story" {
+	trace_start record --attach kprobe -o "$BATS_TEST_TMPDIR/kp.hmt"
+	sriov_cycles 1
+	trace_stop
+	[ "$trace_status" -eq 0 ]
+	"$HM" dump "$BATS_TEST_TMPDIR/kp.hmt" >"$BATS_TEST_TMPDIR/dump"
+	grep -q "^meta attach.mutex_lock=kprobe" "$BATS_TEST_TMPDIR/dump"
+	grep -q "^meta attach.sriov_enable=kprobe" "$BATS_TEST_TMPDIR/dump"
+	[ "$(grep -c "=fentry$" "$BATS_TEST_TMPDIR/dump")" -eq 0 ]
+	check_sriov_dump "$BATS_TEST_TMPDIR/dump"
+	read -r order < <(pf_then_vf "$BATS_TEST_TMPDIR/dump")
+	[[ $order =~ ^pf_then_vf=[1-9][0-9]*\ vf_then_pf=0$ ]]
+	run "$HM" replay --json "$BATS_TEST_TMPDIR/kp.hmt"
+	[ "$status" -eq 0 ]
+}
+
+@test "run: vfio-pci bind/unbind and VFIO open/close, hooks attach late, zero findings" {
+	[ -x "$VFIO_OPEN" ] || { echo "missing $VFIO_OPEN"; false; }
+	modprobe -r vfio-pci vfio-pci-core 2>/dev/null || true
+	trace_start run --json -o "$BATS_TEST_TMPDIR/vfio.hmt"
+	sriov_enable 1
+	vf=$(vf_addr 0)
+	bind_vfio "$vf"     # loads vfio-pci: the VFIO hooks attach late
+	for _ in $(seq 300); do
+		grep -q "late attach: vfio_mig_get_next_state" "$BATS_TEST_TMPDIR/err" && break
+		sleep 0.1
+	done
+	grep "late attach: vfio_pci_core_enable: fentry" "$BATS_TEST_TMPDIR/err"
+	run "$VFIO_OPEN" "$vf"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	unbind "$vf"
+	sriov_disable
+	trace_stop
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$trace_status" -eq 0 ]
+	[ "$(grep -c '"type":"finding"' "$BATS_TEST_TMPDIR/out")" -eq 0 ]
+	"$HM" dump "$BATS_TEST_TMPDIR/vfio.hmt" >"$BATS_TEST_TMPDIR/dump"
+	[ -z "${HISIMIG_OUT:-}" ] || cp "$BATS_TEST_TMPDIR/dump" "$HISIMIG_OUT/bpf-vfio.dump"
+	grep "^meta attach.vfio" "$BATS_TEST_TMPDIR/dump"
+	grep -q "^meta attach.vfio_pci_core_enable=fentry" "$BATS_TEST_TMPDIR/dump"
+	grep -q "bind-end .*ret=0 .*dev=$vf role=vf driver=vfio-pci" "$BATS_TEST_TMPDIR/dump"
+	grep -q "unbind-begin .*dev=$vf role=vf driver=vfio-pci" "$BATS_TEST_TMPDIR/dump"
+	grep -q "vfio-open .*ret=0 .*dev=$vf role=vf driver=vfio-pci" "$BATS_TEST_TMPDIR/dump"
+	grep -q "vfio-close .*dev=$vf role=vf driver=vfio-pci" "$BATS_TEST_TMPDIR/dump"
+	grep -q "vfio-unregister-begin .*dev=$vf" "$BATS_TEST_TMPDIR/dump"
+	grep -q "vfio-unregister-end .*dev=$vf" "$BATS_TEST_TMPDIR/dump"
+}
+
+# kinds + fingerprints of the findings in NDJSON output, sorted
+findings_of() { jq -r 'select(.type == "finding") | .data.kind + " " + .data.fingerprint' "$1" | sort; }
+
+@test "live findings equal replay findings of the same recording" {
+	sriov_enable 1
+	vf=$(vf_addr 0)
+	bind_vfio "$vf"
+	# A VFIO user holding the VF open blocks SR-IOV disable: a finding to compare.
+	trace_start run --json --sriov-disable-warn-ms 300 -o "$BATS_TEST_TMPDIR/live.hmt"
+	"$VFIO_OPEN" --hold 0 "$vf" >"$BATS_TEST_TMPDIR/hold" &
+	holder=$!
+	for _ in $(seq 50); do grep -q fd= "$BATS_TEST_TMPDIR/hold" && break; sleep 0.1; done
+	sriov_disable &
+	disabler=$!
+	sleep 2
+	kill -TERM "$holder"
+	wait "$holder" || true
+	holder=
+	wait "$disabler"
+	trace_stop
+	findings_of "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/live.txt"
+	run "$HM" replay --json --sriov-disable-warn-ms 300 "$BATS_TEST_TMPDIR/live.hmt"
+	echo "$output" >"$BATS_TEST_TMPDIR/replay.json"
+	findings_of "$BATS_TEST_TMPDIR/replay.json" >"$BATS_TEST_TMPDIR/replay.txt"
+	echo "live:"; cat "$BATS_TEST_TMPDIR/live.txt"
+	echo "replay:"; cat "$BATS_TEST_TMPDIR/replay.txt"
+	[ "$status" -eq "$trace_status" ]
+	diff "$BATS_TEST_TMPDIR/live.txt" "$BATS_TEST_TMPDIR/replay.txt"
+}
