@@ -115,7 +115,8 @@ wait_for_line() {
 	echo 1 >"/sys/bus/pci/devices/$VF1/reset"
 	[ "$(hm_status "$VF1" pf_locks)" = 1 ]
 	# VF0 held open: SR-IOV disable takes the PF lock and waits in VF0's remove.
-	"$MIGCTL" run "$VF0" --hold 6000 >"$BATS_TEST_TMPDIR/hold" &
+	# Held until killed: a fixed hold could end first on a loaded host.
+	"$MIGCTL" run "$VF0" --hold 120000 >"$BATS_TEST_TMPDIR/hold" &
 	bg=$!
 	wait_for_line "$BATS_TEST_TMPDIR/hold" '^open '
 	sriov_disable &
@@ -125,7 +126,8 @@ wait_for_line() {
 	timeout 20 sh -c "echo 1 >/sys/bus/pci/devices/$VF1/reset"
 	[ "$(hm_status "$VF1" pf_trylock_fails)" = 1 ]
 	[ "$(hm_status "$VF1" pf_locks)" = 1 ]
-	wait "$bg"
+	kill -TERM "$bg"
+	wait "$bg" || true
 	bg=
 	wait "$disabler"
 	[ "$(cat "$PFDIR/sriov_numvfs")" = 0 ]
@@ -248,7 +250,7 @@ wait_for_line() {
 
 @test "fault 9: FLR during STOP_COPY resets the FSM to RUNNING and kills the data fd" {
 	hm_setup 1
-	"$MIGCTL" run "$VF0" --set STOP_COPY --hold 3000 --read --get >"$BATS_TEST_TMPDIR/mig" &
+	"$MIGCTL" run "$VF0" --set STOP_COPY --hold 5000 --read --get >"$BATS_TEST_TMPDIR/mig" &
 	bg=$!
 	wait_for_line "$BATS_TEST_TMPDIR/mig" "^set dev=$VF0 .* to=STOP_COPY rc=0"
 	echo 1 >"/sys/bus/pci/devices/$VF0/reset"
@@ -265,11 +267,14 @@ wait_for_line() {
 
 @test "fault 9 (deferred): FLR while stop-copy holds state_mutex is applied at unlock" {
 	hm_setup 1
-	hm_param fault_stop_copy_delay_ms 3000
+	hm_param fault_stop_copy_delay_ms 4000
+	slow_before=$(dmesg | grep -c 'fault: slow stop-copy' || true)
 	"$MIGCTL" run "$VF0" --set STOP_COPY --read --get >"$BATS_TEST_TMPDIR/mig" &
 	bg=$!
-	wait_for_line "$BATS_TEST_TMPDIR/mig" "^open dev=$VF0"
-	sleep 1
+	# Inside the stop-copy sleep once the driver said so.
+	slow_count() { dmesg | grep -c 'fault: slow stop-copy' || true; }
+	for _ in $(seq 100); do [ "$(slow_count)" -gt "$slow_before" ] && break; sleep 0.1; done
+	[ "$(slow_count)" -gt "$slow_before" ]
 	# reset_done cannot get state_mutex: it only flags the reset and returns.
 	timeout 10 sh -c "echo 1 >/sys/bus/pci/devices/$VF0/reset"
 	[ "$(hm_status "$VF0" resets_deferred)" = 1 ]
