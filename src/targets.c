@@ -43,7 +43,9 @@ const struct hm_target hm_driver_targets[] = {
 	SET_STATE("mlx5vf_pci_set_device_state", "mlx5_vfio_pci"),
 	SET_STATE("pds_vfio_set_device_state", "pds_vfio_pci"),
 	SET_STATE("virtiovf_pci_set_device_state", "virtio_vfio_pci"),
+	SET_STATE("hmtest_vf_set_device_state", "hmtest_vf"), /* tests/kmod */
 	RESET_DONE("hisi_acc_vf_pci_aer_reset_done", "hisi_acc_vfio_pci"),
+	RESET_DONE("hmtest_vf_reset_done", "hmtest_vf"),
 };
 const size_t hm_driver_target_count = sizeof(hm_driver_targets) / sizeof(hm_driver_targets[0]);
 

@@ -16,6 +16,8 @@ teardown() {
 	[ -z "${tracer:-}" ] || kill -INT "$tracer" 2>/dev/null || true
 	[ -z "${holder:-}" ] || kill -TERM "$holder" 2>/dev/null || true
 	wait 2>/dev/null || true
+	# after the tracer exited: its fentry links pin the modules
+	kmod_teardown
 	reset_pf
 }
 
@@ -202,8 +204,68 @@ findings_of() { jq -r 'select(.type == "finding") | .data.kind + " " + .data.fin
 	run "$HM" replay --json --sriov-disable-warn-ms 300 "$BATS_TEST_TMPDIR/live.hmt"
 	echo "$output" >"$BATS_TEST_TMPDIR/replay.json"
 	findings_of "$BATS_TEST_TMPDIR/replay.json" >"$BATS_TEST_TMPDIR/replay.txt"
+	[ -z "${HISIMIG_OUT:-}" ] || cp "$BATS_TEST_TMPDIR/live.txt" "$HISIMIG_OUT/bpf-live-findings.txt"
 	echo "live:"; cat "$BATS_TEST_TMPDIR/live.txt"
 	echo "replay:"; cat "$BATS_TEST_TMPDIR/replay.txt"
 	[ "$status" -eq "$trace_status" ]
 	diff "$BATS_TEST_TMPDIR/live.txt" "$BATS_TEST_TMPDIR/replay.txt"
+}
+
+# ---- migration, with the hmtest drivers (tests/kmod) and migctl ----
+
+kmod_ready() {
+	HM_KODIR=$REPO/build/kmod/$HISIMIG_KVER
+	MIGCTL=$REPO/build/migctl/migctl
+	[ -e "$HM_KODIR/hmtest_vf.ko" ] && [ -x "$MIGCTL" ] || skip "make kmod migctl first"
+	# shellcheck source=tests/kmod/guest-lib.bash
+	. "$REPO/tests/kmod/guest-lib.bash"
+	hm_setup 2
+}
+
+kmod_teardown() {
+	[ "$(type -t hm_teardown)" != function ] || hm_teardown
+}
+
+@test "migration: set_state callbacks and FSM steps of a clean migration, zero findings" {
+	kmod_ready
+	trace_start run --json -o "$BATS_TEST_TMPDIR/mig.hmt"
+	grep "late attach\|tracing:" "$BATS_TEST_TMPDIR/err"
+	run "$MIGCTL" migrate --cycles 1 "$VF0" "$VF1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	trace_stop
+	kmod_teardown
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$trace_status" -eq 0 ]
+	"$HM" dump "$BATS_TEST_TMPDIR/mig.hmt" >"$BATS_TEST_TMPDIR/dump"
+	[ -z "${HISIMIG_OUT:-}" ] || cp "$BATS_TEST_TMPDIR/dump" "$HISIMIG_OUT/bpf-mig.dump"
+	d=$BATS_TEST_TMPDIR/dump
+	grep -q "^meta attach.hmtest_vf_set_device_state=fentry" "$d"
+	grep -q "^meta attach.vfio_mig_get_next_state=fentry" "$d"
+	grep -q "mig-set-state-begin .*to=STOP_COPY .*caps=0x1 .*dev=$VF0 role=vf driver=hmtest_vf" "$d"
+	grep -q "mig-set-state-end .*to=STOP_COPY .*ret=0 .*dev=$VF0" "$d"
+	grep -q "mig-step .*from=RUNNING to=STOP_COPY next=STOP caps=0x1 ret=0 .*dev=$VF0" "$d"
+	grep -q "mig-step .*from=STOP to=STOP_COPY next=STOP_COPY .*dev=$VF0" "$d"
+	grep -q "mig-step .*from=STOP to=RESUMING next=RESUMING .*dev=$VF1" "$d"
+	grep -q "pf-drvdata .*ret=0 .*dev=$VF0 role=vf driver=hmtest_vf .*pf_dev=$PF pf_role=pf pf_driver=hmtest_pf" "$d"
+	grep -q "vfio-open .*ret=0 .*dev=$VF1 role=vf driver=hmtest_vf" "$d"
+	[ "$(grep -c '"type":"finding"' "$BATS_TEST_TMPDIR/out")" -eq 0 ]
+}
+
+@test "the seed bug live: a VF driver locking its PF under the VF lock is reported" {
+	kmod_ready
+	hm_param fault_pf_lock 3
+	trace_start run --json -o "$BATS_TEST_TMPDIR/seed.hmt"
+	run "$MIGCTL" run "$VF0" --set STOP_COPY --read
+	echo "$output"
+	[ "$status" -eq 0 ]
+	trace_stop
+	kmod_teardown
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$trace_status" -eq 1 ]
+	jq -r 'select(.type == "finding") | .data.kind' "$BATS_TEST_TMPDIR/out" | grep -qx vf-pf-lock-order
+	# and the recording replays to the same findings
+	run "$HM" replay --json "$BATS_TEST_TMPDIR/seed.hmt"
+	[ "$status" -eq 1 ]
+	diff <(findings_of "$BATS_TEST_TMPDIR/out") <(echo "$output" | findings_of /dev/stdin)
 }
