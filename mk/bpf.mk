@@ -38,3 +38,6 @@ $(foreach u,$(BPF_USERS),$(BUILD)/obj/src/$(u).o $(BUILD)/asan/src/$(u).o): $(BP
 .PHONY: bpf
 bpf: $(BPF_SKELS)
 .SECONDARY: $(BPF_OBJS)
+
+# The guest runs the host's build through its 9p root: build it first.
+vm-check vm-matrix vm-run: $(BIN)
