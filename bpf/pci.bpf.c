@@ -314,7 +314,7 @@ int BPF_KRETPROBE(pci_device_remove_kretprobe)
 
 /* ---- pci_iov_get_pf_drvdata(vf, pf_driver): what the VF driver got ---- */
 
-const char drvdata_fetcher[HM_DRIVER_LEN] = "pci_iov_get_pf_drvdata";
+const char drvdata_fetcher[HM_FUNC_LEN] = "pci_iov_get_pf_drvdata";
 
 static __always_inline int drvdata_event(void *ctx, struct pci_dev *vf, void *result)
 {

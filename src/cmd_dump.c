@@ -54,7 +54,7 @@ static void print_details(FILE *out, const union hm_event *ev)
 		break;
 	case HM_EV_PF_DRVDATA:
 		fprintf(out, " ret=%d result=0x%" PRIx64 " access=%u accessor=%.*s", ev->drvdata.ret,
-			(uint64_t)ev->drvdata.result, ev->drvdata.access, HM_DRIVER_LEN,
+			(uint64_t)ev->drvdata.result, ev->drvdata.access, HM_FUNC_LEN,
 			ev->drvdata.accessor);
 		print_device(out, "", &ev->drvdata.vf);
 		print_device(out, "pf_", &ev->drvdata.pf);

@@ -18,6 +18,7 @@
 #define HM_ABI_VERSION 1
 #define HM_COMM_LEN 16
 #define HM_DRIVER_LEN 24
+#define HM_FUNC_LEN 48            /* kernel function names (accessors) */
 #define HM_MAX_STACK_DEPTH 32
 
 enum hm_event_type {
@@ -184,7 +185,7 @@ struct hm_drvdata_event {
 	__s32 ret;                /* 0 or -errno (ERR_PTR) */
 	__u8 access;              /* enum hm_drvdata_access */
 	__u8 pad[3];
-	char accessor[HM_DRIVER_LEN]; /* function that fetched/used it */
+	char accessor[HM_FUNC_LEN]; /* function that fetched/used it */
 };
 
 struct hm_vfio_event {

@@ -390,8 +390,8 @@ static void report_drvdata(enum hm_finding_kind kind, const struct hm_drvdata_ev
 	hm_finding_add_device(&f, &e->vf);
 	hm_finding_add_device(&f, &e->pf);
 	hm_finding_summary(&f, "%.*s on VF %s %s the driver data of PF %s, but the %s %s",
-			   HM_DRIVER_LEN, e->accessor, vfs, access_verb(e), pfs, role, why);
-	hm_finding_add_evidence(&f, &e->hdr, "%.*s %s PF %s driver data (%#llx)", HM_DRIVER_LEN,
+			   HM_FUNC_LEN, e->accessor, vfs, access_verb(e), pfs, role, why);
+	hm_finding_add_evidence(&f, &e->hdr, "%.*s %s PF %s driver data (%#llx)", HM_FUNC_LEN,
 				e->accessor, access_verb(e), pfs, (unsigned long long)e->result);
 	hm_finding_add_evidence(&f, &culprit->bind_hdr, "%s %s: %s", role,
 				hm_bdf_format(&culprit->dev.bdf, culprit_bdf), why);
