@@ -36,9 +36,20 @@ mkdir -p /rw/upper /rw/work
 mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot ||
 	fatal "cannot mount the overlay root"
 
-# The host's /run and /tmp belong to the host: start the guest with empty ones.
+# The host's /run and /tmp belong to the host: start the guest with empty ones,
+# but keep the repository visible when it lives there (a CI clone in /tmp).
+case "$HISIMIG_REPO" in
+/tmp/*|/run/*)
+	mkdir -p /repo
+	mount --bind "/newroot$HISIMIG_REPO" /repo || fatal "cannot hold $HISIMIG_REPO"
+	;;
+esac
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
 mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
+if [ -d /repo ]; then
+	mkdir -p "/newroot$HISIMIG_REPO"
+	mount --move /repo "/newroot$HISIMIG_REPO" || fatal "cannot restore $HISIMIG_REPO"
+fi
 mkdir -p /newroot/run/hisimig
 mount --move /out /newroot/run/hisimig
 for d in proc sys dev; do

@@ -58,6 +58,7 @@ HISIMIG_MODE=$MODE
 HISIMIG_KVER=$KVER
 HISIMIG_MODDIR=$KDIR/lib/modules/$KVER
 HISIMIG_STAGE2=$GUEST_DIR/guest-stage2.sh
+HISIMIG_REPO=$(cd "$GUEST_DIR/../.." && pwd)
 EOF
 # The job: the guest-visible environment, the caller's cwd (same path in the
 # guest) and the command with its arguments quoted exactly once.
