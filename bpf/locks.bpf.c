@@ -45,6 +45,8 @@ static __always_inline int lock_event(void *ctx, __u16 type, struct mutex *lock,
 	e->call = call;
 	e->subclass = subclass;
 	hm_fill_device(&e->dev, dev);
+	e->origin = HM_LOCK_ORIGIN_DEVICE;
+	__builtin_memset(e->pad2, 0, sizeof(e->pad2));
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -31,7 +31,15 @@ static void print_details(FILE *out, const union hm_event *ev)
 		fprintf(out, " lock=0x%" PRIx64 " kind=%s call=%u subclass=%u ret=%d owner=%" PRIu64,
 			(uint64_t)ev->lock.lock_addr, hm_lock_type_name(ev->lock.lock_type),
 			ev->lock.call, ev->lock.subclass, ev->lock.ret, (uint64_t)ev->lock.owner_tid);
-		print_device(out, "", &ev->lock.dev);
+		if (ev->lock.lock_type == HM_LOCK_DEVICE_MUTEX)
+			print_device(out, "", &ev->lock.dev);
+		else
+			fprintf(out, " origin=%u", ev->lock.origin);
+		break;
+	case HM_EV_LOCK_CLASS:
+		fprintf(out, " lock=0x%" PRIx64 " origin=%u name=%.*s",
+			(uint64_t)ev->lock_class.lock_addr, ev->lock_class.origin, HM_FUNC_LEN,
+			ev->lock_class.name);
 		break;
 	case HM_EV_SRIOV_ENABLE_BEGIN:
 	case HM_EV_SRIOV_ENABLE_END:

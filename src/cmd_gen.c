@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /* hisimig-trace gen NAME -o FILE: write a scenario as a trace file (for tests). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "scenarios.h"
 
 static const char gen_usage[] =
-	"Usage: hisimig-trace gen --list | NAME -o FILE\n"
+	"Usage: hisimig-trace gen --list | NAME -o FILE [--events N]\n"
 	"Write a built-in scenario as a trace file (used by the tests and the demo).\n";
 
-static int write_scenario(const struct hm_named_scenario *named, const char *path)
+static int write_scenario(const struct hm_named_scenario *named, const char *path,
+			  size_t events)
 {
 	struct hm_trace_header header;
 	struct hm_trace_writer *w;
@@ -21,6 +23,7 @@ static int write_scenario(const struct hm_named_scenario *named, const char *pat
 		hm_cli_error("out of memory");
 		return HM_EXIT_USAGE;
 	}
+	s->target_events = events;
 	named->build(s);
 	hm_trace_header_for_host(&header);
 	snprintf(header.hostname, sizeof(header.hostname), "scenario:%s", named->name);
@@ -48,11 +51,14 @@ int hm_cmd_gen(int argc, char **argv)
 	static const struct option long_options[] = {
 		{ "list", no_argument, NULL, 'l' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "events", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct hm_named_scenario *named;
 	const char *output = NULL;
+	size_t events = 0;
+	char *end;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "lo:h", long_options, NULL)) != -1) {
@@ -67,6 +73,13 @@ int hm_cmd_gen(int argc, char **argv)
 		}
 		case 'o':
 			output = optarg;
+			break;
+		case 'n':
+			events = strtoul(optarg, &end, 10);
+			if (*end || !events || events > 50000000) {
+				hm_cli_error("--events: '%s' is not a count in 1..50000000", optarg);
+				return HM_EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			fputs(gen_usage, stdout);
@@ -85,5 +98,5 @@ int hm_cmd_gen(int argc, char **argv)
 		hm_cli_error("no scenario named '%s' (see gen --list)", argv[optind]);
 		return HM_EXIT_USAGE;
 	}
-	return write_scenario(named, output);
+	return write_scenario(named, output, events);
 }

@@ -15,6 +15,7 @@ static const struct type_info type_table[HM_EV_TYPE_MAX] = {
 	[HM_EV_LOCK_ACQUIRED] = { "lock-acquired", sizeof(struct hm_lock_event) },
 	[HM_EV_LOCK_TRYLOCK] = { "lock-trylock", sizeof(struct hm_lock_event) },
 	[HM_EV_LOCK_RELEASED] = { "lock-released", sizeof(struct hm_lock_event) },
+	[HM_EV_LOCK_CLASS] = { "lock-class", sizeof(struct hm_lock_class_event) },
 	[HM_EV_SRIOV_ENABLE_BEGIN] = { "sriov-enable-begin", sizeof(struct hm_sriov_event) },
 	[HM_EV_SRIOV_ENABLE_END] = { "sriov-enable-end", sizeof(struct hm_sriov_event) },
 	[HM_EV_SRIOV_DISABLE_BEGIN] = { "sriov-disable-begin", sizeof(struct hm_sriov_event) },

@@ -137,6 +137,14 @@ static const struct kind_info kinds[HM_FIND_KIND_MAX] = {
 		"The ring buffer was full; the analysis is missing events and may miss or "
 		"misreport findings.",
 		"Increase the ring buffer size or reduce the traced set." },
+	[HM_FIND_VFIO_USER_WAIT] = {
+		"vfio-user-wait", HM_SEV_WARNING,
+		"the kernel has waited long for a VFIO user to release a device",
+		"vfio_unregister_group_dev() (VF unbind, SR-IOV disable) asks the device's "
+		"user to close it and waits, holding the device locks of its callers; "
+		"every task that needs those locks waits too.",
+		"Have the VFIO user close the device when its request eventfd fires, or "
+		"detach the device from its user before unbinding it." },
 };
 
 static const struct kind_info *kind_info(enum hm_finding_kind kind)

@@ -176,6 +176,56 @@ void scn_unlock(struct scenario *s, const struct scn_task *t, const struct hm_de
 	lock_event(s, t, HM_EV_LOCK_RELEASED, dev, 0, -1);
 }
 
+struct scn_named_lock scn_named_lock(struct scenario *s, const char *name,
+				     enum hm_lock_origin origin, uint64_t addr)
+{
+	struct scn_named_lock l = { .addr = addr, .origin = origin };
+	union hm_event *ev = scn_append(s, NULL, HM_EV_LOCK_CLASS, -1);
+
+	ev->lock_class.lock_addr = addr;
+	ev->lock_class.origin = origin;
+	snprintf(ev->lock_class.name, sizeof(ev->lock_class.name), "%s", name);
+	return l;
+}
+
+static void named_lock_event(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
+			     const struct scn_named_lock *l, enum hm_lock_type kind, int ret,
+			     int32_t stack_id)
+{
+	union hm_event *ev = scn_append(s, t, type, stack_id);
+
+	ev->lock.lock_addr = l->addr;
+	ev->lock.lock_type = kind;
+	ev->lock.origin = l->origin;
+	ev->lock.ret = ret;
+	ev->lock.dev.vf_id = -1;
+}
+
+void scn_nlock_wait(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,
+		    enum hm_lock_type kind, int32_t stack_id)
+{
+	named_lock_event(s, t, HM_EV_LOCK_WAIT, l, kind, 0, stack_id);
+}
+
+void scn_nlock(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,
+	       enum hm_lock_type kind, int32_t stack_id)
+{
+	named_lock_event(s, t, HM_EV_LOCK_WAIT, l, kind, 0, stack_id);
+	named_lock_event(s, t, HM_EV_LOCK_ACQUIRED, l, kind, 0, stack_id);
+}
+
+void scn_ntrylock(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,
+		  enum hm_lock_type kind, int taken, int32_t stack_id)
+{
+	named_lock_event(s, t, HM_EV_LOCK_TRYLOCK, l, kind, taken ? 1 : 0, stack_id);
+}
+
+void scn_nunlock(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,
+		 enum hm_lock_type kind)
+{
+	named_lock_event(s, t, HM_EV_LOCK_RELEASED, l, kind, 0, -1);
+}
+
 void scn_sriov(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
 	       const struct hm_device *pf, int num_vfs, int ret)
 {

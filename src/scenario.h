@@ -28,6 +28,7 @@ struct scenario {
 	struct hm_stacks *stacks;
 	int32_t next_stack_id;
 	uint64_t next_symbol_addr;
+	size_t target_events;         /* scalable scenarios: about this many events (gen --events) */
 };
 
 struct scenario *scn_new(void);
@@ -57,6 +58,24 @@ void scn_lock_acquired(struct scenario *s, const struct scn_task *t,
 void scn_trylock(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
 		 int taken, int32_t stack_id);
 void scn_unlock(struct scenario *s, const struct scn_task *t, const struct hm_device *dev);
+
+/* A lock that is not a device mutex, named by a LOCK_CLASS record appended
+ * now (as the live side does before the lock's first event). */
+struct scn_named_lock {
+	uint64_t addr;
+	uint8_t origin;               /* enum hm_lock_origin */
+};
+struct scn_named_lock scn_named_lock(struct scenario *s, const char *name,
+				     enum hm_lock_origin origin, uint64_t addr);
+/* kind: HM_LOCK_MUTEX, HM_LOCK_RWSEM_READ or HM_LOCK_RWSEM_WRITE */
+void scn_nlock_wait(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,
+		    enum hm_lock_type kind, int32_t stack_id);
+void scn_nlock(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,
+	       enum hm_lock_type kind, int32_t stack_id);
+void scn_ntrylock(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,
+		  enum hm_lock_type kind, int taken, int32_t stack_id);
+void scn_nunlock(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,
+		 enum hm_lock_type kind);
 
 void scn_sriov(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
 	       const struct hm_device *pf, int num_vfs, int ret);

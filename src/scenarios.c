@@ -285,6 +285,188 @@ static void build_sriov_blocked(struct scenario *s)
 	scn_unlock(s, &t.shell, &t.pf);
 }
 
+/* ---- beyond device mutexes ----------------------------------------------- */
+
+/* Globals at kernel data addresses, as kallsyms would name them. */
+#define RESCAN_REMOVE_LOCK_ADDR 0xffffffff82a1c0a0ULL
+#define PCI_BUS_SEM_ADDR 0xffffffff82a1c120ULL
+#define STATE_MUTEX_ADDR 0xffff888104a3d5a8ULL /* in the VF's hisi_acc_vf_core_device */
+#define MMAP_LOCK_ADDR 0xffff888103f0e0b8ULL   /* QEMU's mm */
+
+static struct scn_named_lock rescan_remove_lock(struct scenario *s)
+{
+	return scn_named_lock(s, "pci_rescan_remove_lock", HM_LOCK_ORIGIN_GLOBAL,
+			      RESCAN_REMOVE_LOCK_ADDR);
+}
+
+static int32_t stack_remove_store(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "pci_stop_and_remove_bus_device_locked", "remove_store",
+			 "dev_attr_store", "kernfs_fop_write_iter", "vfs_write", "ksys_write",
+			 "do_syscall_64", NULL);
+}
+
+static int32_t stack_remove_vf_driver(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "device_release_driver_internal", "pci_stop_bus_device",
+			 "pci_stop_and_remove_bus_device_locked", "remove_store", "vfs_write",
+			 NULL);
+}
+
+static int32_t stack_reset_done_rescan(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "pci_lock_rescan_remove", "hmtest_vf_reset_done",
+			 "pci_dev_restore", "pci_reset_function", "reset_store", "kernfs_fop_write_iter",
+			 "vfs_write", NULL);
+}
+
+static int32_t stack_reset_store(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "pci_reset_function", "reset_store",
+			 "kernfs_fop_write_iter", "vfs_write", "ksys_write", NULL);
+}
+
+static int32_t stack_numvfs_show(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "sriov_numvfs_show", "dev_attr_show", "sysfs_kf_seq_show",
+			 "seq_read_iter", "vfs_read", "ksys_read", "do_syscall_64", NULL);
+}
+
+/* echo 1 > VF/remove: pci_rescan_remove_lock, then the VF's device lock. */
+static void remove_vf_via_sysfs(struct scenario *s, struct topo *t,
+				const struct scn_named_lock *rescan, const struct hm_device *vf)
+{
+	scn_nlock(s, &t->shell, rescan, HM_LOCK_MUTEX, stack_remove_store(s));
+	scn_lock(s, &t->shell, vf, stack_remove_vf_driver(s));
+	scn_unlock(s, &t->shell, vf);
+	scn_vf(s, &t->shell, HM_EV_VF_REMOVED, vf);
+	scn_nunlock(s, &t->shell, rescan, HM_LOCK_MUTEX);
+}
+
+/* echo 1 > VF/reset while the VF driver's reset_done takes the rescan lock:
+ * VF lock -> pci_rescan_remove_lock, the reverse of sysfs remove. No hang:
+ * the two orders are seen seconds apart. */
+static void build_rescan_cycle(struct scenario *s)
+{
+	struct topo t = topo_new("hmtest_vf");
+	struct scn_named_lock rescan = rescan_remove_lock(s);
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	scn_lock(s, &t.kworker, &t.vf1, stack_reset_store(s));
+	scn_reset(s, &t.kworker, &t.vf1, HM_RESET_DONE);
+	scn_nlock(s, &t.kworker, &rescan, HM_LOCK_MUTEX, stack_reset_done_rescan(s));
+	scn_nunlock(s, &t.kworker, &rescan, HM_LOCK_MUTEX);
+	scn_unlock(s, &t.kworker, &t.vf1);
+	scn_advance(s, 2000 * MS);
+	remove_vf_via_sysfs(s, &t, &rescan, &t.vf1);
+}
+
+/* A VFIO user (pid 2201) holding VF1 open reads the PF's sriov_numvfs (PF
+ * lock); later SR-IOV disable waits for it under the PF lock. The user
+ * closes on request this time: the cycle is predicted, nothing hangs. */
+static void build_vfio_user_cycle(struct scenario *s)
+{
+	struct topo t = topo_new("vfio-pci");
+
+	bind_both(s, &t);
+	scn_vfio(s, &t.qemu, HM_EV_VFIO_OPEN, &t.vf1, 0);
+	scn_lock(s, &t.qemu, &t.pf, stack_numvfs_show(s));
+	scn_unlock(s, &t.qemu, &t.pf);
+	scn_advance(s, 500 * MS);
+	scn_lock(s, &t.shell, &t.pf, stack_sriov_numvfs(s));
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_BEGIN, &t.pf, 0, 0);
+	scn_lock(s, &t.shell, &t.vf1, stack_vf_remove(s));
+	scn_vfio(s, &t.shell, HM_EV_VFIO_UNREGISTER_BEGIN, &t.vf1, 0);
+	scn_advance(s, 100 * MS);
+	scn_vfio(s, &t.qemu, HM_EV_VFIO_CLOSE, &t.vf1, 0);
+	scn_vfio(s, &t.shell, HM_EV_VFIO_UNREGISTER_END, &t.vf1, 0);
+	scn_unlock(s, &t.shell, &t.vf1);
+	scn_vf(s, &t.shell, HM_EV_VF_REMOVED, &t.vf1);
+	remove_vf(s, &t.shell, &t.vf2);
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_END, &t.pf, 0, 0);
+	scn_unlock(s, &t.shell, &t.pf);
+}
+
+/* The same, live: SR-IOV disable waits for the VFIO user while the user's
+ * thread waits for the PF lock the disabling task holds. */
+static void build_vfio_user_deadlock(struct scenario *s)
+{
+	struct topo t = topo_new("vfio-pci");
+	struct scn_task qemu_vcpu = scn_task(2205, "CPU 0/KVM");
+
+	qemu_vcpu.pid = t.qemu.pid;
+	bind_both(s, &t);
+	scn_vfio(s, &t.qemu, HM_EV_VFIO_OPEN, &t.vf1, 0);
+	scn_advance(s, 300 * MS);
+	scn_lock(s, &t.shell, &t.pf, stack_sriov_numvfs(s));
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_BEGIN, &t.pf, 0, 0);
+	scn_lock(s, &t.shell, &t.vf1, stack_vf_remove(s));
+	scn_vfio(s, &t.shell, HM_EV_VFIO_UNREGISTER_BEGIN, &t.vf1, 0);
+	scn_lock_wait(s, &qemu_vcpu, &t.pf, stack_numvfs_show(s));
+}
+
+/* Correct orders of every lock kind, many times: PF -> VF, the rescan lock
+ * before device locks, pci_bus_sem read under it, a VFIO user that takes its
+ * VF's state mutex and mmap_lock but no lock the unregister path holds, and
+ * a state_mutex only trylocked under the VF lock (reset_done, 6.1). */
+static void locks_clean_round(struct scenario *s, struct topo *t, const struct scn_named_lock *l)
+{
+	const struct scn_named_lock *rescan = &l[0], *bus_sem = &l[1], *state = &l[2], *mm = &l[3];
+
+	sriov_enable(s, t);
+	bind_vf(s, t, &t->vf1, NULL);
+	scn_nlock(s, &t->shell, rescan, HM_LOCK_MUTEX, stack_remove_store(s));
+	scn_nlock(s, &t->shell, bus_sem, HM_LOCK_RWSEM_READ, -1);
+	scn_nunlock(s, &t->shell, bus_sem, HM_LOCK_RWSEM_READ);
+	scn_lock(s, &t->shell, &t->vf2, stack_remove_vf_driver(s));
+	scn_unlock(s, &t->shell, &t->vf2);
+	scn_nunlock(s, &t->shell, rescan, HM_LOCK_MUTEX);
+	scn_vfio(s, &t->qemu, HM_EV_VFIO_OPEN, &t->vf1, 0);
+	scn_nlock(s, &t->qemu, mm, HM_LOCK_RWSEM_READ, -1);
+	scn_nunlock(s, &t->qemu, mm, HM_LOCK_RWSEM_READ);
+	scn_nlock(s, &t->qemu, state, HM_LOCK_MUTEX, stack_vf_migration_locks_vf(s));
+	scn_mig_set_state(s, &t->qemu, &t->vf1, HM_MIG_CAP_STOP_COPY, PATH(path_stop), 0);
+	scn_mig_set_state(s, &t->qemu, &t->vf1, HM_MIG_CAP_STOP_COPY, PATH(path_run), 0);
+	scn_nunlock(s, &t->qemu, state, HM_LOCK_MUTEX);
+	scn_vfio(s, &t->qemu, HM_EV_VFIO_CLOSE, &t->vf1, 0);
+	scn_lock(s, &t->kworker, &t->vf1, stack_reset_store(s));
+	scn_ntrylock(s, &t->kworker, state, HM_LOCK_MUTEX, 1, -1);
+	scn_nunlock(s, &t->kworker, state, HM_LOCK_MUTEX);
+	scn_unlock(s, &t->kworker, &t->vf1);
+	sriov_disable(s, t);
+}
+
+static void build_locks_clean_n(struct scenario *s, size_t rounds)
+{
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+	const struct scn_named_lock locks[] = {
+		rescan_remove_lock(s),
+		scn_named_lock(s, "pci_bus_sem", HM_LOCK_ORIGIN_GLOBAL, PCI_BUS_SEM_ADDR),
+		scn_named_lock(s, "hisi_acc_vfio_pci.state_mutex", HM_LOCK_ORIGIN_NESTED,
+			       STATE_MUTEX_ADDR),
+		scn_named_lock(s, "mmap_lock", HM_LOCK_ORIGIN_MMAP, MMAP_LOCK_ADDR),
+	};
+
+	for (size_t i = 0; i < rounds || (s->target_events && s->count < s->target_events); i++) {
+		locks_clean_round(s, &t, locks);
+		scn_advance(s, 10 * MS);
+	}
+}
+
+static void build_locks_clean(struct scenario *s)
+{
+	build_locks_clean_n(s, 50);
+}
+
+/* The analysis engine's throughput: locks-clean repeated to --events N. */
+static void build_bench(struct scenario *s)
+{
+	if (!s->target_events)
+		s->target_events = 100000;
+	build_locks_clean_n(s, 0);
+}
+
 static const struct hm_named_scenario scenarios[] = {
 	{ "sriov-clean", "SR-IOV enable/disable cycles in the PCI core's order (no finding)",
 	  build_sriov_clean },
@@ -301,6 +483,16 @@ static const struct hm_named_scenario scenarios[] = {
 	  build_use_after_unbind },
 	{ "sriov-blocked", "SR-IOV disable blocked 12 s by an open VFIO device",
 	  build_sriov_blocked },
+	{ "rescan-cycle", "sysfs remove (rescan lock -> VF) vs reset_done taking the rescan lock",
+	  build_rescan_cycle },
+	{ "vfio-user-cycle", "a VFIO user takes the PF lock; later SR-IOV disable waits for it",
+	  build_vfio_user_cycle },
+	{ "vfio-user-deadlock", "SR-IOV disable waits for a VFIO user blocked on the PF lock",
+	  build_vfio_user_deadlock },
+	{ "locks-clean", "50 rounds of correct orders over device, global, driver and mm locks",
+	  build_locks_clean },
+	{ "bench", "locks-clean repeated to --events N (default 100000): replay throughput",
+	  build_bench },
 };
 
 const struct hm_named_scenario *hm_scenarios(size_t *count)

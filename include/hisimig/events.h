@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #endif
 
-#define HM_ABI_VERSION 1
+#define HM_ABI_VERSION 2
 #define HM_COMM_LEN 16
 #define HM_DRIVER_LEN 24
 #define HM_FUNC_LEN 48            /* kernel function names (accessors) */
@@ -28,6 +28,7 @@ enum hm_event_type {
 	HM_EV_LOCK_ACQUIRED = 2,  /* blocking acquisition returned (ret) */
 	HM_EV_LOCK_TRYLOCK = 3,   /* ret: 1 taken, 0 busy */
 	HM_EV_LOCK_RELEASED = 4,
+	HM_EV_LOCK_CLASS = 5,     /* userspace, at record time: a non-device lock's name */
 	/* SR-IOV (device = the PF) */
 	HM_EV_SRIOV_ENABLE_BEGIN = 10,
 	HM_EV_SRIOV_ENABLE_END = 11,
@@ -68,6 +69,19 @@ enum hm_lock_type {
 	HM_LOCK_MUTEX = 1,
 	HM_LOCK_RWSEM_READ = 2,
 	HM_LOCK_RWSEM_WRITE = 3,
+	/* analyzer-internal, never in a trace: "the VFIO user of dev releases it",
+	 * held by the user process from open to close, waited for by
+	 * vfio_unregister_group_dev() */
+	HM_LOCK_VFIO_USER = 4,
+};
+
+/* Why a non-device lock is traced, and so how userspace names its class. */
+enum hm_lock_origin {
+	HM_LOCK_ORIGIN_DEVICE = 0,    /* a device mutex (lock_type says so) */
+	HM_LOCK_ORIGIN_GLOBAL = 1,    /* a known global (focused set): kallsyms names it */
+	HM_LOCK_ORIGIN_MMAP = 2,      /* current->mm->mmap_lock */
+	HM_LOCK_ORIGIN_NESTED = 3,    /* any mutex/rwsem taken or held with a tracked one
+					 (full mode): named by symbol if global */
 };
 
 /* How the lock was asked for: matters for interruptible waits in deadlocks. */
@@ -155,6 +169,19 @@ struct hm_lock_event {
 	__u8 call;                /* enum hm_lock_call */
 	__u16 subclass;           /* mutex_lock_nested() subclass */
 	struct hm_device dev;     /* zeroed for locks not in a struct device */
+	__u8 origin;              /* enum hm_lock_origin (ABI 2) */
+	__u8 pad2[7];
+};
+
+/* Written by userspace before the first event of a non-device lock, so a
+ * replay elsewhere names it: "pci_rescan_remove_lock", "vfio+0x10", "mmap_lock".
+ * Every lock of one name is one class (lockdep: one class per global). */
+struct hm_lock_class_event {
+	struct hm_event_header hdr;
+	__u64 lock_addr;
+	__u8 origin;              /* enum hm_lock_origin */
+	__u8 pad[7];
+	char name[HM_FUNC_LEN];
 };
 
 struct hm_sriov_event {
@@ -233,6 +260,7 @@ struct hm_lost_event {
 union hm_event {
 	struct hm_event_header hdr;
 	struct hm_lock_event lock;
+	struct hm_lock_class_event lock_class;
 	struct hm_sriov_event sriov;
 	struct hm_vf_event vf;
 	struct hm_bind_event bind;

@@ -32,6 +32,7 @@ enum hm_finding_kind {
 	HM_FIND_MIG_DEVICE_GONE,
 	HM_FIND_MIG_SRIOV_DISABLE,
 	HM_FIND_LOST_EVENTS,
+	HM_FIND_VFIO_USER_WAIT,        /* the kernel waits long for a VFIO user, no cycle */
 	HM_FIND_KIND_MAX
 };
 

@@ -5,6 +5,23 @@
  * locks are held adds "held -> new" edges between lock classes; an edge that
  * closes a cycle is reported with the stack that created each edge. The
  * PCI rule "PF lock first, VF lock second" is checked on the spot.
+ *
+ * Classes: device mutexes by (role, driver), named locks by their LOCK_CLASS
+ * name (a global is one class; every mmap_lock is one class), others by
+ * address. rwsems: read and write sides are one lock; a reader waits behind
+ * a queued writer (rwsems are fair, not recursive for readers), so read
+ * acquisitions add edges like writes do, as lockdep does for non-recursive
+ * readers; a cycle whose every acquisition is a read needs writers that were
+ * never seen and is not reported.
+ *
+ * The kernel/user boundary: vfio_unregister_group_dev() waits until the
+ * device's user closes it, so a VFIO user process "holds" the pseudo-lock
+ * vfio_user(<VF class>) from open to close (every thread of it: whichever
+ * thread would close the device), and the unregistering task "acquires" it
+ * under the PF/VF locks it holds. A user thread that takes lock L while the
+ * device is open adds vfio_user -> L; an unregister under L adds L ->
+ * vfio_user: the cycle is found from orders seen at different times, before
+ * the release wait ever meets a blocked user.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,6 +38,17 @@
 #define LO_MAX_INSTANCE_EDGES 16384
 #define LO_MAX_CHAINS 65536     /* held-lock chains remembered as validated */
 #define LO_MAX_CYCLE (LG_MAX_PATH + 1)
+#define LO_MAX_USER_DEVICES 8   /* VFIO devices one process holds open, tracked */
+
+/* A process with VFIO devices open: it holds their vfio_user pseudo-locks. */
+struct vfio_user {
+	unsigned int n;
+	struct {
+		struct hm_device dev;
+		struct hm_event_header opened;  /* the first open: the pseudo-lock's "acquisition" */
+		unsigned int opens;
+	} held[LO_MAX_USER_DEVICES];
+};
 
 struct lock_order {
 	struct lt_tracker locks;
@@ -33,10 +61,12 @@ struct lock_order {
 	/* lockdep's chain cache: a held-locks + new-lock combination already
 	 * checked adds nothing new, so steady state costs one hash lookup */
 	struct u64map chains;
+	struct u64map users;            /* tgid + 1 -> struct vfio_user * */
 };
 
 /* Names a node of a graph from an acquisition of it. */
-typedef char *(*node_namer)(const struct hm_lock_event *ev, char buf[LT_NAME_LEN]);
+typedef char *(*node_namer)(const struct lt_tracker *t, const struct hm_lock_event *ev,
+			    char buf[LT_NAME_LEN]);
 
 static void *lo_create(const struct hm_config *cfg)
 {
@@ -50,18 +80,26 @@ static void *lo_create(const struct hm_config *cfg)
 	lg_init(&lo->instances, LO_MAX_INSTANCE_EDGES);
 	u64map_init(&lo->reported);
 	u64map_init(&lo->chains);
+	u64map_init(&lo->users);
 	return lo;
 }
 
 static void lo_destroy(void *self)
 {
 	struct lock_order *lo = self;
+	size_t it = 0;
+	uint64_t key;
+	void *val;
 
 	lt_free(&lo->locks);
 	lg_free(&lo->classes);
 	lg_free(&lo->instances);
 	u64map_free(&lo->reported);
 	u64map_free(&lo->chains);
+	it = 0;
+	while (u64map_next(&lo->users, &it, &key, &val))
+		free(val);
+	u64map_free(&lo->users);
 	free(lo);
 }
 
@@ -84,15 +122,13 @@ static bool first_report(struct lock_order *lo, uint64_t fingerprint)
 	return true;
 }
 
-/* "0000:01:00.1" for a device mutex, the address otherwise. */
-static const char *instance_label(const struct hm_lock_event *ev, char buf[LT_NAME_LEN])
+/* "0000:01:00.1" for a device mutex, the lock's name otherwise. */
+static const char *instance_label(const struct lt_tracker *t, const struct hm_lock_event *ev,
+				  char buf[LT_NAME_LEN])
 {
-	const struct hm_device *dev = lt_lock_device(ev);
-
-	if (dev && dev->bdf.valid)
-		return hm_bdf_format(&dev->bdf, buf);
-	snprintf(buf, LT_NAME_LEN, "%#" PRIx64, (uint64_t)ev->lock_addr);
-	return buf;
+	if (ev->lock_type == HM_LOCK_DEVICE_MUTEX && ev->dev.bdf.valid)
+		return hm_bdf_format(&ev->dev.bdf, buf);
+	return lt_lock_name(t, ev, buf);
 }
 
 /* ---- VF lock held while taking its PF's lock ---------------------------- */
@@ -100,14 +136,15 @@ static const char *instance_label(const struct hm_lock_event *ev, char buf[LT_NA
 static void detail_pf_order_seen(struct lock_order *lo, struct hm_finding *f,
 				 const struct hm_lock_event *vf, const struct hm_lock_event *pf)
 {
-	const struct lg_edge *e = lg_find(&lo->classes, lt_class_key(pf), lt_class_key(vf));
+	const struct lg_edge *e = lg_find(&lo->classes, lt_class_key(&lo->locks, pf),
+					  lt_class_key(&lo->locks, vf));
 	char task[LT_NAME_LEN], first[LT_NAME_LEN], second[LT_NAME_LEN], where[LT_WHERE_LEN];
 
 	if (!e)
 		return;
 	hm_finding_detail(f, "The PCI core order was also seen: task %s took %s then %s [at %s].",
-			  lt_task_name(&e->next.hdr, task), lt_lock_name(&e->held, first),
-			  lt_lock_name(&e->next, second), lt_where(&e->next.hdr, where));
+			  lt_task_name(&e->next.hdr, task), lt_lock_name(&lo->locks, &e->held, first),
+			  lt_lock_name(&lo->locks, &e->next, second), lt_where(&e->next.hdr, where));
 }
 
 /* Like lockdep, judge a blocking acquisition when it is attempted: in a real
@@ -133,13 +170,13 @@ static void report_vf_pf(struct lock_order *lo, const struct hm_lock_event *vf,
 	struct hm_finding f;
 
 	hm_finding_init(&f, kind, pf->hdr.ts_ns);
-	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(vf, vf_class));
-	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(pf, pf_class));
+	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(&lo->locks, vf, vf_class));
+	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(&lo->locks, pf, pf_class));
 	if (!first_report(lo, f.fingerprint))
 		return;
 	lt_task_name(&pf->hdr, task);
-	lt_lock_name(vf, vf_lock);
-	lt_lock_name(pf, pf_lock);
+	lt_lock_name(&lo->locks, vf, vf_lock);
+	lt_lock_name(&lo->locks, pf, pf_lock);
 	hm_finding_summary(&f, "task %s %s %s while holding %s (%s)", task, verb, pf_lock, vf_lock,
 			   own_pf ? "its own PF" : "not its PF");
 	hm_finding_add_device(&f, &vf->dev);
@@ -166,6 +203,7 @@ static void report_vf_pf(struct lock_order *lo, const struct hm_lock_event *vf,
 /* ---- cycles ------------------------------------------------------------- */
 
 struct cycle {
+	const struct lt_tracker *locks;           /* names the locks */
 	const struct lg_edge *edge[LO_MAX_CYCLE]; /* edge[i]: node i -> node i+1 */
 	char name[LO_MAX_CYCLE][LT_NAME_LEN];     /* node i, named from edge[i]->held */
 	size_t n;
@@ -258,15 +296,15 @@ static void add_cycle_edge_evidence(struct hm_finding *f, const struct cycle *c,
 	char held_lock[LT_NAME_LEN], next_lock[LT_NAME_LEN];
 	char where_held[LT_WHERE_LEN], where_next[LT_WHERE_LEN];
 
-	instance_label(&e->held, first);
-	instance_label(&e->next, second);
+	instance_label(c->locks, &e->held, first);
+	instance_label(c->locks, &e->next, second);
 	hm_finding_add_evidence(f, &e->next.hdr, "#%zu %s -> %s: task '%.*s'/%u %s then %s", i + 1,
 				c->name[i], c->name[(i + 1) % c->n], HM_COMM_LEN, e->next.hdr.comm,
 				e->next.hdr.tid, first, second);
 	hm_finding_detail(f, "-> #%zu %s --> %s: task %s took %s [at %s] then %s [at %s]", i + 1, c->name[i],
 			  c->name[(i + 1) % c->n], lt_task_name(&e->next.hdr, task),
-			  lt_lock_name(&e->held, held_lock), lt_where(&e->held.hdr, where_held),
-			  lt_lock_name(&e->next, next_lock), lt_where(&e->next.hdr, where_next));
+			  lt_lock_name(c->locks, &e->held, held_lock), lt_where(&e->held.hdr, where_held),
+			  lt_lock_name(c->locks, &e->next, next_lock), lt_where(&e->next.hdr, where_next));
 	lt_add_lock_device(f, &e->held);
 	lt_add_lock_device(f, &e->next);
 }
@@ -284,8 +322,8 @@ static void report_cycle(struct lock_order *lo, const struct cycle *c, const str
 		return;
 	format_chain(c, chain, sizeof(chain));
 	lt_task_name(&closing->next.hdr, task);
-	lt_lock_name(&closing->held, held_lock);
-	lt_lock_name(&closing->next, next_lock);
+	lt_lock_name(&lo->locks, &closing->held, held_lock);
+	lt_lock_name(&lo->locks, &closing->next, next_lock);
 	hm_finding_summary(&f, "lock order cycle %s: task %s takes %s while holding %s", chain,
 			   task, next_lock, held_lock);
 	hm_finding_detail(&f, "task %s is trying to acquire %s", task, next_lock);
@@ -304,22 +342,42 @@ static void report_cycle(struct lock_order *lo, const struct cycle *c, const str
 	hm_finding_release(&f);
 }
 
-/* A new edge held -> next closes a cycle if next already reaches held. */
-static void check_cycle(struct lock_order *lo, struct lock_graph *g, const struct lg_edge *added,
+static bool is_read(const struct hm_lock_event *ev)
+{
+	return ev->lock_type == HM_LOCK_RWSEM_READ;
+}
+
+/* Readers alone never exclude each other: see the top of the file. */
+static bool all_reads(const struct cycle *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!is_read(&c->edge[i]->held) || !is_read(&c->edge[i]->next))
+			return false;
+	return true;
+}
+
+/* A new edge held -> next closes a cycle if next already reaches held.
+ * Returns true when it does (reported now or before). */
+static bool check_cycle(struct lock_order *lo, struct lock_graph *g, const struct lg_edge *added,
 			node_namer name, const struct hm_emitter *out)
 {
 	struct cycle c;
 
 	c.n = lg_find_path(g, added->to, added->from, c.edge, LO_MAX_CYCLE - 1);
 	if (!c.n)
-		return;
+		return false;
 	c.edge[c.n++] = added;
+	if (all_reads(&c))
+		return false;
+	c.locks = &lo->locks;
 	for (size_t i = 0; i < c.n; i++)
-		name(&c.edge[i]->held, c.name[i]);
+		name(&lo->locks, &c.edge[i]->held, c.name[i]);
 	report_cycle(lo, &c, out);
+	return true;
 }
 
-static void add_dependency(struct lock_order *lo, const struct lt_hold *held,
+/* Returns true when the new dependency closes a cycle. */
+static bool add_dependency(struct lock_order *lo, const struct lt_hold *held,
 			   const struct hm_lock_event *next, uint64_t next_class,
 			   const struct hm_emitter *out)
 {
@@ -327,15 +385,12 @@ static void add_dependency(struct lock_order *lo, const struct lt_hold *held,
 
 	if (held->class_key != next_class) {
 		added = lg_add(&lo->classes, held->class_key, next_class, &held->acq, next);
-		if (added)
-			check_cycle(lo, &lo->classes, added, lt_class_name, out);
-		return;
+		return added && check_cycle(lo, &lo->classes, added, lt_class_name, out);
 	}
 	/* same class (e.g. two VFs of one driver): legal nesting unless two
 	 * instances are taken in both orders */
 	added = lg_add(&lo->instances, held->acq.lock_addr, next->lock_addr, &held->acq, next);
-	if (added)
-		check_cycle(lo, &lo->instances, added, lt_lock_name, out);
+	return added && check_cycle(lo, &lo->instances, added, lt_lock_name, out);
 }
 
 static void check_against_held(struct lock_order *lo, const struct lt_task *task,
@@ -387,21 +442,152 @@ static bool chain_is_new(struct lock_order *lo, uint64_t key)
 	return true;
 }
 
+/* ---- the VFIO user pseudo-lock ---------------------------------------- */
+
+static uint64_t user_key(uint32_t tgid)
+{
+	return (uint64_t)tgid + 1;
+}
+
+/* The pseudo-lock of dev's release: its own address space (dev_addr | 1 is
+ * never a mutex, which is 8-byte aligned), the VF as its device. */
+static struct hm_lock_event vfio_user_lock(const struct hm_device *dev,
+					   const struct hm_event_header *hdr)
+{
+	struct hm_lock_event ev = { .hdr = *hdr, .lock_type = HM_LOCK_VFIO_USER, .dev = *dev };
+
+	ev.hdr.type = HM_EV_LOCK_ACQUIRED;
+	ev.hdr.size = sizeof(ev);
+	ev.lock_addr = dev->dev_addr | 1;
+	return ev;
+}
+
+static int user_device_index(const struct vfio_user *u, const struct hm_device *dev)
+{
+	for (unsigned int i = 0; i < u->n; i++)
+		if (u->held[i].dev.dev_addr == dev->dev_addr)
+			return (int)i;
+	return -1;
+}
+
+static void on_vfio_open(struct lock_order *lo, const struct hm_vfio_event *e)
+{
+	struct vfio_user *u = u64map_get(&lo->users, user_key(e->hdr.pid));
+	int i;
+
+	if (e->ret)
+		return;
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u || !u64map_put(&lo->users, user_key(e->hdr.pid), u)) {
+			free(u);
+			return;
+		}
+	}
+	i = user_device_index(u, &e->dev);
+	if (i < 0) {
+		if (u->n == LO_MAX_USER_DEVICES)
+			return;
+		i = (int)u->n++;
+		u->held[i].dev = e->dev;
+		u->held[i].opened = e->hdr;
+		u->held[i].opens = 0;
+	}
+	u->held[i].opens++;
+}
+
+/* The close may come from any task (a kworker's fput): match the device. */
+static void on_vfio_close(struct lock_order *lo, const struct hm_vfio_event *e)
+{
+	size_t it = 0;
+	uint64_t key;
+	void *val;
+
+	while (u64map_next(&lo->users, &it, &key, &val)) {
+		struct vfio_user *u = val;
+		int i = user_device_index(u, &e->dev);
+
+		if (i < 0 || --u->held[i].opens)
+			continue;
+		u->held[i] = u->held[--u->n];
+		if (!u->n) {
+			u64map_del(&lo->users, key);
+			free(u);
+		}
+		return;
+	}
+}
+
+/* A thread of a VFIO user blocks on `next` while its process holds devices. */
+static void user_acquires(struct lock_order *lo, const struct hm_lock_event *next,
+			  uint64_t next_class, const struct hm_emitter *out)
+{
+	const struct vfio_user *u = u64map_get(&lo->users, user_key(next->hdr.pid));
+
+	for (unsigned int i = 0; u && i < u->n; i++) {
+		struct lt_hold pseudo = { .acq = vfio_user_lock(&u->held[i].dev,
+								&u->held[i].opened) };
+
+		pseudo.class_key = lt_class_key(&lo->locks, &pseudo.acq);
+		add_dependency(lo, &pseudo, next, next_class, out);
+	}
+}
+
+/* vfio_unregister_group_dev() starts waiting for the user, under its locks. */
+static void unregister_waits(struct lock_order *lo, const struct hm_vfio_event *e,
+			     const struct hm_emitter *out)
+{
+	const struct lt_task *task = lt_task_find(&lo->locks, e->hdr.tid);
+	struct hm_lock_event wait = vfio_user_lock(&e->dev, &e->hdr);
+	uint64_t wait_class = lt_class_key(&lo->locks, &wait);
+
+	/* the first cycle says it all: the PF and VF locks held both lead to
+	 * the user, and a second report would repeat the first with one more hop */
+	for (unsigned int i = 0; task && i < task->depth; i++)
+		if (add_dependency(lo, &task->held[i], &wait, wait_class, out))
+			break;
+}
+
+static void on_lock_attempt(struct lock_order *lo, const struct hm_lock_event *next,
+			    enum lt_action action, const struct hm_emitter *out)
+{
+	const struct lt_task *task = lt_task_find(&lo->locks, next->hdr.tid);
+	uint64_t next_class = lt_class_key(&lo->locks, next);
+
+	if (task && task->depth &&
+	    chain_is_new(lo, chain_key(task, next, next_class, action)))
+		check_against_held(lo, task, next, next_class, action, out);
+	if (is_blocking_attempt(action) && lo->users.count)
+		user_acquires(lo, next, next_class, out);
+}
+
 static void lo_feed(void *self, const union hm_event *ev, const struct hm_emitter *out)
 {
 	struct lock_order *lo = self;
 	enum lt_action action = lt_classify(ev);
 
-	if (action == LT_WAIT || action == LT_TAKEN || action == LT_TRY_TAKEN ||
-	    action == LT_TRY_BUSY) {
-		const struct lt_task *task = lt_task_find(&lo->locks, ev->hdr.tid);
-		uint64_t next_class;
-
-		if (task && task->depth) {
-			next_class = lt_class_key(&ev->lock);
-			if (chain_is_new(lo, chain_key(task, &ev->lock, next_class, action)))
-				check_against_held(lo, task, &ev->lock, next_class, action, out);
-		}
+	switch (action) {
+	case LT_WAIT:
+	case LT_TAKEN:
+	case LT_TRY_TAKEN:
+	case LT_TRY_BUSY:
+		on_lock_attempt(lo, &ev->lock, action, out);
+		break;
+	default:
+		break;
+	}
+	switch (ev->hdr.type) {
+	case HM_EV_VFIO_OPEN:
+		on_vfio_open(lo, &ev->vfio);
+		break;
+	case HM_EV_VFIO_CLOSE:
+		on_vfio_close(lo, &ev->vfio);
+		break;
+	case HM_EV_VFIO_UNREGISTER_BEGIN:
+		unregister_waits(lo, &ev->vfio, out);
+		break;
+	default:
+		break;
 	}
 	lt_apply(&lo->locks, ev);
 }

@@ -19,6 +19,7 @@ void lt_init(struct lt_tracker *t)
 	memset(t, 0, sizeof(*t));
 	u64map_init(&t->tasks);
 	u64map_init(&t->owners);
+	u64map_init(&t->names);
 }
 
 void lt_free(struct lt_tracker *t)
@@ -29,8 +30,12 @@ void lt_free(struct lt_tracker *t)
 
 	while (u64map_next(&t->tasks, &it, &key, &val))
 		free(val);
+	it = 0;
+	while (u64map_next(&t->names, &it, &key, &val))
+		free(val);
 	u64map_free(&t->tasks);
 	u64map_free(&t->owners);
+	u64map_free(&t->names);
 }
 
 enum lt_action lt_classify(const union hm_event *ev)
@@ -153,10 +158,30 @@ static void task_push_hold(struct lt_tracker *t, struct lt_task *task,
 		return;
 	}
 	task->held[task->depth].acq = *ev;
-	task->held[task->depth].class_key = lt_class_key(ev);
+	task->held[task->depth].class_key = lt_class_key(t, ev);
 	task->depth++;
 	if (is_exclusive(ev) && ev->lock_addr)
 		u64map_put(&t->owners, ev->lock_addr, task);
+}
+
+/* A lock's name: the latest record for its address wins (a freed and reused
+ * address gets a new record from the live side). */
+static void name_lock(struct lt_tracker *t, const struct hm_lock_class_event *e)
+{
+	struct lt_lock_class *cls = u64map_get(&t->names, e->lock_addr);
+
+	if (!e->lock_addr)
+		return;
+	if (!cls) {
+		cls = calloc(1, sizeof(*cls));
+		if (!cls || !u64map_put(&t->names, e->lock_addr, cls)) {
+			free(cls);
+			return;
+		}
+	}
+	cls->origin = e->origin;
+	memcpy(cls->name, e->name, HM_FUNC_LEN);
+	cls->name[HM_FUNC_LEN] = '\0';
 }
 
 enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev)
@@ -164,6 +189,8 @@ enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev)
 	enum lt_action action = lt_classify(ev);
 	struct lt_task *task;
 
+	if (ev->hdr.type == HM_EV_LOCK_CLASS)
+		name_lock(t, &ev->lock_class);
 	if (action == LT_IGNORE)
 		return action;
 	task = action == LT_WAIT || action == LT_TAKEN || action == LT_TRY_TAKEN
@@ -194,14 +221,20 @@ enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev)
 
 const struct hm_device *lt_lock_device(const struct hm_lock_event *ev)
 {
-	return ev->lock_type == HM_LOCK_DEVICE_MUTEX ? &ev->dev : NULL;
+	return ev->lock_type == HM_LOCK_DEVICE_MUTEX || ev->lock_type == HM_LOCK_VFIO_USER
+		       ? &ev->dev
+		       : NULL;
 }
 
 bool lt_is_role(const struct hm_lock_event *ev, enum hm_role role)
 {
-	const struct hm_device *dev = lt_lock_device(ev);
+	return ev->lock_type == HM_LOCK_DEVICE_MUTEX && ev->dev.role == role;
+}
 
-	return dev && dev->role == role;
+static const struct lt_lock_class *lock_class(const struct lt_tracker *t,
+					      const struct hm_lock_event *ev)
+{
+	return ev->lock_addr ? u64map_get(&t->names, ev->lock_addr) : NULL;
 }
 
 /* Read and write sides of one rwsem are one lock. */
@@ -216,40 +249,58 @@ static const char *lock_kind_name(unsigned int lock_type)
 	}
 }
 
-char *lt_lock_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN])
+char *lt_lock_name(const struct lt_tracker *t, const struct hm_lock_event *ev,
+		   char buf[LT_NAME_LEN])
 {
-	const struct hm_device *dev = lt_lock_device(ev);
+	const struct lt_lock_class *named = lock_class(t, ev);
 	char bdf[HM_BDF_STR_LEN], cls[HM_CLASS_STR_LEN];
 
-	if (dev)
-		snprintf(buf, LT_NAME_LEN, "device_lock(%s %s)", hm_bdf_format(&dev->bdf, bdf),
-			 hm_device_class(dev, cls));
+	if (ev->lock_type == HM_LOCK_DEVICE_MUTEX)
+		snprintf(buf, LT_NAME_LEN, "device_lock(%s %s)", hm_bdf_format(&ev->dev.bdf, bdf),
+			 hm_device_class(&ev->dev, cls));
+	else if (ev->lock_type == HM_LOCK_VFIO_USER)
+		snprintf(buf, LT_NAME_LEN, "VFIO user of %s", hm_bdf_format(&ev->dev.bdf, bdf));
+	else if (named && named->origin == HM_LOCK_ORIGIN_GLOBAL)
+		snprintf(buf, LT_NAME_LEN, "%s", named->name); /* one instance: its class */
+	else if (named)
+		snprintf(buf, LT_NAME_LEN, "%s@%#llx", named->name,
+			 (unsigned long long)ev->lock_addr);
 	else
 		snprintf(buf, LT_NAME_LEN, "%s@%#llx", lock_kind_name(ev->lock_type),
 			 (unsigned long long)ev->lock_addr);
 	return buf;
 }
 
-char *lt_class_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN])
+char *lt_class_name(const struct lt_tracker *t, const struct hm_lock_event *ev,
+		    char buf[LT_NAME_LEN])
 {
-	const struct hm_device *dev = lt_lock_device(ev);
+	const struct lt_lock_class *named = lock_class(t, ev);
 	char cls[HM_CLASS_STR_LEN];
+	const char *base;
 
-	if (!dev)
-		return lt_lock_name(ev, buf);
+	if (ev->lock_type == HM_LOCK_VFIO_USER) {
+		snprintf(buf, LT_NAME_LEN, "vfio_user(%s)", hm_device_class(&ev->dev, cls));
+		return buf;
+	}
+	if (ev->lock_type == HM_LOCK_DEVICE_MUTEX)
+		base = hm_device_class(&ev->dev, cls);
+	else if (named)
+		base = named->name;
+	else
+		return lt_lock_name(t, ev, buf);
 	/* mutex_lock_nested() subclasses are distinct classes, as in lockdep */
 	if (ev->subclass)
-		snprintf(buf, LT_NAME_LEN, "%s/%u", hm_device_class(dev, cls), ev->subclass);
+		snprintf(buf, LT_NAME_LEN, "%s/%u", base, ev->subclass);
 	else
-		snprintf(buf, LT_NAME_LEN, "%s", hm_device_class(dev, cls));
+		snprintf(buf, LT_NAME_LEN, "%s", base);
 	return buf;
 }
 
-uint64_t lt_class_key(const struct hm_lock_event *ev)
+uint64_t lt_class_key(const struct lt_tracker *t, const struct hm_lock_event *ev)
 {
 	char name[LT_NAME_LEN];
 
-	return lt_map_key(hm_hash_str(HM_HASH_INIT, lt_class_name(ev, name)));
+	return lt_map_key(hm_hash_str(HM_HASH_INIT, lt_class_name(t, ev, name)));
 }
 
 char *lt_task_name(const struct hm_event_header *hdr, char buf[LT_NAME_LEN])

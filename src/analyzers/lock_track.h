@@ -55,15 +55,22 @@ struct lt_stats {
 struct lt_tracker {
 	struct u64map tasks;            /* tid + 1 -> struct lt_task * */
 	struct u64map owners;           /* lock_addr -> struct lt_task * (exclusive holders) */
+	struct u64map names;            /* lock_addr -> struct lt_lock_class * (LOCK_CLASS records) */
 	struct lt_stats stats;
+};
+
+/* The name of a non-device lock, from its HM_EV_LOCK_CLASS record. */
+struct lt_lock_class {
+	uint8_t origin;                 /* enum hm_lock_origin */
+	char name[HM_FUNC_LEN + 1];
 };
 
 void lt_init(struct lt_tracker *t);
 void lt_free(struct lt_tracker *t);
 
 enum lt_action lt_classify(const union hm_event *ev);
-/* Update the state with one record; returns its classification. Task pointers
- * obtained before the call may be freed by it. */
+/* Update the state with one record (LOCK_CLASS records name locks); returns
+ * its classification. Task pointers obtained before the call may be freed by it. */
 enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev);
 
 struct lt_task *lt_task_find(const struct lt_tracker *t, uint32_t tid);
@@ -71,11 +78,18 @@ struct lt_task *lt_task_find(const struct lt_tracker *t, uint32_t tid);
 struct lt_task *lt_owner(const struct lt_tracker *t, uint64_t lock_addr);
 const struct lt_hold *lt_task_hold(const struct lt_task *task, uint64_t lock_addr);
 
-/* "device_lock(0000:01:00.1 vf:vfio-pci)", "mutex@0xffff888100001000" */
-char *lt_lock_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN]);
+/* An instance: "device_lock(0000:01:00.1 vf:vfio-pci)", "pci_rescan_remove_lock"
+ * (a global is its own class), "mmap_lock@0xffff8881...", "VFIO user of
+ * 0000:01:00.1", or "mutex@0xffff888100001000" for a lock with no name. */
+char *lt_lock_name(const struct lt_tracker *t, const struct hm_lock_event *ev,
+		   char buf[LT_NAME_LEN]);
 /* The lockdep-style class: "vf:vfio-pci" for a device mutex ("/1" appended for
- * a nested subclass), "mutex@0x..." for any other lock (one class per global). */
-char *lt_class_name(const struct hm_lock_event *ev, char buf[LT_NAME_LEN]);
+ * a nested subclass), the LOCK_CLASS name of a named lock ("pci_bus_sem",
+ * "mmap_lock": one class for every lock of that name), "vfio_user(vf:vfio-pci)"
+ * for the release of a VFIO device by its user, else "mutex@0x..." (the
+ * instance is its own class). */
+char *lt_class_name(const struct lt_tracker *t, const struct hm_lock_event *ev,
+		    char buf[LT_NAME_LEN]);
 /* A hash made usable as a u64map key (0 and ~0 are reserved there). */
 static inline uint64_t lt_map_key(uint64_t h)
 {
@@ -83,10 +97,10 @@ static inline uint64_t lt_map_key(uint64_t h)
 }
 
 /* A hash of lt_class_name(), usable as a u64map key. */
-uint64_t lt_class_key(const struct hm_lock_event *ev);
+uint64_t lt_class_key(const struct lt_tracker *t, const struct hm_lock_event *ev);
 /* "bash/812" */
 char *lt_task_name(const struct hm_event_header *hdr, char buf[LT_NAME_LEN]);
-/* The device of a device mutex, NULL for other locks. */
+/* The device of a device mutex (or the VF of a VFIO-user wait), NULL for other locks. */
 const struct hm_device *lt_lock_device(const struct hm_lock_event *ev);
 /* Add the device of a device mutex to a finding; other locks have none. */
 void lt_add_lock_device(struct hm_finding *f, const struct hm_lock_event *ev);

@@ -362,7 +362,7 @@ static void test_exposition_shape(void **state)
 	assert_int_equal(occurrences(text, "# TYPE hisimig_findings_total counter\n"), 1);
 	assert_int_equal(occurrences(text, "# HELP hisimig_findings_total "), 1);
 	assert_int_equal(occurrences(text, "# TYPE hisimig_device_lock_wait_seconds histogram\n"), 1);
-	assert_line(text, "hisimig_build_info{version=\"" HM_VERSION "\",abi=\"1\"} 1");
+	assert_line(text, "hisimig_build_info{version=\"" HM_VERSION "\",abi=\"2\"} 1");
 	assert_int_equal(occurrences(text, "hisimig_device_lock_wait_seconds_bucket{role=\"pf\","),
 			 hm_lock_wait_layout.nbuckets + 1);
 	assert_line(text, "hisimig_device_lock_wait_seconds_bucket{role=\"pf\",le=\"0.000001\"} 0");
