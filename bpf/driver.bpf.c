@@ -5,14 +5,23 @@
  * may load late), points the programs at it and enables one pair.
  *   set_state:  struct file *(*migration_set_state)(struct vfio_device *, enum state)
  *   reset_done: void (*reset_done)(struct pci_dev *)
+ *   use_pf_data: int f(struct <variant>_core_device *, void *): a function that
+ *               dereferences the PF drvdata the VF driver cached (returns 0
+ *               when it did); the variant struct begins with its
+ *               vfio_pci_core_device, as vfio_pci_core requires
  * The SEC() targets are placeholders replaced before load.
  */
 #include "common.bpf.h"
+#include "drvdata.bpf.h"
 #include "vfio_types.h"
 
 enum driver_func {
 	F_SET_STATE = 1,
+	F_USE_PF_DATA,
 };
+
+/* The hooked function's name, set by the loader: a use event's accessor. */
+const volatile char hooked_func[HM_FUNC_LEN];
 
 SEC("fentry/vfio_pci_core_close_device")
 int BPF_PROG(set_state_fentry, struct vfio_device___hm *vdev, __u32 new_state)
@@ -71,4 +80,39 @@ SEC("kprobe/vfio_pci_core_close_device")
 int BPF_KPROBE(reset_done_kprobe, struct pci_dev *pdev)
 {
 	return reset_done_event(ctx, pdev);
+}
+
+/* The PF drvdata as the PCI core has it now: NULL once the PF driver is gone,
+ * whatever pointer the VF driver kept. */
+static __always_inline int use_pf_data_event(void *ctx, struct vfio_pci_core_device___hm *core,
+					     int ret)
+{
+	struct pci_dev *vf = BPF_CORE_READ(core, pdev);
+	struct pci_dev *pf = hm_physfn(vf);
+	__u64 now = pf ? (__u64)BPF_CORE_READ(pf, dev.driver_data) : 0;
+
+	return hm_drvdata_event(ctx, vf, HM_DRVDATA_USE, now, ret, hooked_func);
+}
+
+SEC("fexit/vfio_pci_core_close_device")
+int BPF_PROG(use_pf_data_fexit, struct vfio_pci_core_device___hm *core, void *arg, int ret)
+{
+	return use_pf_data_event(ctx, core, ret);
+}
+
+SEC("kprobe/vfio_pci_core_close_device")
+int BPF_KPROBE(use_pf_data_kprobe, struct vfio_pci_core_device___hm *core)
+{
+	hm_stash_push(F_USE_PF_DATA, (__u64)core, 0, 0, 0);
+	return 0;
+}
+
+SEC("kretprobe/vfio_pci_core_close_device")
+int BPF_KRETPROBE(use_pf_data_kretprobe, int ret)
+{
+	struct hm_args a;
+
+	if (!hm_stash_pop(F_USE_PF_DATA, &a))
+		return 0;
+	return use_pf_data_event(ctx, (void *)a.a[0], ret);
 }

@@ -5,6 +5,7 @@
  * function resets. fentry/fexit and kprobe/kretprobe twins share one body.
  */
 #include "common.bpf.h"
+#include "drvdata.bpf.h"
 
 enum pci_func {
 	F_SRIOV_ENABLE = 1,
@@ -318,23 +319,10 @@ const char drvdata_fetcher[HM_FUNC_LEN] = "pci_iov_get_pf_drvdata";
 
 static __always_inline int drvdata_event(void *ctx, struct pci_dev *vf, void *result)
 {
-	struct hm_drvdata_event *e;
-	struct pci_dev *pf = NULL;
+	__s32 ret = hm_ptr_ret(result);
 
-	if (!HM_RESERVE(e, ctx, HM_EV_PF_DRVDATA, true))
-		return 0;
-	if (BPF_CORE_READ_BITFIELD_PROBED(vf, is_virtfn))
-		pf = BPF_CORE_READ(vf, physfn);
-	hm_fill_pci_device(&e->vf, vf);
-	hm_fill_pci_device(&e->pf, pf);
-	e->ret = hm_ptr_ret(result);
-	e->result = e->ret ? 0 : (__u64)result;
-	e->access = HM_DRVDATA_FETCH;
-	__builtin_memset(e->pad, 0, sizeof(e->pad));
-	/* the fetching function; the caller's driver is in vf.driver */
-	__builtin_memcpy(e->accessor, drvdata_fetcher, sizeof(e->accessor));
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return hm_drvdata_event(ctx, vf, HM_DRVDATA_FETCH, ret ? 0 : (__u64)result, ret,
+				drvdata_fetcher);
 }
 
 SEC("fexit/pci_iov_get_pf_drvdata")

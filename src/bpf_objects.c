@@ -3,6 +3,7 @@
 #include "bpf_objects.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #include "driver.skel.h"
 #include "locks.skel.h"
@@ -56,4 +57,11 @@ void hm_bpf_skel_destroy(struct hm_bpf_skel *s)
 const char *hm_bpf_obj_name(enum hm_bpf_obj_id id)
 {
 	return skel_ops[id].name;
+}
+
+void hm_bpf_driver_set_func(struct hm_bpf_skel *s, const char *func)
+{
+	struct hm_driver_bpf *d = s->skel;
+
+	snprintf((char *)d->rodata->hooked_func, sizeof(d->rodata->hooked_func), "%s", func);
 }

@@ -199,6 +199,8 @@ static int load_hooks(struct hm_loader *l, enum hm_bpf_obj_id id, struct hook **
 	*lo = (struct loaded){ 0 };
 	if (!hm_bpf_skel_open(id, &lo->skel))
 		return -errno;
+	if (id == HM_OBJ_DRIVER)
+		hm_bpf_driver_set_func(&lo->skel, hooks[0]->target.func);
 	enabled = enable_programs(lo->skel.obj, hooks, n);
 	err = enabled < 0 ? enabled : 0;
 	if (!err && !enabled)

@@ -37,6 +37,8 @@ const size_t hm_target_count = sizeof(hm_targets) / sizeof(hm_targets[0]);
 
 #define SET_STATE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "set_state", "migration set_state callback" }
 #define RESET_DONE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "reset_done", "driver reset_done callback" }
+/* int fn(variant core device *, x): dereferences the PF drvdata cached at probe */
+#define PF_DATA_USE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "use_pf_data", "VF driver using cached PF drvdata" }
 
 const struct hm_target hm_driver_targets[] = {
 	SET_STATE("hisi_acc_vfio_pci_set_device_state", "hisi_acc_vfio_pci"),
@@ -46,6 +48,10 @@ const struct hm_target hm_driver_targets[] = {
 	SET_STATE("hmtest_vf_set_device_state", "hmtest_vf"), /* tests/kmod */
 	RESET_DONE("hisi_acc_vf_pci_aer_reset_done", "hisi_acc_vfio_pci"),
 	RESET_DONE("hmtest_vf_reset_done", "hmtest_vf"),
+	/* hisi_acc_vdev->pf_qm readers (6.1, 6.12); inlined in most builds */
+	PF_DATA_USE("vf_qm_get_match_data", "hisi_acc_vfio_pci"),
+	PF_DATA_USE("vf_qm_check_match", "hisi_acc_vfio_pci"),
+	PF_DATA_USE("hmtest_vf_use_pf_data", "hmtest_vf"),
 };
 const size_t hm_driver_target_count = sizeof(hm_driver_targets) / sizeof(hm_driver_targets[0]);
 

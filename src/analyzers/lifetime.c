@@ -391,8 +391,14 @@ static void report_drvdata(enum hm_finding_kind kind, const struct hm_drvdata_ev
 	hm_finding_add_device(&f, &e->pf);
 	hm_finding_summary(&f, "%.*s on VF %s %s the driver data of PF %s, but the %s %s",
 			   HM_FUNC_LEN, e->accessor, vfs, access_verb(e), pfs, role, why);
-	hm_finding_add_evidence(&f, &e->hdr, "%.*s %s PF %s driver data (%#llx)", HM_FUNC_LEN,
-				e->accessor, access_verb(e), pfs, (unsigned long long)e->result);
+	if (e->access == HM_DRVDATA_USE)
+		hm_finding_add_evidence(&f, &e->hdr, "%.*s used PF %s driver data cached by the "
+					"VF (the PF's drvdata is now %#llx)", HM_FUNC_LEN,
+					e->accessor, pfs, (unsigned long long)e->result);
+	else
+		hm_finding_add_evidence(&f, &e->hdr, "%.*s fetched PF %s driver data (%#llx)",
+					HM_FUNC_LEN, e->accessor, pfs,
+					(unsigned long long)e->result);
 	hm_finding_add_evidence(&f, &culprit->bind_hdr, "%s %s: %s", role,
 				hm_bdf_format(&culprit->dev.bdf, culprit_bdf), why);
 	hm_emit(out, &f);
@@ -405,8 +411,10 @@ static void on_drvdata(struct lifetime *lt, const struct hm_drvdata_event *e,
 	const struct lt_device *pf = hm_devtable_get(&lt->devices, e->pf.dev_addr);
 	const struct lt_device *vf = hm_devtable_get(&lt->devices, e->vf.dev_addr);
 
-	/* a refused fetch (ERR_PTR) reached nothing */
-	if (e->ret != 0 || !e->result)
+	/* A refused fetch (ERR_PTR) reached nothing, nor did a use that failed.
+	 * A use's result is the PF drvdata the PCI core has now, NULL once the PF
+	 * driver is gone: the VF's cached copy is what is being used. */
+	if (e->ret != 0 || (e->access == HM_DRVDATA_FETCH && !e->result))
 		return;
 	if (pf && pf_driver_gone(pf))
 		report_drvdata(HM_FIND_DRVDATA_AFTER_PF_UNBIND, e, pf, "PF", out);

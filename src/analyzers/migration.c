@@ -39,6 +39,7 @@ struct mig_device {
 	uint8_t stopped_from;
 	uint64_t saved_bytes;
 	bool gone_explained;         /* SR-IOV disable already reported its end */
+	struct hm_mig_event failure; /* the last failed set-state, from = where it began */
 };
 
 struct migration {
@@ -196,18 +197,22 @@ static void track_downtime(struct migration *m, struct mig_device *d, unsigned i
 	}
 }
 
-static void report_error_state(struct mig_device *d, const struct hm_mig_event *e,
-			       const struct hm_emitter *out)
+/* @seen: the event that showed ERROR, when not the failed set-state itself */
+static void report_error_state(struct mig_device *d, const struct hm_mig_event *cause,
+			       const struct hm_mig_event *seen, const struct hm_emitter *out)
 {
 	char bdf[HM_BDF_STR_LEN];
 	struct hm_finding f;
 
-	finding_about(&f, HM_FIND_MIG_ERROR_STATE, d, e->hdr.ts_ns);
+	finding_about(&f, HM_FIND_MIG_ERROR_STATE, d, (seen ? seen : cause)->hdr.ts_ns);
 	hm_finding_summary(&f, "%s entered the VFIO migration ERROR state (set-state %s -> %s "
-			   "returned %d)", bdf_of(d, bdf), hm_mig_state_name(e->from),
-			   hm_mig_state_name(e->to), e->ret);
-	add_state_evidence(&f, d);
-	hm_finding_add_evidence(&f, &e->hdr, "set-state returned %d", e->ret);
+			   "returned %d)", bdf_of(d, bdf), hm_mig_state_name(cause->from),
+			   hm_mig_state_name(cause->to), cause->ret);
+	hm_finding_add_evidence(&f, &cause->hdr, "set-state returned %d", cause->ret);
+	if (seen)
+		hm_finding_add_evidence(&f, &seen->hdr, "the driver passed ERROR as its state to "
+					"vfio_mig_get_next_state() (towards %s: refused, %d)",
+					hm_mig_state_name(seen->to), seen->ret);
 	emit_finding(out, &f);
 }
 
@@ -304,7 +309,8 @@ static struct mig_call *start_call(struct mig_device *d, const struct hm_mig_eve
 	/* the same task again: its END was lost, the new call replaces it */
 	if (!call)
 		call = &d->calls[d->ncalls < MAX_CALLS ? d->ncalls++ : MAX_CALLS - 1];
-	*call = (struct mig_call){ .begin = e->hdr, .from = e->from, .target = e->to };
+	*call = (struct mig_call){ .begin = e->hdr, .target = e->to,
+				   .from = state_known(e->from) ? e->from : d->state };
 	if (d->ncalls > 1 && call == &d->calls[1])
 		report_concurrent(d, out);
 	return call;
@@ -421,6 +427,15 @@ static void on_step(struct migration *m, const struct hm_mig_event *e,
 		return;
 	caps = caps_of(d, e->caps);
 	call = find_call(d, e->hdr.tid);
+	/* The driver hands the core its own state: ERROR means an earlier failure
+	 * left the device there, and the core refusing every arc out of it is the
+	 * FSM working (only a reset leaves ERROR), not an illegal arc. */
+	if (e->from == HM_MIG_ERROR) {
+		if (d->state != HM_MIG_ERROR && d->failure.ret)
+			report_error_state(d, &d->failure, e, out);
+		enter_state(m, d, HM_MIG_ERROR, &e->hdr, out);
+		return;
+	}
 	/* one report per call: a refused request also shows up as a refused step */
 	if (!step_legal(caps, e) && !(call && call->flagged)) {
 		report_illegal_step(d, e, caps, out);
@@ -439,9 +454,13 @@ static void report_failed(struct mig_device *d, const struct hm_mig_event *e,
 
 	finding_about(&f, HM_FIND_MIG_FAILED, d, e->hdr.ts_ns);
 	f.fingerprint = hm_fp_u32(f.fingerprint, (uint32_t)e->from << 8 | e->to);
-	hm_finding_summary(&f, "%s: set-state %s -> %s failed (%d); device left in %s",
-			   bdf_of(d, bdf), hm_mig_state_name(e->from), hm_mig_state_name(e->to),
-			   e->ret, hm_mig_state_name(e->next));
+	if (state_known(e->next))
+		hm_finding_summary(&f, "%s: set-state %s -> %s failed (%d); device left in %s",
+				   bdf_of(d, bdf), hm_mig_state_name(e->from),
+				   hm_mig_state_name(e->to), e->ret, hm_mig_state_name(e->next));
+	else
+		hm_finding_summary(&f, "%s: set-state %s -> %s failed (%d)", bdf_of(d, bdf),
+				   hm_mig_state_name(e->from), hm_mig_state_name(e->to), e->ret);
 	hm_finding_add_evidence(&f, &e->hdr, "migration_set_state() returned %d", e->ret);
 	emit_finding(out, &f);
 }
@@ -450,17 +469,25 @@ static void on_set_state_end(struct migration *m, const struct hm_mig_event *e,
 			     const struct hm_emitter *out)
 {
 	struct mig_device *d = device_seen(m, &e->dev);
+	struct mig_call *call;
 	bool was_error;
 
 	if (!d)
 		return;
 	caps_of(d, e->caps);
-	if (e->ret != 0)
-		report_failed(d, e, out);
+	call = find_call(d, e->hdr.tid);
+	/* a call refused because the device is in ERROR adds nothing to that finding */
+	if (e->ret != 0 && d->state != HM_MIG_ERROR) {
+		/* live events do not carry where the call began: the call does */
+		d->failure = *e;
+		if (!state_known(e->from) && call)
+			d->failure.from = call->from;
+		report_failed(d, &d->failure, out);
+	}
 	was_error = d->state == HM_MIG_ERROR;
 	enter_state(m, d, e->next, &e->hdr, out);
 	if (e->next == HM_MIG_ERROR && !was_error)
-		report_error_state(d, e, out);
+		report_error_state(d, &d->failure, NULL, out);
 	end_call(d, e->hdr.tid);
 }
 

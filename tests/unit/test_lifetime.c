@@ -258,6 +258,35 @@ static void drvdata_after_pf_rebind_is_fine(void **state)
 	assert_int_equal(t->out.n, 0);
 }
 
+/* The use hook reports the PF drvdata the PCI core holds now: NULL once the
+ * PF driver is gone, while the VF still dereferences its cached copy. */
+static void use_seeing_null_pf_drvdata_is_error(void **state)
+{
+	struct topo *t = *state;
+
+	bring_up(t);
+	unbind_device(t, &t->pf);
+	use(t, &t->vf1, "hmtest_vf_use_pf_data");
+	t->s->events[t->s->count - 1].drvdata.result = 0;
+	run(t);
+	assert_int_equal(t->out.n, 1);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_DRVDATA_AFTER_PF_UNBIND), 1);
+	assert_non_null(strstr(t->out.items[0].evidence[0].label, "cached by the VF"));
+}
+
+/* A use function that failed (its own fetch was refused) used nothing. */
+static void failed_use_is_not_reported(void **state)
+{
+	struct topo *t = *state;
+
+	bring_up(t);
+	unbind_device(t, &t->pf);
+	scn_drvdata(t->s, &t->qemu, &t->vf1, &t->pf, HM_DRVDATA_USE, -EINVAL,
+		    "hmtest_vf_use_pf_data");
+	run(t);
+	assert_int_equal(t->out.n, 0);
+}
+
 /* pci_iov_get_pf_drvdata() returning ERR_PTR reached nothing. */
 static void refused_fetch_is_not_reported(void **state)
 {
@@ -526,6 +555,8 @@ int main(void)
 		T(drvdata_after_pf_unbind_begin_is_error),
 		T(drvdata_after_pf_unbound_is_error),
 		T(drvdata_after_pf_rebind_is_fine),
+		T(use_seeing_null_pf_drvdata_is_error),
+		T(failed_use_is_not_reported),
 		T(refused_fetch_is_not_reported),
 		T(one_finding_per_accessor),
 		T(drvdata_after_vf_unbind_is_outside_bind),

@@ -273,6 +273,60 @@ static void failed_transition_into_error(void **state)
 	assert_non_null(strstr(failed->summary, "RUNNING -> STOP failed (-5)"));
 }
 
+/* Set-state events as the live hooks make them: the driver callback does not
+ * show where the call began or ended, only vfio_mig_get_next_state() does. */
+static void as_live(struct fx *x)
+{
+	for (size_t i = 0; i < x->s->count; i++) {
+		struct hm_mig_event *e = &x->s->events[i].mig;
+
+		if (e->hdr.type == HM_EV_MIG_SET_STATE_BEGIN || e->hdr.type == HM_EV_MIG_SET_STATE_END)
+			e->from = e->next = HM_MIG_UNKNOWN;
+	}
+}
+
+/* QEMU after a failed transition: back to RUNNING, which the core refuses
+ * from ERROR (the driver hands it its state), then a device reset. */
+static void recover_from_error(struct fx *x, const struct hm_device *dev)
+{
+	union hm_event *ev;
+
+	ev = scn_append(x->s, &x->qemu, HM_EV_MIG_SET_STATE_BEGIN, -1);
+	ev->mig = (struct hm_mig_event){ .hdr = ev->hdr, .dev = *dev, .from = HM_MIG_UNKNOWN,
+					 .to = RUN, .next = HM_MIG_UNKNOWN, .caps = SC };
+	ev = scn_append(x->s, &x->qemu, HM_EV_MIG_STEP, -1);
+	ev->mig = (struct hm_mig_event){ .hdr = ev->hdr, .dev = *dev, .from = ERR, .to = RUN,
+					 .next = HM_MIG_UNKNOWN, .caps = SC, .ret = -EINVAL };
+	ev = scn_append(x->s, &x->qemu, HM_EV_MIG_SET_STATE_END, -1);
+	ev->mig = (struct hm_mig_event){ .hdr = ev->hdr, .dev = *dev, .from = HM_MIG_UNKNOWN,
+					 .to = RUN, .next = HM_MIG_UNKNOWN, .caps = SC,
+					 .ret = -EINVAL };
+	scn_reset(x->s, &x->qemu, dev, HM_RESET_FLR);
+}
+
+/* Live, ERROR shows when the driver passes it to the core: one failed
+ * transition, one ERROR finding, and the refused way out adds nothing. */
+static void live_failure_into_error_seen_at_next_step(void **state)
+{
+	struct fx *x = *state;
+	const struct hm_finding *failed, *error;
+
+	open_dev(x, &x->src);
+	scn_mig_set_state(x->s, &x->qemu, &x->src, SC, PATH(RUN, STOP, SCOPY), -EIO);
+	as_live(x);
+	recover_from_error(x, &x->src);
+	run(x);
+	assert_int_equal(x->out.n, 2);
+	failed = unit_find_kind(&x->out, HM_FIND_MIG_FAILED);
+	error = unit_find_kind(&x->out, HM_FIND_MIG_ERROR_STATE);
+	assert_non_null(failed);
+	assert_non_null(error);
+	assert_non_null(strstr(failed->summary, "set-state RUNNING -> STOP_COPY failed (-5)"));
+	assert_null(strstr(failed->summary, "left in"));
+	assert_non_null(strstr(error->summary, "set-state RUNNING -> STOP_COPY returned -5"));
+	assert_int_equal(error->nevidence, 2);
+}
+
 static void failed_transition_keeping_state(void **state)
 {
 	struct fx *x = *state;
@@ -573,6 +627,7 @@ int main(void)
 		T(unknown_caps_are_assumed_and_said),
 		T(same_illegal_arc_reported_once),
 		T(failed_transition_into_error),
+		T(live_failure_into_error_seen_at_next_step),
 		T(failed_transition_keeping_state),
 		T(resuming_held_too_long),
 		T(state_limit_comes_from_config),
