@@ -56,11 +56,13 @@ unit: deps-test $(UNIT_BINS)
 cli: deps-test $(BUILD)/asan/$(BIN)
 	HISIMIG=$(CURDIR)/$(BUILD)/asan/$(BIN) bats tests/cli
 
-# Host tiers first (fast, no guest), then the guest tier.
+# Host tiers first (fast, no guest), then the guest tier; last the guest
+# that deadlocks on purpose (fault 3), judged from the host.
 check: deps-test
 	$(MAKE) unit
 	$(MAKE) cli
 	$(MAKE) vm-check
+	$(MAKE) kmod-deadlock-check
 
 demo: deps $(BIN)
 	@scripts/demo.sh

@@ -7,7 +7,9 @@ build_pkgs=(gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-con
 test_pkgs=(libcmocka-dev bats prometheus curl jq)
 guest_pkgs=(qemu-system-x86 busybox-static cpio kmod nvme-cli xz-utils
 	# make kmod: pahole gives the test modules BTF (fentry on hmtest_*).
-	dwarves)
+	dwarves
+	# make demo scrapes the metrics endpoint in the guest
+	curl)
 
 wanted=()
 [ $# -eq 0 ] && set -- all

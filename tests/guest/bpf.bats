@@ -4,8 +4,6 @@
 
 load guest-helpers
 
-HM=${HISIMIG:-$REPO/hisimig-trace}
-
 setup_file() {
 	require_guest
 	pf_ready
@@ -19,29 +17,6 @@ teardown() {
 	# after the tracer exited: its fentry links pin the modules
 	kmod_teardown
 	reset_pf
-}
-
-# trace_start SUBCOMMAND ARGS...: start hisimig-trace in the background and
-# wait until every hook is attached (it says "tracing:" on stderr).
-trace_start() {
-	"$HM" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
-	tracer=$!
-	for _ in $(seq 600); do
-		grep -q "tracing:" "$BATS_TEST_TMPDIR/err" && return 0
-		kill -0 "$tracer" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$BATS_TEST_TMPDIR/err"
-	return 1
-}
-
-# trace_stop: SIGINT, then the tracer's exit status in $trace_status.
-trace_stop() {
-	kill -INT "$tracer"
-	trace_status=0
-	wait "$tracer" || trace_status=$?
-	tracer=
-	cat "$BATS_TEST_TMPDIR/err"
 }
 
 sriov_cycles() {
@@ -179,9 +154,6 @@ pf_then_vf() {
 	grep -q "vfio-unregister-begin .*dev=$vf" "$BATS_TEST_TMPDIR/dump"
 	grep -q "vfio-unregister-end .*dev=$vf" "$BATS_TEST_TMPDIR/dump"
 }
-
-# kinds + fingerprints of the findings in NDJSON output, sorted
-findings_of() { jq -r 'select(.type == "finding") | .data.kind + " " + .data.fingerprint' "$1" | sort; }
 
 @test "live findings equal replay findings of the same recording" {
 	sriov_enable 1

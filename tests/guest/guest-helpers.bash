@@ -5,6 +5,7 @@ PF=${HISIMIG_PF:-0000:01:00.0}
 PFDIR=/sys/bus/pci/devices/$PF
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 VFIO_OPEN=$REPO/build/guest/vfio-open
+HM=${HISIMIG:-$REPO/hisimig-trace}
 TRACING=/sys/kernel/tracing
 
 # Fails (not skips) outside the guest: these tests change PCI and load modules.
@@ -99,3 +100,46 @@ kprobe_values() {
 
 # hex_add ADDR OFFSET: kernel address arithmetic (bash wraps at 2^64).
 hex_add() { printf '0x%x\n' $(($1 + $2)); }
+
+# ---- migctl output ----
+
+# field LINE_PREFIX KEY: KEY's value on the last output line starting with
+# LINE_PREFIX (e.g. field "set dev=$VF0 from=STOP to=STOP_COPY" rc).
+field() {
+	grep "^$1" <<<"$output" | tail -n 1 | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'
+}
+
+# wait_for_line FILE PATTERN: up to 10 s for a background migctl's step.
+wait_for_line() {
+	for _ in $(seq 100); do grep -q "$2" "$1" && return 0; sleep 0.1; done
+	cat "$1"
+	return 1
+}
+
+# ---- hisimig-trace in the background (sets $tracer; tests kill it in teardown) ----
+
+# trace_start SUBCOMMAND ARGS...: start hisimig-trace in the background and
+# wait until every hook is attached (it says "tracing:" on stderr).
+trace_start() {
+	"$HM" "$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	tracer=$!
+	for _ in $(seq 600); do
+		grep -q "tracing:" "$BATS_TEST_TMPDIR/err" && return 0
+		kill -0 "$tracer" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$BATS_TEST_TMPDIR/err"
+	return 1
+}
+
+# trace_stop: SIGINT, then the tracer's exit status in $trace_status.
+trace_stop() {
+	kill -INT "$tracer"
+	trace_status=0
+	wait "$tracer" || trace_status=$?
+	tracer=
+	cat "$BATS_TEST_TMPDIR/err"
+}
+
+# kinds + fingerprints of the findings in NDJSON output, sorted
+findings_of() { jq -r 'select(.type == "finding") | .data.kind + " " + .data.fingerprint' "$1" | sort; }

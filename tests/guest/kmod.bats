@@ -34,21 +34,8 @@ teardown() {
 	hm_sriov_off
 }
 
-# field LINE_PREFIX KEY: KEY's value on the last output line starting with
-# LINE_PREFIX (e.g. field "set dev=$VF0 from=STOP to=STOP_COPY" rc).
-field() {
-	grep "^$1" <<<"$output" | tail -n 1 | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'
-}
-
 no_new_warnings() {
 	[ "$(dmesg | grep -c 'WARNING:' || true)" = "$warns_before" ]
-}
-
-# wait_for_line FILE PATTERN: up to 10 s for a background migctl's step.
-wait_for_line() {
-	for _ in $(seq 100); do grep -q "$2" "$1" && return 0; sleep 0.1; done
-	cat "$1"
-	return 1
 }
 
 @test "hmtest_pf owns the PF, hmtest_vf the VFs, which advertise STOP_COPY" {

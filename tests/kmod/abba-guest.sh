@@ -5,13 +5,36 @@
 # then the VF's while removing it). Prints a confirmation line once both
 # tasks are blocked, then waits forever: the guest never finishes, and the
 # harness ends it with its no-result timeout status (124). Used by
-# `make kmod-deadlock-check`; with --exit it powers off after confirming.
+# tests/guest/host/deadlock.bats (`make kmod-deadlock-check`).
+#   --exit   power off after confirming
+#   --trace  run `hisimig-trace run --json` throughout: its findings go to
+#            $HISIMIG_OUT/abba-findings.ndjson (the host's run directory) as
+#            they form, so the deadlock report survives the hung guest
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tests/kmod/guest-lib.bash
 . "$REPO/tests/kmod/guest-lib.bash"
 
+exit_after=no trace=no
+for arg; do
+	case $arg in
+	--exit) exit_after=yes ;;
+	--trace) trace=yes ;;
+	*) echo "hmtest-abba: unknown option $arg"; exit 2 ;;
+	esac
+done
+
 hm_setup 1 || { echo "hmtest-abba: setup failed"; exit 1; }
+if [ $trace = yes ]; then
+	out=${HISIMIG_OUT:-/tmp}
+	"$REPO/hisimig-trace" run --json >"$out/abba-findings.ndjson" 2>"$out/abba-trace.err" &
+	for _ in $(seq 600); do
+		grep -q "tracing:" "$out/abba-trace.err" && break
+		sleep 0.1
+	done
+	grep "tracing:" "$out/abba-trace.err" | sed 's/^/hmtest-abba: /' ||
+		{ echo "hmtest-abba: hisimig-trace did not start"; cat "$out/abba-trace.err"; exit 1; }
+fi
 hm_param fault_pf_lock 1
 hm_param fault_pf_lock_delay_ms 3000
 
@@ -33,5 +56,5 @@ else
 	echo "hmtest-abba: no deadlock: reset pid $a state '${sa:-gone}', sriov_numvfs pid $b state '${sb:-gone}'"
 	exit 1
 fi
-[ "${1:-}" = --exit ] && exit 0
+[ $exit_after = yes ] && exit 0
 wait
