@@ -1,13 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Device mutexes: device_lock() is an inline mutex_lock(&dev->mutex), so we
- * hook the mutex API and keep only the mutexes that are a PCI device's
- * struct device.mutex. Each function has fentry/fexit and kprobe/kretprobe
+ * hook the mutex API and keep the mutexes that are a PCI device's
+ * struct device.mutex, plus the known global mutexes userspace lists in
+ * lock_cfg (focused mode), or every mutex (full mode). Each function has fentry/fexit and kprobe/kretprobe
  * twins sharing one body; userspace picks one pair per function and turns
  * the programs of absent functions (the *_nested ones outside lockdep kernels)
  * off before load.
  */
 #include "common.bpf.h"
+#include "hisimig/lockcfg.h"
+
+/* Set by userspace before load (src/loader.c configure_locks, by name):
+ * constants to the verifier, so the hot path pays no map lookup. */
+const volatile __u64 known_locks[HM_MAX_KNOWN_LOCKS] = {}; /* global mutexes, 0 unused */
+const volatile __u32 lock_mode = HM_LOCKS_FOCUSED;         /* enum hm_lock_mode */
+
+#define ORIGIN_UNTRACKED 0xff
 
 enum lock_func {
 	F_LOCK = 1,
@@ -30,33 +39,51 @@ static __always_inline __u64 mutex_owner_tid(struct mutex *lock)
 	return owner ? BPF_CORE_READ(owner, pid) : 0;
 }
 
+/* Why this mutex is traced (enum hm_lock_origin), or ORIGIN_UNTRACKED. A
+ * device mutex costs one probe read; a known global a few compares against
+ * constants; in focused mode anything else stops here. */
+static __always_inline __u8 mutex_origin(struct mutex *lock, struct device **dev)
+{
+	*dev = hm_mutex_pci_device(lock);
+	if (*dev)
+		return HM_LOCK_ORIGIN_DEVICE;
+#pragma unroll
+	for (int i = 0; i < HM_MAX_KNOWN_LOCKS; i++)
+		if (known_locks[i] && known_locks[i] == (__u64)lock)
+			return HM_LOCK_ORIGIN_GLOBAL;
+	return lock_mode == HM_LOCKS_FULL ? HM_LOCK_ORIGIN_NESTED : ORIGIN_UNTRACKED;
+}
+
 static __always_inline int lock_event(void *ctx, __u16 type, struct mutex *lock, __u8 call,
 				      __u16 subclass, __s32 ret)
 {
-	struct device *dev = hm_mutex_pci_device(lock);
+	struct device *dev;
+	__u8 origin = mutex_origin(lock, &dev);
 	struct hm_lock_event *e;
 
-	if (!dev || !HM_RESERVE(e, ctx, type, type != HM_EV_LOCK_RELEASED))
+	if (origin == ORIGIN_UNTRACKED || !HM_RESERVE(e, ctx, type, type != HM_EV_LOCK_RELEASED))
 		return 0;
 	e->lock_addr = (__u64)lock;
 	e->owner_tid = type == HM_EV_LOCK_WAIT ? mutex_owner_tid(lock) : 0;
 	e->ret = ret;
-	e->lock_type = HM_LOCK_DEVICE_MUTEX;
+	e->lock_type = dev ? HM_LOCK_DEVICE_MUTEX : HM_LOCK_MUTEX;
 	e->call = call;
 	e->subclass = subclass;
-	hm_fill_device(&e->dev, dev);
-	e->origin = HM_LOCK_ORIGIN_DEVICE;
+	hm_fill_device(&e->dev, dev); /* zeroed (vf_id -1) for other mutexes */
+	e->origin = origin;
 	__builtin_memset(e->pad2, 0, sizeof(e->pad2));
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 
-/* kprobe entry: stash only device mutexes, so the return probe of any other
+/* kprobe entry: stash only traced mutexes, so the return probe of any other
  * mutex finds nothing and stays silent. */
 static __always_inline int lock_wait_stash(void *ctx, __u16 func, struct mutex *lock, __u8 call,
 					   __u16 subclass, bool emit_wait)
 {
-	if (!hm_mutex_pci_device(lock))
+	struct device *dev;
+
+	if (mutex_origin(lock, &dev) == ORIGIN_UNTRACKED)
 		return 0;
 	hm_stash_push(func, (__u64)lock, call, subclass, 0);
 	return emit_wait ? lock_event(ctx, HM_EV_LOCK_WAIT, lock, call, subclass, 0) : 0;

@@ -29,6 +29,7 @@ enum live_opt {
 	OPT_DURATION = HM_OPT_COMMAND_BASE,
 	OPT_ATTACH,
 	OPT_SET_STATE_FUNC,
+	OPT_LOCKS,
 };
 
 static void live_usage(FILE *out, const struct hm_live_spec *spec)
@@ -39,6 +40,9 @@ static void live_usage(FILE *out, const struct hm_live_spec *spec)
 		"  -o, --output FILE           %s\n"
 		"      --duration S            stop after S seconds (default: until SIGINT/SIGTERM)\n"
 		"      --attach MODE           auto (fentry, else kprobe), fentry or kprobe only\n"
+		"      --locks focused|full    focused (default): device mutexes + the known global\n"
+		"                              mutexes, cheap enough for production; full: every\n"
+		"                              mutex, for CI (docs/bench.md has the costs)\n"
 		"      --set-state-func NAME   also hook this variant driver's migration_set_state\n"
 		"                              callback (repeatable; attaches when its module loads)\n"
 		"  -v, --verbose               libbpf's messages\n"
@@ -81,6 +85,7 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "attach", required_argument, NULL, OPT_ATTACH },
 		{ "set-state-func", required_argument, NULL, OPT_SET_STATE_FUNC },
+		{ "locks", required_argument, NULL, OPT_LOCKS },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -107,6 +112,11 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 			if (hm_attach_pref_parse(optarg, &a->loader.pref))
 				continue;
 			hm_cli_error("--attach: '%s' is not one of auto, fentry, kprobe", optarg);
+			return 2;
+		case OPT_LOCKS:
+			if (hm_lock_mode_parse(optarg, &a->loader.lock_mode))
+				continue;
+			hm_cli_error("--locks: '%s' is not one of focused, full", optarg);
 			return 2;
 		case OPT_SET_STATE_FUNC:
 			if (a->loader.n_set_state_funcs == HM_LOADER_MAX_SET_STATE) {

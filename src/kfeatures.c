@@ -248,6 +248,21 @@ bool hm_kernel_has_data_symbol(const char *name)
 	return found;
 }
 
+uint64_t hm_kernel_data_symbol_addr(const char *name)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512], sym[256], type;
+	unsigned long long addr = 0, a;
+
+	while (f && !addr && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %255s", &a, &type, sym) == 3 && strchr("dDbB", type) &&
+		    !strcmp(sym, name))
+			addr = a;
+	if (f)
+		fclose(f);
+	return addr;
+}
+
 int hm_kernel_trial_fentry(const struct hm_kernel *k, const char *func)
 {
 	const struct bpf_insn trivial[] = {

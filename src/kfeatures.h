@@ -44,6 +44,8 @@ bool hm_kernel_btf_has_func(struct hm_kernel *k, const char *func, const char *m
 int hm_kernel_trial_fentry(const struct hm_kernel *k, const char *func);
 /* A data symbol of vmlinux in /proc/kallsyms (needs CONFIG_KALLSYMS_ALL). */
 bool hm_kernel_has_data_symbol(const char *name);
+/* The address of a vmlinux/module data symbol, 0 if absent or hidden (kptr_restrict). */
+uint64_t hm_kernel_data_symbol_addr(const char *name);
 /* A text symbol; *module is its module ("" for vmlinux). */
 bool hm_kernel_has_symbol(const struct hm_kernel *k, const char *func, const char **module);
 

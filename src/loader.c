@@ -2,6 +2,7 @@
 #include "loader.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -13,7 +14,9 @@
 
 #include "bpf_objects.h"
 #include "event.h"
+#include "hisimig/lockcfg.h"
 #include "kfeatures.h"
+#include "u64map.h"
 
 #define MAX_HOOKS 48
 #define MAX_OBJECTS 16
@@ -50,6 +53,9 @@ struct hm_loader {
 	uint64_t lost_total;
 	uint64_t next_late_check;
 	uint64_t malformed;
+	unsigned int lock_mode;       /* enum hm_lock_mode */
+	uint64_t known_addr[HM_MAX_KNOWN_LOCKS]; /* hm_known_locks[i]'s address, 0 absent */
+	struct u64map named;          /* lock addresses given a LOCK_CLASS record */
 };
 
 uint64_t hm_mono_ns(void)
@@ -186,6 +192,66 @@ static void own_maps(struct hm_loader *l, struct bpf_object *obj)
 	l->lost_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "lost"));
 }
 
+/* ---- lock classes ---- */
+
+/* The offset of a .rodata variable of obj (by BTF), -1 if absent. */
+static long rodata_offset(struct bpf_object *obj, const char *name, size_t size)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *v;
+	const struct btf_type *sec;
+	int id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+
+	if (id <= 0)
+		return -1;
+	sec = btf__type_by_id(btf, id);
+	v = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, v++)
+		if (!strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, v->type)->name_off), name) &&
+		    v->size == size)
+			return v->offset;
+	return -1;
+}
+
+static struct bpf_map *rodata_map(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj)
+		if (strstr(bpf_map__name(map), ".rodata"))
+			return map;
+	return NULL;
+}
+
+/* Before load: the lock mode and the addresses of the known global mutexes,
+ * written into locks.bpf.c's .rodata (known_locks[], lock_mode). */
+static int configure_locks(struct hm_loader *l, struct bpf_object *obj)
+{
+	long known = rodata_offset(obj, "known_locks", sizeof(l->known_addr));
+	long mode = rodata_offset(obj, "lock_mode", sizeof(uint32_t));
+	struct bpf_map *map = rodata_map(obj);
+	const void *init;
+	size_t size = 0;
+	char *data;
+	int err;
+
+	init = map ? bpf_map__initial_value(map, &size) : NULL;
+	if (!init || known < 0 || mode < 0 || (size_t)known + sizeof(l->known_addr) > size ||
+	    (size_t)mode + sizeof(uint32_t) > size)
+		return -ENOENT;
+	for (size_t i = 0; i < hm_known_lock_count && i < HM_MAX_KNOWN_LOCKS; i++)
+		l->known_addr[i] = hm_kernel_data_symbol_addr(hm_known_locks[i].symbol);
+	data = malloc(size);
+	if (!data)
+		return -ENOMEM;
+	memcpy(data, init, size);
+	memcpy(data + known, l->known_addr, sizeof(l->known_addr));
+	memcpy(data + mode, &(uint32_t){ l->lock_mode }, sizeof(uint32_t));
+	err = bpf_map__set_initial_value(map, data, size);
+	free(data);
+	return err;
+}
+
 /* Load one object for these hooks and attach them; the hooks record how it
  * went. Returns 0 when nothing was to load, <0 when the object failed. */
 static int load_hooks(struct hm_loader *l, enum hm_bpf_obj_id id, struct hook **hooks, int n)
@@ -201,6 +267,10 @@ static int load_hooks(struct hm_loader *l, enum hm_bpf_obj_id id, struct hook **
 		return -errno;
 	if (id == HM_OBJ_DRIVER)
 		hm_bpf_driver_set_func(&lo->skel, hooks[0]->target.func);
+	if (id == HM_OBJ_LOCKS && configure_locks(l, lo->skel.obj)) {
+		hm_bpf_skel_destroy(&lo->skel);
+		return -ENOENT;
+	}
 	enabled = enable_programs(lo->skel.obj, hooks, n);
 	err = enabled < 0 ? enabled : 0;
 	if (!err && !enabled)
@@ -330,6 +400,40 @@ static void add_stack(struct hm_loader *l, int32_t id)
 			hm_stacks_add_symbol(st, ips[i], sym);
 }
 
+/* The name a replay will show for a non-device lock: the known global's
+ * symbol, "mmap_lock", or none (the analyzers then say "mutex@0x..."). */
+static const char *lock_class_name(const struct hm_loader *l, const struct hm_lock_event *e)
+{
+	if (e->origin == HM_LOCK_ORIGIN_MMAP)
+		return "mmap_lock";
+	for (size_t i = 0; i < hm_known_lock_count && i < HM_MAX_KNOWN_LOCKS; i++)
+		if (l->known_addr[i] && l->known_addr[i] == e->lock_addr)
+			return hm_known_locks[i].symbol;
+	return NULL;
+}
+
+/* Before the first event of a named lock: its LOCK_CLASS record. */
+static void name_lock(struct hm_loader *l, const struct hm_lock_event *e)
+{
+	struct hm_lock_class_event rec = { 0 };
+	const char *name;
+
+	if (e->lock_type == HM_LOCK_DEVICE_MUTEX || u64map_get(&l->named, e->lock_addr))
+		return;
+	u64map_put(&l->named, e->lock_addr, l);
+	name = lock_class_name(l, e);
+	if (!name)
+		return;
+	rec.hdr = (struct hm_event_header){ .type = HM_EV_LOCK_CLASS, .size = sizeof(rec),
+					    .cpu = e->hdr.cpu, .ts_ns = e->hdr.ts_ns,
+					    .pid = getpid(), .tid = getpid(), .stack_id = -1 };
+	snprintf(rec.hdr.comm, sizeof(rec.hdr.comm), "hisimig-trace");
+	rec.lock_addr = e->lock_addr;
+	rec.origin = e->origin;
+	snprintf(rec.name, sizeof(rec.name), "%s", name);
+	hm_session_event(l->session, &rec, sizeof(rec));
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct hm_loader *l = ctx;
@@ -342,6 +446,8 @@ static int on_record(void *ctx, void *data, size_t len)
 	memcpy(&hdr, data, sizeof(hdr));
 	if (hdr.stack_id >= 0 && !hm_stacks_get(hm_session_stacks(l->session), hdr.stack_id))
 		add_stack(l, hdr.stack_id);
+	if (hdr.type >= HM_EV_LOCK_WAIT && hdr.type <= HM_EV_LOCK_RELEASED)
+		name_lock(l, data);
 	hm_session_event(l->session, data, len);
 	return 0;
 }
@@ -409,7 +515,8 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 	}
 	libbpf_set_print(o->verbose ? libbpf_to_stderr : NULL);
 	*l = (struct hm_loader){ .session = s, .pref = o->pref, .events_fd = -1, .stacks_fd = -1,
-				 .lost_fd = -1, .verbose = o->verbose };
+				 .lost_fd = -1, .verbose = o->verbose, .lock_mode = o->lock_mode };
+	u64map_init(&l->named);
 	l->kernel = hm_kernel_open();
 	phase(l, "BTF and kallsyms read", t0);
 	l->ncpus = libbpf_num_possible_cpus();
@@ -431,6 +538,7 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 
 		add_hook(l, &t);
 	}
+	hm_session_meta(s, "locks.mode", hm_lock_mode_name(o->lock_mode));
 	hm_session_meta(s, "attach.preference",
 			o->pref == HM_PREF_KPROBE ? "kprobe" : o->pref == HM_PREF_FENTRY ? "fentry" : "auto");
 	lerr = settle(l, HM_OBJ_LOCKS);
@@ -498,6 +606,7 @@ void hm_loader_free(struct hm_loader *l)
 	for (int i = l->nobjs - 1; i >= 0; i--)
 		hm_bpf_skel_destroy(&l->objs[i].skel);
 	hm_kernel_free(l->kernel);
+	u64map_free(&l->named);
 	free(l->lost_seen);
 	free(l);
 }

@@ -21,6 +21,7 @@ struct hm_loader_opts {
 	bool verbose;                 /* libbpf's own messages to stderr */
 	const char *set_state_funcs[HM_LOADER_MAX_SET_STATE]; /* extra set_state callbacks */
 	size_t n_set_state_funcs;
+	unsigned int lock_mode;       /* enum hm_lock_mode (hisimig/lockcfg.h) */
 };
 
 /* Can this process trace this kernel? false with one line saying what to do. */

@@ -60,6 +60,31 @@ struct hm_target hm_driver_set_state_target(const char *func)
 	return (struct hm_target)SET_STATE(func, "");
 }
 
+const struct hm_known_lock hm_known_locks[] = {
+	{ "pci_rescan_remove_lock", "pci_lock_rescan_remove(): sysfs remove/rescan, hotplug" },
+	{ "pci_slot_mutex", "PCI slot list" },
+	{ "device_hotplug_lock", "lock_device_hotplug(): device online/offline" },
+};
+const size_t hm_known_lock_count = sizeof(hm_known_locks) / sizeof(hm_known_locks[0]);
+
+static const char *const lock_mode_names[] = { "focused", "full" };
+
+bool hm_lock_mode_parse(const char *text, unsigned int *mode)
+{
+	for (unsigned int i = 0; i < sizeof(lock_mode_names) / sizeof(lock_mode_names[0]); i++)
+		if (!strcmp(text, lock_mode_names[i])) {
+			*mode = i;
+			return true;
+		}
+	return false;
+}
+
+const char *hm_lock_mode_name(unsigned int mode)
+{
+	return mode < sizeof(lock_mode_names) / sizeof(lock_mode_names[0]) ? lock_mode_names[mode]
+									   : "unknown";
+}
+
 bool hm_attach_pref_parse(const char *text, enum hm_attach_pref *out)
 {
 	static const char *const names[] = { "auto", "fentry", "kprobe" };

@@ -46,6 +46,18 @@ struct hm_plan {
 	char reason[96];          /* for HM_MODE_MISSING */
 };
 
+/* Global mutexes of the SR-IOV/VFIO paths that focused mode traces besides
+ * device mutexes (resolved in /proc/kallsyms at start, named by symbol). */
+struct hm_known_lock {
+	const char *symbol;
+	const char *why;
+};
+extern const struct hm_known_lock hm_known_locks[];
+extern const size_t hm_known_lock_count;
+
+bool hm_lock_mode_parse(const char *text, unsigned int *mode);
+const char *hm_lock_mode_name(unsigned int mode);
+
 bool hm_attach_pref_parse(const char *text, enum hm_attach_pref *out);
 const char *hm_attach_mode_name(enum hm_attach_mode mode);
 void hm_plan_target(struct hm_kernel *k, const struct hm_target *t, enum hm_attach_pref pref,

@@ -3,10 +3,12 @@
  * vfio-open: open a PCI device bound to vfio-pci the way a VMM does
  * (container, group, VFIO_GROUP_GET_DEVICE_FD) and optionally keep it open.
  *
- *   vfio-open [--hold SECONDS] DOMAIN:BUS:DEV.FN
+ *   vfio-open [--hold SECONDS] [--read PATH] DOMAIN:BUS:DEV.FN
  *
  * Prints one line "device=BDF group=N fd=FD regions=R irqs=I" once the device
  * fd is open (flushed, so a test reading it knows the device is held), then
+ * reads PATH once if asked (a sysfs file: the kernel locks of its show()
+ * are then taken by a VFIO user holding the device), then
  * holds it for SECONDS (0: until SIGTERM/SIGINT). Exit 0 on success, 1 on any
  * VFIO error (with the failing step and errno), 2 on bad usage.
  */
@@ -38,7 +40,7 @@ static int fail(const char *step, const char *what)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: vfio-open [--hold SECONDS] DOMAIN:BUS:DEV.FN\n");
+	fprintf(stderr, "usage: vfio-open [--hold SECONDS] [--read PATH] DOMAIN:BUS:DEV.FN\n");
 	return 2;
 }
 
@@ -70,21 +72,27 @@ int main(int argc, char **argv)
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	char path[64];
 	long hold = -1;
-	const char *bdf;
-	int container, group_fd, device, group;
+	const char *bdf, *read_path = NULL;
+	int container, group_fd, device, group, i;
 
-	if (argc == 4 && strcmp(argv[1], "--hold") == 0) {
+	for (i = 1; i < argc && argv[i][0] == '-'; i += 2) {
 		char *end;
 
-		hold = strtol(argv[2], &end, 10);
-		if (*argv[2] == '\0' || *end || hold < 0)
+		if (i + 1 >= argc)
 			return usage();
-		bdf = argv[3];
-	} else if (argc == 2 && argv[1][0] != '-') {
-		bdf = argv[1];
-	} else {
-		return usage();
+		if (strcmp(argv[i], "--hold") == 0) {
+			hold = strtol(argv[i + 1], &end, 10);
+			if (*argv[i + 1] == '\0' || *end || hold < 0)
+				return usage();
+		} else if (strcmp(argv[i], "--read") == 0) {
+			read_path = argv[i + 1];
+		} else {
+			return usage();
+		}
 	}
+	if (i != argc - 1)
+		return usage();
+	bdf = argv[i];
 
 	group = iommu_group(bdf);
 	if (group < 0)
@@ -122,6 +130,16 @@ int main(int argc, char **argv)
 	       bdf, group, device, info.num_regions, info.num_irqs);
 	fflush(stdout);
 
+	if (read_path) {
+		char buf[256];
+		FILE *f = fopen(read_path, "re");
+
+		if (!f || !fgets(buf, sizeof(buf), f))
+			return fail("read", read_path);
+		fclose(f);
+		printf("read %s: %s", read_path, buf);
+		fflush(stdout);
+	}
 	if (hold >= 0) {
 		struct sigaction sa = { .sa_handler = on_signal };
 

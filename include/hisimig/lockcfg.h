@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the lock hooks trace: locks.bpf.c's .rodata variables known_locks[]
+ * and lock_mode, set by userspace before load.
+ */
+#ifndef HISIMIG_LOCKCFG_H
+#define HISIMIG_LOCKCFG_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define HM_MAX_KNOWN_LOCKS 8
+
+enum hm_lock_mode {
+	/* production: PCI device mutexes + the known global mutexes below;
+	 * a non-matching mutex costs one probe read and a few compares */
+	HM_LOCKS_FOCUSED = 0,
+	/* CI: every mutex, so cycles through locks nobody listed are found;
+	 * every mutex operation of the system goes through the ring buffer */
+	HM_LOCKS_FULL = 1,
+};
+
+#endif

@@ -1,0 +1,16 @@
+# make bench: speed proved by ratios measured in one run (docs/bench.md).
+#   BENCH_EVENTS=N   replay trace size (default 500000)
+#   BENCH_OPS=N      guest workload operations per configuration (default 20000)
+.PHONY: bench bench-replay bench-guest
+
+$(BUILD)/bench/sysfs-loop: tests/bench/sysfs-loop.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 $(WARN) -o $@ $<
+
+bench: bench-replay bench-guest
+
+bench-replay: $(BIN)
+	HISIMIG=./$(BIN) scripts/bench-replay.sh
+
+bench-guest: $(BIN) $(BUILD)/bench/sysfs-loop
+	$(MAKE) vm-run CMD='scripts/bench-guest.sh'

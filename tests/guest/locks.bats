@@ -1,0 +1,119 @@
+#!/usr/bin/env bats
+# Locks beyond device mutexes, live (issue 8): the known global mutexes named
+# in focused mode, and a lock-order cycle through a VFIO user predicted from
+# real kernel paths before anything hangs. Clean orders repeated stay silent.
+
+load guest-helpers
+
+setup_file() {
+	require_guest
+	pf_ready
+	[ -x "$HM" ] || { echo "missing $HM: run make first" >&2; return 1; }
+	[ -x "$VFIO_OPEN" ] || { echo "missing $VFIO_OPEN" >&2; return 1; }
+}
+
+teardown() {
+	[ -z "${tracer:-}" ] || kill -INT "$tracer" 2>/dev/null || true
+	[ -z "${holder:-}" ] || kill -TERM "$holder" 2>/dev/null || true
+	wait 2>/dev/null || true
+	reset_pf
+}
+
+# wait_late_attach: the VFIO hooks attach once vfio-pci is loaded.
+wait_vfio_hooks() {
+	for _ in $(seq 300); do
+		grep -q "late attach: vfio_unregister_group_dev" "$BATS_TEST_TMPDIR/err" && return 0
+		sleep 0.1
+	done
+	cat "$BATS_TEST_TMPDIR/err"
+	return 1
+}
+
+# hold_vf VF [vfio-open options]: a VFIO user holding VF open, in the background.
+hold_vf() {
+	local vf=$1
+	shift
+	"$VFIO_OPEN" "$@" "$vf" >"$BATS_TEST_TMPDIR/holder" 2>&1 &
+	holder=$!
+	for _ in $(seq 100); do
+		grep -q "^device=$vf" "$BATS_TEST_TMPDIR/holder" && return 0
+		sleep 0.1
+	done
+	cat "$BATS_TEST_TMPDIR/holder"
+	return 1
+}
+
+@test "focused: a VFIO user takes the PF lock, later SR-IOV disable waits for it: cycle, no hang" {
+	modprobe vfio-pci
+	trace_start run --json --locks focused -o "$BATS_TEST_TMPDIR/user.hmt"
+	sriov_enable 1
+	vf=$(vf_addr 0)
+	bind_vfio "$vf"
+	wait_vfio_hooks
+	# the user reads sriov_numvfs (device_lock(PF)) while it holds the VF
+	hold_vf "$vf" --hold 3 --read "$PFDIR/sriov_numvfs"
+	for _ in $(seq 50); do
+		grep -q "^read " "$BATS_TEST_TMPDIR/holder" && break
+		sleep 0.1
+	done
+	grep "^read " "$BATS_TEST_TMPDIR/holder"
+	# PF lock, VF lock, then vfio_unregister_group_dev() waits until the
+	# holder exits (3 s): a wait, not a deadlock, since the user runs
+	timeout 60 bash -c "echo 0 >$PFDIR/sriov_numvfs"
+	wait "$holder"
+	holder=
+	trace_stop
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$trace_status" -eq 1 ]
+	jq -e 'select(.type == "finding" and .data.kind == "lock-order-cycle")' \
+		"$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/cycle"
+	grep -q 'vfio_user(vf:vfio-pci)' "$BATS_TEST_TMPDIR/cycle"
+	grep -q 'pf:nvme' "$BATS_TEST_TMPDIR/cycle"
+	grep -q 'sriov_numvfs_show' "$BATS_TEST_TMPDIR/cycle"
+	[ "$(grep -c '"type":"finding"' "$BATS_TEST_TMPDIR/out")" -eq 1 ]
+	# replay elsewhere: the same finding
+	run "$HM" replay --json "$BATS_TEST_TMPDIR/user.hmt"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'vfio_user(vf:vfio-pci)'* ]]
+}
+
+@test "focused: correct orders repeated (remove/rescan, SR-IOV, VFIO users) are silent; the rescan lock is named" {
+	modprobe vfio-pci
+	trace_start run --json --locks focused -o "$BATS_TEST_TMPDIR/clean.hmt"
+	for _ in $(seq 3); do
+		sriov_enable 2
+		vf=$(vf_addr 0)
+		bind_vfio "$vf"
+		wait_vfio_hooks
+		hold_vf "$vf" --hold 1
+		wait "$holder"
+		holder=
+		unbind "$vf"
+		# sysfs remove of a VF: pci_rescan_remove_lock, then device_lock(VF)
+		echo 1 >"/sys/bus/pci/devices/$(vf_addr 1)/remove"
+		sriov_disable
+		echo 1 >/sys/bus/pci/rescan
+	done
+	trace_stop
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$trace_status" -eq 0 ]
+	[ "$(grep -c '"type":"finding"' "$BATS_TEST_TMPDIR/out")" -eq 0 ]
+	"$HM" dump "$BATS_TEST_TMPDIR/clean.hmt" >"$BATS_TEST_TMPDIR/dump"
+	[ -z "${HISIMIG_OUT:-}" ] || cp "$BATS_TEST_TMPDIR/dump" "$HISIMIG_OUT/locks-clean.dump"
+	grep -q "^meta locks.mode=focused" "$BATS_TEST_TMPDIR/dump"
+	grep -q "lock-class .*origin=1 name=pci_rescan_remove_lock" "$BATS_TEST_TMPDIR/dump"
+	grep -q "lock-acquired .*kind=mutex .*origin=1" "$BATS_TEST_TMPDIR/dump"
+}
+
+@test "full: every mutex is traced and the same clean run stays silent" {
+	trace_start run --json --locks full -o "$BATS_TEST_TMPDIR/full.hmt"
+	sriov_enable 2
+	sriov_disable
+	trace_stop
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$trace_status" -eq 0 ]
+	"$HM" dump "$BATS_TEST_TMPDIR/full.hmt" >"$BATS_TEST_TMPDIR/dump"
+	grep -q "^meta locks.mode=full" "$BATS_TEST_TMPDIR/dump"
+	# far more mutexes than the device ones
+	[ "$(grep -c 'lock-acquired .*origin=3' "$BATS_TEST_TMPDIR/dump")" -gt 10 ]
+}
