@@ -66,6 +66,9 @@ bool hm_cli_analysis_option(int opt, const char *arg, struct hm_session_opts *o,
 		o->metrics_listen = arg;
 		return true;
 	}
+	case OPT_TIMELINE:
+		o->timeline_path = arg;
+		return true;
 	default:
 		*handled = false;
 		return true;

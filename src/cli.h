@@ -27,6 +27,7 @@ enum hm_analysis_opt {
 	OPT_STATE_MAX,
 	OPT_DOWNTIME_MAX,
 	OPT_METRICS,
+	OPT_TIMELINE,
 	/* ids from here on are free for a subcommand's own long options */
 	HM_OPT_COMMAND_BASE = 512,
 };
@@ -38,7 +39,8 @@ enum hm_analysis_opt {
 	{ "sriov-disable-warn-ms", required_argument, NULL, OPT_SRIOV_WARN }, \
 	{ "mig-state-max-ms", required_argument, NULL, OPT_STATE_MAX },     \
 	{ "mig-downtime-max-ms", required_argument, NULL, OPT_DOWNTIME_MAX }, \
-	{ "metrics", required_argument, NULL, OPT_METRICS }
+	{ "metrics", required_argument, NULL, OPT_METRICS },                \
+	{ "timeline", required_argument, NULL, OPT_TIMELINE }
 
 #define HM_ANALYSIS_HELP                                                          \
 	"  -j, --json                  findings as JSON lines (NDJSON)\n"             \
@@ -49,7 +51,8 @@ enum hm_analysis_opt {
 	"      --mig-state-max-ms N    migration state held longer: warning (30000)\n" \
 	"      --mig-downtime-max-ms N stop-copy downtime budget (500)\n"             \
 	"      --metrics ADDR:PORT     serve Prometheus metrics at http://ADDR:PORT/metrics\n" \
-	"                              (e.g. 127.0.0.1:9478, :9478 for every address)\n"
+	"                              (e.g. 127.0.0.1:9478, :9478 for every address)\n" \
+	"      --timeline FILE         also write a Perfetto/Chrome trace-event timeline\n"
 
 /* Apply one analysis option; returns false (after printing why) if invalid,
  * and sets *handled when opt was one of them. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "engine.h"
+#include "timeline.h"
 
 struct hm_session {
 	struct hm_session_opts opts;
@@ -15,6 +16,7 @@ struct hm_session {
 	bool record_failed;
 	enum hm_severity worst;
 	bool any_finding;
+	struct hm_timeline *timeline;
 	struct hm_observer observers[HM_SESSION_MAX_OBSERVERS];
 	size_t nobservers;
 };
@@ -77,6 +79,17 @@ struct hm_session *hm_session_new(const struct hm_session_opts *o, char *err, si
 			return NULL;
 		}
 	}
+	if (o->timeline_path) {
+		struct hm_observer timeline_obs;
+
+		s->timeline = hm_timeline_open(o->timeline_path, err, errlen);
+		if (!s->timeline) {
+			hm_session_free(s);
+			return NULL;
+		}
+		timeline_obs = hm_timeline_observer(s->timeline);
+		hm_session_add_observer(s, &timeline_obs);
+	}
 	s->reporter = hm_reporter_for(o->format);
 	s->report = (struct hm_report_ctx){ .out = o->out, .stacks = s->stacks };
 	return s;
@@ -132,6 +145,14 @@ int hm_session_finish(struct hm_session *s, const char *source, uint64_t lost_to
 			s->opts.record_path);
 		status = 2;
 	}
+	if (s->timeline) {
+		if (!hm_timeline_close(s->timeline)) {
+			fprintf(stderr, "hisimig-trace: writing %s failed; the timeline is incomplete\n",
+				s->opts.timeline_path);
+			status = 2;
+		}
+		s->timeline = NULL;
+	}
 	return status;
 }
 
@@ -141,6 +162,7 @@ void hm_session_free(struct hm_session *s)
 		return;
 	if (s->writer)
 		hm_trace_writer_close(s->writer, 0, 0);
+	hm_timeline_close(s->timeline);
 	hm_engine_free(s->engine);
 	hm_stacks_free(s->stacks);
 	free(s);

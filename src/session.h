@@ -24,6 +24,7 @@ struct hm_session_opts {
 	const char *record_path;      /* also write a trace file, or NULL */
 	const struct hm_trace_header *record_header;
 	bool quiet;                   /* summary only, no per-finding output */
+	const char *timeline_path;    /* --timeline FILE: Perfetto/Chrome JSON, or NULL */
 	const char *metrics_listen;   /* --metrics ADDR:PORT, or NULL: the command
 					 attaches an exporter (exporter.h) */
 };

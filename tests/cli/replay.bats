@@ -159,9 +159,33 @@ load helpers
 	[[ "$output" == *"no end record: the recording was interrupted"* ]]
 }
 
-@test "the bundled seed-bug trace (format v1, committed) still replays to the same findings" {
+@test "the bundled seed-bug trace (committed) still replays to the same findings" {
 	# guards the file format: a change that breaks old recordings fails here
 	bundled="$BATS_TEST_DIRNAME/../data/seed-bug.hmt"
 	[ "$(kinds_of "$bundled")" = "$(kinds_of "$(gen_trace seed-bug)")" ]
 	[ "$(kinds_of "$bundled")" = "$(printf 'lock-order-cycle\nvf-pf-lock-order')" ]
+}
+
+@test "--timeline writes a Perfetto/Chrome trace-event file with holds, waits and findings" {
+	trace=$(gen_trace abba)
+	run "$HISIMIG" replay --quiet --timeline "$BATS_TEST_TMPDIR/t.json" "$trace"
+	[ "$status" -eq 1 ]
+	json="$BATS_TEST_TMPDIR/t.json"
+	jq -e '.traceEvents | length > 10' "$json"
+	# the deadlock: both waits are still open at the end of the trace
+	[ "$(jq '[.traceEvents[] | select(.cat == "lock-wait" and .args.unfinished)] | length' "$json")" -eq 2 ]
+	jq -e '[.traceEvents[] | select(.cat == "finding") | .name] | index("error: deadlock") != null' "$json"
+	# every complete span has a non-negative duration
+	[ "$(jq '[.traceEvents[] | select(.ph == "X" and .dur < 0)] | length' "$json")" -eq 0 ]
+	run "$HISIMIG" replay --timeline /nonexistent/dir/t.json "$trace"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"cannot create timeline /nonexistent/dir/t.json"* ]]
+}
+
+@test "--timeline of a clean migration shows each device's state track" {
+	run "$HISIMIG" replay --quiet --timeline "$BATS_TEST_TMPDIR/m.json" "$(gen_trace migration-clean)"
+	[ "$status" -eq 0 ]
+	states=$(jq -r '[.traceEvents[] | select(.cat == "mig-state") | .name] | unique | join(",")' "$BATS_TEST_TMPDIR/m.json")
+	[ "$states" = "RESUMING,RUNNING,STOP,STOP_COPY" ]
+	jq -e '[.traceEvents[] | select(.ph == "M" and .name == "thread_name") | .args.name] | length == 2' "$BATS_TEST_TMPDIR/m.json"
 }
