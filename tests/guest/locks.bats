@@ -19,16 +19,6 @@ teardown() {
 	reset_pf
 }
 
-# wait_late_attach: the VFIO hooks attach once vfio-pci is loaded.
-wait_vfio_hooks() {
-	for _ in $(seq 300); do
-		grep -q "late attach: vfio_unregister_group_dev" "$BATS_TEST_TMPDIR/err" && return 0
-		sleep 0.1
-	done
-	cat "$BATS_TEST_TMPDIR/err"
-	return 1
-}
-
 # hold_vf VF [vfio-open options]: a VFIO user holding VF open, in the background.
 hold_vf() {
 	local vf=$1
@@ -44,12 +34,11 @@ hold_vf() {
 }
 
 @test "focused: a VFIO user takes the PF lock, later SR-IOV disable waits for it: cycle, no hang" {
-	modprobe vfio-pci
+	modprobe vfio-pci # loaded first: the VFIO hooks attach at start
 	trace_start run --json --locks focused -o "$BATS_TEST_TMPDIR/user.hmt"
 	sriov_enable 1
 	vf=$(vf_addr 0)
 	bind_vfio "$vf"
-	wait_vfio_hooks
 	# the user reads sriov_numvfs (device_lock(PF)) while it holds the VF
 	hold_vf "$vf" --hold 3 --read "$PFDIR/sriov_numvfs"
 	for _ in $(seq 50); do
@@ -78,14 +67,13 @@ hold_vf() {
 }
 
 @test "focused: correct orders repeated (remove/rescan, SR-IOV, VFIO users) are silent; the rescan lock is named" {
-	modprobe vfio-pci
+	modprobe vfio-pci # loaded first: the VFIO hooks attach at start
 	trace_start run --json --locks focused -o "$BATS_TEST_TMPDIR/clean.hmt"
 	for _ in $(seq 3); do
 		sriov_enable 2
 		vf=$(vf_addr 0)
 		bind_vfio "$vf"
-		wait_vfio_hooks
-		hold_vf "$vf" --hold 1
+			hold_vf "$vf" --hold 1
 		wait "$holder"
 		holder=
 		unbind "$vf"
