@@ -43,9 +43,10 @@ teardown() {
 
 trace_fault() { trace_start run --json "${HM_OPTS[@]}" -o "$TRACE"; }
 
-# kinds_severities FILE: "kind severity" of each finding in NDJSON FILE, sorted
+# kinds_severities FILE: the "kind severity" pairs of NDJSON FILE's findings, sorted,
+# each once (a lock-order cycle may also show through a longer path)
 kinds_severities() {
-	jq -r 'select(.type == "finding") | .data.kind + " " + .data.severity' "$1" | sort
+	jq -r 'select(.type == "finding") | .data.kind + " " + .data.severity' "$1" | sort -u
 }
 
 # expect_findings ["KIND SEVERITY"]...: the live run reported exactly these,
