@@ -6,22 +6,13 @@
 #   make migctl    the VFIO migration client (host-built, runs in the guest)
 #
 # The modules are built out of tree against Debian's linux-headers for
-# $(GUEST_KVER), unpacked (never installed) into build/kmod/headers/<kver>/.
-# Kbuild writes its objects next to the sources, so the sources are copied to
-# build/kmod/<kver>/ first: the tree stays free of build products.
+# $(GUEST_KVER) (mk/headers.mk). Kbuild writes its objects next to the
+# sources, so the sources are copied to build/kmod/<kver>/ first: the tree stays free of build products.
 
 KMOD_SRC     := $(CURDIR)/tests/kmod
 KMOD_SRCS    := $(wildcard $(KMOD_SRC)/*.c $(KMOD_SRC)/*.h) $(KMOD_SRC)/Kbuild
-KMOD_HDRS     = $(CURDIR)/build/kmod/headers/$(GUEST_KVER)
-KMOD_KDIR     = $(KMOD_HDRS)/usr/src/linux-headers-$(GUEST_KVER)
 KMOD_OUT      = $(CURDIR)/build/kmod/$(GUEST_KVER)
 KMOD_KOS      = $(KMOD_OUT)/hmtest_pf.ko $(KMOD_OUT)/hmtest_vf.ko
-# Debian builds its kernels with gcc-12; the headers' Makefile asks for it.
-KMOD_MAKE     = $(MAKE) -C $(KMOD_KDIR) M=$(KMOD_OUT)
-# Module BTF (fentry on hmtest_* needs it) when pahole is installed: the
-# vmlinux with the kernel's BTF is linked into the headers; resolve_btfids is
-# not shipped and has nothing to do for modules without BTF_ID sets.
-KMOD_BTF      = $(if $(shell command -v pahole 2>/dev/null),yes)
 
 MIGCTL       := $(BUILD)/migctl/migctl
 MIGCTL_SRCS  := $(wildcard tests/migctl/*.c)
@@ -37,15 +28,11 @@ kmod:
 	@echo "kmod: hmtest drivers target Linux 6.1 only; skipped for $(GUEST_KERNEL)"
 endif
 
-$(KMOD_HDRS)/.ready: | guest-deps
-	@$(KMOD_SRC)/fetch-headers.sh $(GUEST_KVER) $(KMOD_HDRS) >/dev/null
-
 # One stamp for both modules: one Kbuild run makes them.
-$(KMOD_OUT)/.built: $(KMOD_SRCS) $(KMOD_HDRS)/.ready $(if $(KMOD_BTF),$(GUEST_VMLINUX))
+$(KMOD_OUT)/.built: $(KMOD_SRCS) $(KBUILD_PREREQS)
 	@mkdir -p $(KMOD_OUT)
 	cp $(KMOD_SRCS) $(KMOD_OUT)/
-	$(if $(KMOD_BTF),ln -sfn $(GUEST_VMLINUX) $(KMOD_KDIR)/vmlinux,rm -f $(KMOD_KDIR)/vmlinux)
-	+$(KMOD_MAKE) $(if $(KMOD_BTF),RESOLVE_BTFIDS=true) modules
+	+$(call kbuild_modules,$(KMOD_OUT))
 	@touch $@
 
 kmod-clean:

@@ -106,16 +106,21 @@ struct hm_kernel {
 	char *modules_seen;       /* /proc/modules names at the last kallsyms read */
 };
 
-/* The names column of /proc/modules: what changes when a module comes or goes. */
+/*
+ * "name state" of each /proc/modules line: what changes when a module comes,
+ * finishes loading ("Loading" -> "Live") or goes. A module's kallsyms and
+ * BTF are complete once it is Live, so kallsyms is re-read on each change.
+ */
 static char *module_list(void)
 {
 	FILE *f = fopen("/proc/modules", "re");
-	char line[512], *out = NULL;
+	char line[512], name[128], state[16], *out = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&out, &len);
 
 	while (f && mem && fgets(line, sizeof(line), f))
-		fprintf(mem, "%.*s\n", (int)strcspn(line, " "), line);
+		if (sscanf(line, "%127s %*s %*s %*s %15s", name, state) == 2)
+			fprintf(mem, "%s %s\n", name, state);
 	if (f)
 		fclose(f);
 	if (mem)
@@ -197,12 +202,16 @@ int hm_kernel_module_btf_count(void)
 	return n;
 }
 
-bool hm_module_loaded(const char *module)
+bool hm_kernel_module_live(const struct hm_kernel *k, const char *module)
 {
-	char path[128];
+	char want[160];
+	const char *p = k->modules_seen;
+	size_t n = (size_t)snprintf(want, sizeof(want), "%s Live\n", module);
 
-	snprintf(path, sizeof(path), "/sys/module/%s", module);
-	return access(path, F_OK) == 0;
+	for (; p && *p; p = strchr(p, '\n') + 1)
+		if (!strncmp(p, want, n))
+			return true;
+	return false;
 }
 
 static struct btf *module_btf(struct hm_kernel *k, const char *module)

@@ -35,7 +35,9 @@ bool hm_kernel_has_vmlinux_btf(const struct hm_kernel *k);
 const struct hm_ksyms *hm_kernel_ksyms(const struct hm_kernel *k); /* may be NULL */
 /* Number of modules with BTF (/sys/kernel/btf/ minus vmlinux). */
 int hm_kernel_module_btf_count(void);
-bool hm_module_loaded(const char *module);
+/* MODULE is Live in the /proc/modules snapshot taken with kallsyms: /sys/module
+ * appears while it is still loading, before its symbols and BTF are final. */
+bool hm_kernel_module_live(const struct hm_kernel *k, const char *module);
 
 /* A BTF FUNC in vmlinux or (module != NULL) in that module's BTF. */
 bool hm_kernel_btf_has_func(struct hm_kernel *k, const char *func, const char *module);

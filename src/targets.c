@@ -116,8 +116,8 @@ void hm_plan_target(struct hm_kernel *k, const struct hm_target *t, enum hm_atta
 	bool in_btf, in_syms;
 
 	*out = (struct hm_plan){ .mode = HM_MODE_MISSING };
-	if (module && *module && !hm_module_loaded(module)) {
-		missing(out, true, "module %s not loaded", module);
+	if (module && *module && !hm_kernel_module_live(k, module)) {
+		missing(out, true, "module %s not loaded (or still loading)", module);
 		return;
 	}
 	in_syms = hm_kernel_has_symbol(k, t->func, module && !*module ? &module : NULL);
