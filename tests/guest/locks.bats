@@ -65,7 +65,7 @@ hold_vf() {
 	[[ "$output" == *'vfio_user(vf:vfio-pci)'* ]]
 }
 
-@test "focused: correct orders repeated (PF remove/rescan, SR-IOV, VFIO users) are silent; the rescan lock is named" {
+@test "focused: correct orders repeated (rescan, SR-IOV, VFIO users) are silent; the rescan lock is named" {
 	modprobe vfio-pci # loaded first: the VFIO hooks attach at start
 	trace_start run --json --locks focused -o "$BATS_TEST_TMPDIR/clean.hmt"
 	for _ in $(seq 3); do
@@ -76,13 +76,11 @@ hold_vf() {
 		wait "$holder"
 		holder=
 		unbind "$vf"
-		# sysfs remove of the PF (VFs have no remove attribute):
-		# pci_rescan_remove_lock, device_lock(PF), then each VF's lock
-		echo 1 >"$PFDIR/remove"
-		# rescan: pci_rescan_remove_lock, then the PF's lock to probe nvme
+		# pci_rescan_remove_lock (VFs have no remove attribute, and a PF
+		# remove + rescan makes the next SR-IOV enable BUG() in 6.1 under
+		# QEMU's NVMe: pci_iov_add_virtfn)
 		echo 1 >/sys/bus/pci/rescan
-		for _ in $(seq 100); do [ -e "$PFDIR/sriov_numvfs" ] && break; sleep 0.1; done
-		pf_ready
+		sriov_disable
 	done
 	trace_stop
 	cat "$BATS_TEST_TMPDIR/out"
