@@ -30,12 +30,33 @@ enum lock_func {
 };
 
 #define MUTEX_FLAGS 0x07ul /* low bits of mutex.owner are flags */
+#define RT_MUTEX_HAS_WAITERS 0x01ul /* low bit of rt_mutex_base.owner */
+
+/*
+ * PREEMPT_RT (the -rt-amd64 kernels): struct mutex is an rtmutex,
+ * { struct rt_mutex_base rtmutex; } with a plain task pointer as owner
+ * (kernel/locking/rtmutex_api.c), and no mutex.owner. These CO-RE flavours
+ * let one object read either layout: the branch for the other kernel's
+ * layout is dead code the verifier never sees.
+ */
+struct rt_mutex_base___hm {
+	struct task_struct *owner;
+} __attribute__((preserve_access_index));
+
+struct mutex___rt {
+	struct rt_mutex_base___hm rtmutex;
+} __attribute__((preserve_access_index));
 
 static __always_inline __u64 mutex_owner_tid(struct mutex *lock)
 {
+	struct mutex___rt *rt = (void *)lock;
 	struct task_struct *owner;
 
-	owner = (void *)(BPF_CORE_READ(lock, owner.counter) & ~MUTEX_FLAGS);
+	if (bpf_core_field_exists(lock->owner))
+		owner = (void *)(BPF_CORE_READ(lock, owner.counter) & ~MUTEX_FLAGS);
+	else
+		owner = (void *)((unsigned long)BPF_CORE_READ(rt, rtmutex.owner) &
+				 ~RT_MUTEX_HAS_WAITERS);
 	return owner ? BPF_CORE_READ(owner, pid) : 0;
 }
 
