@@ -132,10 +132,17 @@ static void load_ksyms(struct hm_kernel *k)
 {
 	char err[256];
 
-	hm_ksyms_free(k->ksyms);
-	k->ksyms = hm_ksyms_load("/proc/kallsyms", err, sizeof(err));
+	/* Modules first: one Live in this list has all its symbols in the
+	 * kallsyms read after it (the other order races with a module load). */
 	free(k->modules_seen);
 	k->modules_seen = module_list();
+	hm_ksyms_free(k->ksyms);
+	k->ksyms = hm_ksyms_load("/proc/kallsyms", err, sizeof(err));
+}
+
+void hm_kernel_reload_symbols(struct hm_kernel *k)
+{
+	load_ksyms(k);
 }
 
 struct hm_kernel *hm_kernel_open(void)

@@ -31,6 +31,9 @@ struct hm_kernel *hm_kernel_open(void);
 void hm_kernel_free(struct hm_kernel *k);
 /* Re-read kallsyms when the set of loaded modules changed; true if it did. */
 bool hm_kernel_refresh(struct hm_kernel *k);
+/* Re-read /proc/kallsyms: attaching creates BPF trampolines and programs,
+ * which then appear in stacks and must resolve to their own names. */
+void hm_kernel_reload_symbols(struct hm_kernel *k);
 bool hm_kernel_has_vmlinux_btf(const struct hm_kernel *k);
 const struct hm_ksyms *hm_kernel_ksyms(const struct hm_kernel *k); /* may be NULL */
 /* Number of modules with BTF (/sys/kernel/btf/ minus vmlinux). */

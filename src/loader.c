@@ -378,9 +378,17 @@ static void late_attach(struct hm_loader *l)
 		return;
 	settle(l, HM_OBJ_VFIO);
 	settle(l, HM_OBJ_DRIVER);
+	hm_kernel_reload_symbols(l->kernel);
 }
 
 /* ---- records ---- */
+
+static bool is_bpf_frame(const char *sym)
+{
+	size_t n = strlen(sym);
+
+	return n > 6 && !strcmp(sym + n - 6, " [bpf]");
+}
 
 static void add_stack(struct hm_loader *l, int32_t id)
 {
@@ -390,12 +398,19 @@ static void add_stack(struct hm_loader *l, int32_t id)
 	unsigned int depth = 0;
 	char sym[256];
 
+	unsigned int skip = 0;
+
 	if (bpf_map_lookup_elem(l->stacks_fd, &id, ips))
 		return;
 	while (depth < HM_MAX_STACK_DEPTH && ips[depth])
 		depth++;
-	hm_stacks_add(st, id, ips, depth);
-	for (unsigned int i = 0; i < depth; i++)
+	/* the innermost frames are our own program and its trampoline: a report
+	 * starts, like lockdep's, at the traced function (mutex_lock...) */
+	while (skip < depth && ks && hm_ksyms_format(ks, ips[skip], sym, sizeof(sym)) &&
+	       is_bpf_frame(sym))
+		skip++;
+	hm_stacks_add(st, id, ips + skip, depth - skip);
+	for (unsigned int i = skip; i < depth; i++)
 		if (!hm_stacks_symbol(st, ips[i]) && ks && hm_ksyms_format(ks, ips[i], sym, sizeof(sym)))
 			hm_stacks_add_symbol(st, ips[i], sym);
 }
@@ -563,6 +578,7 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 	settle(l, HM_OBJ_VFIO);
 	settle(l, HM_OBJ_DRIVER);
 	phase(l, "vfio and driver hooks done", t0);
+	hm_kernel_reload_symbols(l->kernel);
 	l->rb = ring_buffer__new(l->events_fd, on_record, l, NULL);
 	if (!l->rb) {
 		snprintf(err, errlen, "failed to create the ring buffer: %s", strerror(errno));
