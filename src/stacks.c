@@ -22,23 +22,12 @@ struct hm_stacks *hm_stacks_new(void)
 	return st;
 }
 
-static void free_values(struct u64map *m)
-{
-	size_t it = 0;
-	uint64_t key;
-	void *val;
-
-	while (u64map_next(m, &it, &key, &val))
-		free(val);
-	u64map_free(m);
-}
-
 void hm_stacks_free(struct hm_stacks *st)
 {
 	if (!st)
 		return;
-	free_values(&st->by_id);
-	free_values(&st->symbols);
+	u64map_free_all(&st->by_id);
+	u64map_free_all(&st->symbols);
 	free(st);
 }
 

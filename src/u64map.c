@@ -38,6 +38,14 @@ static long find(const struct u64map *m, uint64_t key)
 	return -1;
 }
 
+void u64map_free_all(struct u64map *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->keys[i] && m->keys[i] != TOMBSTONE)
+			free(m->vals[i]);
+	u64map_free(m);
+}
+
 void *u64map_get(const struct u64map *m, uint64_t key)
 {
 	long i = find(m, key);

@@ -23,6 +23,9 @@ bool u64map_put(struct u64map *m, uint64_t key, void *val);
 /* Remove and return the value (NULL if absent). */
 void *u64map_del(struct u64map *m, uint64_t key);
 
+/* free() every value, then the map itself. */
+void u64map_free_all(struct u64map *m);
+
 /* Iterate: for (size_t it = 0; u64map_next(m, &it, &k, &v);) */
 bool u64map_next(const struct u64map *m, size_t *it, uint64_t *key, void **val);
 

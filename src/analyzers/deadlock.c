@@ -86,24 +86,13 @@ static void *dl_create(const struct hm_config *cfg)
 	return d;
 }
 
-static void free_values(struct u64map *m)
-{
-	size_t it = 0;
-	uint64_t key;
-	void *val;
-
-	while (u64map_next(m, &it, &key, &val))
-		free(val);
-	u64map_free(m);
-}
-
 static void dl_destroy(void *self)
 {
 	struct deadlock *d = self;
 
 	lt_free(&d->locks);
-	free_values(&d->devices);
-	free_values(&d->releases);
+	u64map_free_all(&d->devices);
+	u64map_free_all(&d->releases);
 	u64map_free(&d->disabling);
 	free(d);
 }

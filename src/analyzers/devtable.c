@@ -11,13 +11,7 @@ void hm_devtable_init(struct hm_devtable *t, size_t rec_size)
 
 void hm_devtable_free(struct hm_devtable *t)
 {
-	size_t it = 0;
-	uint64_t key;
-	void *rec;
-
-	while (u64map_next(&t->map, &it, &key, &rec))
-		free(rec);
-	u64map_free(&t->map);
+	u64map_free_all(&t->map);
 }
 
 void *hm_devtable_get(const struct hm_devtable *t, uint64_t dev_addr)

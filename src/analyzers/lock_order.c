@@ -87,19 +87,13 @@ static void *lo_create(const struct hm_config *cfg)
 static void lo_destroy(void *self)
 {
 	struct lock_order *lo = self;
-	size_t it = 0;
-	uint64_t key;
-	void *val;
 
 	lt_free(&lo->locks);
 	lg_free(&lo->classes);
 	lg_free(&lo->instances);
 	u64map_free(&lo->reported);
 	u64map_free(&lo->chains);
-	it = 0;
-	while (u64map_next(&lo->users, &it, &key, &val))
-		free(val);
-	u64map_free(&lo->users);
+	u64map_free_all(&lo->users);
 	free(lo);
 }
 

@@ -24,18 +24,9 @@ void lt_init(struct lt_tracker *t)
 
 void lt_free(struct lt_tracker *t)
 {
-	size_t it = 0;
-	uint64_t key;
-	void *val;
-
-	while (u64map_next(&t->tasks, &it, &key, &val))
-		free(val);
-	it = 0;
-	while (u64map_next(&t->names, &it, &key, &val))
-		free(val);
-	u64map_free(&t->tasks);
+	u64map_free_all(&t->tasks);
 	u64map_free(&t->owners);
-	u64map_free(&t->names);
+	u64map_free_all(&t->names);
 }
 
 enum lt_action lt_classify(const union hm_event *ev)
