@@ -132,14 +132,21 @@ static void load_ksyms(struct hm_kernel *k)
 {
 	char err[256];
 
-	/* Modules first: one Live in this list has all its symbols in the
-	 * kallsyms read after it (the other order races with a module load). */
-	free(k->modules_seen);
-	k->modules_seen = module_list();
 	hm_ksyms_free(k->ksyms);
 	k->ksyms = hm_ksyms_load("/proc/kallsyms", err, sizeof(err));
 }
 
+/* Modules first: one Live in this list has all its symbols in the kallsyms
+ * read after it (the other order races with a module load). */
+static void load_modules_and_ksyms(struct hm_kernel *k)
+{
+	free(k->modules_seen);
+	k->modules_seen = module_list();
+	load_ksyms(k);
+}
+
+/* kallsyms only: the module list stays as the last refresh saw it, so a
+ * module that came or went since is still a change for the next refresh. */
 void hm_kernel_reload_symbols(struct hm_kernel *k)
 {
 	load_ksyms(k);
@@ -154,7 +161,7 @@ struct hm_kernel *hm_kernel_open(void)
 	k->vmlinux = btf__load_vmlinux_btf();
 	if (libbpf_get_error(k->vmlinux))
 		k->vmlinux = NULL;
-	load_ksyms(k);
+	load_modules_and_ksyms(k);
 	return k;
 }
 
@@ -178,7 +185,7 @@ bool hm_kernel_refresh(struct hm_kernel *k)
 	free(now);
 	if (!changed)
 		return false;
-	load_ksyms(k);
+	load_modules_and_ksyms(k);
 	/* module BTF loaded before the module came (or went) is stale */
 	for (int i = 0; i < k->nmodules; i++)
 		btf__free(k->modules[i].btf);
