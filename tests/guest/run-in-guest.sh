@@ -17,7 +17,7 @@ EOF
 }
 
 TIMEOUT=${GUEST_TIMEOUT:-600}
-MEM=${GUEST_MEM:-1024}
+MEM=${GUEST_MEM:-2048}
 SMP=${GUEST_SMP:-2}
 MODE=run
 while [ $# -gt 0 ]; do
