@@ -44,23 +44,12 @@ static int teardown(void **state)
 {
 	struct world *w = *state;
 
-	unit_release(&w->found);
-	scn_free(w->s);
-	free(w);
-	return 0;
+	return unit_fixture_free(&w->found, w->s, w);
 }
 
 static void run(struct world *w)
 {
 	unit_run_analyzer(&hm_deadlock_analyzer, w->s, NULL, &w->found);
-}
-
-static bool has_device(const struct hm_finding *f, const struct hm_device *dev)
-{
-	for (unsigned int i = 0; i < f->ndevices; i++)
-		if (hm_bdf_equal(&f->devices[i].bdf, &dev->bdf))
-			return true;
-	return false;
 }
 
 static uint64_t last_ts(const struct world *w)
@@ -128,8 +117,8 @@ static void test_abba_reported_at_the_closing_wait(void **state)
 	assert_int_equal(f->severity, HM_SEV_ERROR);
 	assert_int_equal(f->ts_ns, closing_ts);
 	assert_int_equal(f->ndevices, 2);
-	assert_true(has_device(f, &w->pf));
-	assert_true(has_device(f, &w->vf1));
+	assert_true(unit_has_device(f, &w->pf));
+	assert_true(unit_has_device(f, &w->vf1));
 	/* both waits, then where each wanted lock was taken */
 	assert_int_equal(f->nevidence, 4);
 	assert_int_equal(f->evidence[0].tid, w->b.tid);

@@ -36,10 +36,7 @@ static int teardown(void **state)
 {
 	struct topo *t = *state;
 
-	unit_release(&t->out);
-	scn_free(t->s);
-	free(t);
-	return 0;
+	return unit_fixture_free(&t->out, t->s, t);
 }
 
 static void bind_device(struct topo *t, const struct hm_device *dev)

@@ -52,10 +52,7 @@ static int teardown(void **state)
 {
 	struct world *w = *state;
 
-	unit_release(&w->found);
-	scn_free(w->s);
-	free(w);
-	return 0;
+	return unit_fixture_free(&w->found, w->s, w);
 }
 
 static void run_engine(struct world *w)

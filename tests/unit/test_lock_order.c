@@ -46,10 +46,7 @@ static int teardown(void **state)
 {
 	struct world *w = *state;
 
-	unit_release(&w->found);
-	scn_free(w->s);
-	free(w);
-	return 0;
+	return unit_fixture_free(&w->found, w->s, w);
 }
 
 static void run(struct world *w)
@@ -78,14 +75,6 @@ static void vf_locks_pf(struct world *w, const struct scn_task *t, const struct 
 	scn_unlock(w->s, t, vf);
 }
 
-static bool has_device(const struct hm_finding *f, const struct hm_device *dev)
-{
-	for (unsigned int i = 0; i < f->ndevices; i++)
-		if (hm_bdf_equal(&f->devices[i].bdf, &dev->bdf))
-			return true;
-	return false;
-}
-
 static void test_seed_bug_under_sriov_disable(void **state)
 {
 	struct world *w = *state;
@@ -103,8 +92,8 @@ static void test_seed_bug_under_sriov_disable(void **state)
 	order = unit_find_kind(&w->found, HM_FIND_VF_PF_ORDER);
 	assert_int_equal(order->severity, HM_SEV_ERROR);
 	assert_int_equal(order->ndevices, 2);
-	assert_true(has_device(order, &w->vf1));
-	assert_true(has_device(order, &w->pf));
+	assert_true(unit_has_device(order, &w->vf1));
+	assert_true(unit_has_device(order, &w->pf));
 	assert_int_equal(order->nevidence, 2);
 	assert_int_equal(order->evidence[0].stack_id, w->st_vf_own);
 	assert_int_equal(order->evidence[1].stack_id, w->st_vf_pf);
@@ -126,8 +115,8 @@ static void test_seed_bug_under_sriov_disable(void **state)
 	assert_string_equal(cycle->evidence[0].label,
 			    "#1 pf:hisi_zip -> vf:hisi-test-vf: task 'bash'/812 0000:01:00.0 then "
 			    "0000:01:00.1");
-	assert_true(has_device(cycle, &w->vf1));
-	assert_true(has_device(cycle, &w->pf));
+	assert_true(unit_has_device(cycle, &w->vf1));
+	assert_true(unit_has_device(cycle, &w->pf));
 	assert_non_null(strstr(cycle->detail, "Chain exists of:\n"
 					      "  pf:hisi_zip --> vf:hisi-test-vf --> pf:hisi_zip\n"));
 	assert_non_null(strstr(cycle->detail,
@@ -165,7 +154,7 @@ static void test_vf_locking_a_foreign_pf_says_so(void **state)
 	f = unit_find_kind(&w->found, HM_FIND_VF_PF_ORDER);
 	assert_non_null(f);
 	assert_non_null(strstr(f->summary, "not its PF"));
-	assert_true(has_device(f, &other_pf));
+	assert_true(unit_has_device(f, &other_pf));
 }
 
 static void test_clean_sriov_cycles_have_no_findings(void **state)
@@ -230,8 +219,8 @@ static void test_pf_trylock_under_vf_warns_without_edge(void **state)
 	assert_int_equal(f->nevidence, 2);
 	assert_int_equal(f->evidence[0].stack_id, w->st_vf_own);
 	assert_int_equal(f->evidence[1].stack_id, w->st_vf_pf);
-	assert_true(has_device(f, &w->vf1));
-	assert_true(has_device(f, &w->pf));
+	assert_true(unit_has_device(f, &w->vf1));
+	assert_true(unit_has_device(f, &w->pf));
 	assert_int_equal(unit_count_kind(&w->found, HM_FIND_LOCK_CYCLE), 0);
 }
 
@@ -278,7 +267,7 @@ static void test_abba_between_two_pfs_over_time(void **state)
 	assert_int_equal(f->evidence[0].tid, w->disabler.tid);
 	assert_int_equal(f->evidence[1].tid, later.tid);
 	assert_int_equal(f->ndevices, 2);
-	assert_true(has_device(f, &nvme));
+	assert_true(unit_has_device(f, &nvme));
 	assert_non_null(strstr(f->detail, "  pf:hisi_zip --> pf:nvme --> pf:hisi_zip\n"));
 }
 
@@ -373,8 +362,8 @@ static void test_same_class_instance_abba(void **state)
 	assert_int_equal(f->nevidence, 2);
 	assert_int_equal(f->evidence[0].stack_id, w->st_vf);
 	assert_int_equal(f->evidence[1].stack_id, w->st_vf_own);
-	assert_true(has_device(f, &w->vf1));
-	assert_true(has_device(f, &w->vf2));
+	assert_true(unit_has_device(f, &w->vf1));
+	assert_true(unit_has_device(f, &w->vf2));
 	assert_non_null(strstr(f->detail, "device_lock(0000:01:00.1 vf:hisi-test-vf) --> "
 					  "device_lock(0000:01:00.2 vf:hisi-test-vf) --> "
 					  "device_lock(0000:01:00.1 vf:hisi-test-vf)"));

@@ -25,10 +25,7 @@ static int teardown(void **state)
 {
 	struct fx *x = *state;
 
-	unit_release(&x->out);
-	scn_free(x->s);
-	free(x);
-	return 0;
+	return unit_fixture_free(&x->out, x->s, x);
 }
 
 static void some_traffic(struct fx *x)

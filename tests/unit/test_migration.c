@@ -58,10 +58,7 @@ static int teardown(void **state)
 {
 	struct fx *x = *state;
 
-	unit_release(&x->out);
-	scn_free(x->s);
-	free(x);
-	return 0;
+	return unit_fixture_free(&x->out, x->s, x);
 }
 
 /* A successful set-state call along the path the FSM takes for these caps. */

@@ -6,11 +6,14 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "analyzer.h"
 #include "engine.h"
+#include "event.h"
 #include "finding.h"
 #include "scenario.h"
 
@@ -77,6 +80,24 @@ static inline size_t unit_count_kind(const struct collected *c, enum hm_finding_
 	for (size_t i = 0; i < c->n; i++)
 		n += c->items[i].kind == kind;
 	return n;
+}
+
+/* Whether a finding names the device (by BDF). */
+static inline bool unit_has_device(const struct hm_finding *f, const struct hm_device *dev)
+{
+	for (unsigned int i = 0; i < f->ndevices; i++)
+		if (hm_bdf_equal(&f->devices[i].bdf, &dev->bdf))
+			return true;
+	return false;
+}
+
+/* The end of every fixture: its findings, its scenario, itself. */
+static inline int unit_fixture_free(struct collected *found, struct scenario *s, void *fixture)
+{
+	unit_release(found);
+	scn_free(s);
+	free(fixture);
+	return 0;
 }
 
 static inline const struct hm_finding *unit_find_kind(const struct collected *c,
