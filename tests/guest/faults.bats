@@ -9,14 +9,7 @@ load guest-helpers
 load ../kmod/guest-lib
 
 setup_file() {
-	require_guest
-	if [ "${HISIMIG_KERNEL:-}" != 6.1 ]; then
-		skip "hmtest_vf targets 6.1's vfio API (guest runs ${HISIMIG_KERNEL:-?})"
-	fi
-	[ -f "$HM_KODIR/hmtest_vf.ko" ] || { echo "missing $HM_KODIR/hmtest_vf.ko (make kmod)"; false; }
-	[ -x "$MIGCTL" ] || { echo "missing $MIGCTL (make migctl)"; false; }
-	[ -x "$HM" ] || { echo "missing $HM (make)"; false; }
-	hm_load
+	hm_setup_suite "$MIGCTL" "$HM"
 }
 
 teardown_file() {

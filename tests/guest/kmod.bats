@@ -8,13 +8,7 @@ REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 load ../kmod/guest-lib
 
 setup_file() {
-	require_guest
-	if [ "${HISIMIG_KERNEL:-}" != 6.1 ]; then
-		skip "hmtest_vf targets 6.1's vfio API (guest runs ${HISIMIG_KERNEL:-?})"
-	fi
-	[ -f "$HM_KODIR/hmtest_vf.ko" ] || { echo "missing $HM_KODIR/hmtest_vf.ko (make kmod)"; false; }
-	[ -x "$MIGCTL" ] || { echo "missing $MIGCTL (make migctl)"; false; }
-	hm_load
+	hm_setup_suite "$MIGCTL"
 }
 
 teardown_file() {

@@ -14,6 +14,21 @@ VF1=0000:01:00.2
 
 driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
 
+# setup_file of every hmtest suite: a 6.1 guest with the drivers and the
+# programs it names (default: migctl) built, and the drivers loaded.
+hm_setup_suite() {
+	local prog
+	require_guest
+	if [ "${HISIMIG_KERNEL:-}" != 6.1 ]; then
+		skip "hmtest_vf targets 6.1's vfio API (guest runs ${HISIMIG_KERNEL:-?})"
+	fi
+	[ -f "$HM_KODIR/hmtest_vf.ko" ] || { echo "missing $HM_KODIR/hmtest_vf.ko (make kmod)"; false; }
+	for prog in "${@:-$MIGCTL}"; do
+		[ -x "$prog" ] || { echo "missing $prog (make kmod migctl, make)"; false; }
+	done
+	hm_load
+}
+
 hm_load() {
 	modprobe vfio-pci-core
 	modprobe vfio_iommu_type1
