@@ -110,7 +110,8 @@ static struct hm_mig_device_metrics *mig_entry(struct hm_metrics_values *v,
 		return NULL;
 	}
 	d = &v->mig_devices[v->nmig_devices++];
-	*d = (struct hm_mig_device_metrics){ .bdf = *bdf, .state = HM_MIG_UNKNOWN };
+	*d = (struct hm_mig_device_metrics){ .bdf = *bdf, .state = HM_MIG_UNKNOWN,
+					     .request_from = HM_MIG_UNKNOWN };
 	return d;
 }
 
@@ -216,10 +217,22 @@ static void on_vf(struct hm_metrics_values *v, const struct hm_vf_event *e)
 	}
 }
 
+/* Live set-state events cannot read the driver's state: the call's start is
+ * the first arc's cur_fsm (vfio_mig_get_next_state), else the tracked state. */
+static unsigned int request_start(const struct hm_mig_device_metrics *d,
+				  const struct hm_mig_event *e)
+{
+	if (e->from < HM_MIG_NR_STATES)
+		return e->from;
+	if (d && d->request_from < HM_MIG_NR_STATES)
+		return d->request_from;
+	return HM_MIG_NR_STATES;
+}
+
 static void on_set_state_end(struct hm_metrics_values *v, const struct hm_mig_event *e)
 {
 	struct hm_mig_device_metrics *d = mig_entry(v, &e->dev.bdf, true);
-	unsigned int from = e->from < HM_MIG_NR_STATES ? e->from : HM_MIG_NR_STATES;
+	unsigned int from = request_start(d, e);
 	enum hm_mig_result result = e->ret ? HM_MIG_RESULT_ERROR : HM_MIG_RESULT_OK;
 	unsigned int now;
 
@@ -246,12 +259,22 @@ static void on_mig(struct hm_metrics_values *v, const struct hm_mig_event *e)
 		d = mig_entry(v, &e->dev.bdf, true);
 		if (d && d->state == HM_MIG_UNKNOWN && e->from < HM_MIG_NR_STATES)
 			mig_set_state(v, d, e->from, e->hdr.ts_ns);
+		if (d)
+			d->request_from = e->from < HM_MIG_NR_STATES ? e->from : d->state;
+		break;
+	case HM_EV_MIG_STEP:
+		d = mig_entry(v, &e->dev.bdf, false);
+		if (d && d->request_from >= HM_MIG_NR_STATES && e->from < HM_MIG_NR_STATES) {
+			d->request_from = e->from;
+			if (d->state == HM_MIG_UNKNOWN)
+				mig_set_state(v, d, e->from, e->hdr.ts_ns);
+		}
 		break;
 	case HM_EV_MIG_SET_STATE_END:
 		on_set_state_end(v, e);
 		break;
 	default:
-		break; /* steps are arcs inside one request */
+		break;
 	}
 }
 
@@ -298,6 +321,7 @@ void hm_metrics_event(struct hm_metrics *m, const union hm_event *ev)
 		break;
 	case HM_EV_MIG_SET_STATE_BEGIN:
 	case HM_EV_MIG_SET_STATE_END:
+	case HM_EV_MIG_STEP:
 		on_mig(v, &ev->mig);
 		break;
 	case HM_EV_MIG_DATA:

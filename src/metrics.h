@@ -66,6 +66,7 @@ struct hm_mig_device_metrics {
 	struct hm_bdf bdf;
 	bool present;                 /* false once the VF is removed: state series go */
 	uint8_t state;                /* enum hm_mig_state, HM_MIG_UNKNOWN until seen */
+	uint8_t request_from;         /* state the set-state call in progress started in */
 	uint64_t since_ns;            /* when it entered state */
 	uint64_t over_budget;         /* stop-copy stays longer than the downtime budget */
 };

@@ -393,6 +393,32 @@ static void test_listen_parse(void **state)
 			fail_msg("'%s' accepted", bad[i]);
 }
 
+/* Live set-state events carry no start state (the driver's is not readable):
+ * transitions are labelled by the first arc's cur_fsm, then the tracked state. */
+static void test_live_transitions_get_their_start_state(void **state)
+{
+	struct hm_metrics *m = new_metrics();
+	struct scenario *s = scn_new();
+	struct scn_task t = scn_task(7, "migctl");
+	struct hm_device vf = scn_device("0000:01:00.1", HM_ROLE_VF, "0000:01:00.0", "hmtest_vf");
+	const struct hm_metrics_values *v = hm_metrics_values(m);
+	const enum hm_mig_state run_stop[] = { HM_MIG_RUNNING, HM_MIG_STOP };
+	const enum hm_mig_state stop_copy[] = { HM_MIG_STOP, HM_MIG_STOP_COPY };
+
+	(void)state;
+	scn_mig_set_state(s, &t, &vf, HM_MIG_CAP_STOP_COPY, run_stop, 2, 0);
+	scn_mig_set_state(s, &t, &vf, HM_MIG_CAP_STOP_COPY, stop_copy, 2, 0);
+	for (size_t i = 0; i < s->count; i++)
+		if (s->events[i].hdr.type != HM_EV_MIG_STEP)
+			s->events[i].mig.from = HM_MIG_UNKNOWN; /* as the BPF side sends them */
+	feed(m, s);
+	assert_int_equal(v->mig_transitions[HM_MIG_RUNNING][HM_MIG_STOP][HM_MIG_RESULT_OK], 1);
+	assert_int_equal(v->mig_transitions[HM_MIG_STOP][HM_MIG_STOP_COPY][HM_MIG_RESULT_OK], 1);
+	assert_int_equal(v->mig_transitions[HM_MIG_NR_STATES][HM_MIG_STOP][HM_MIG_RESULT_OK], 0);
+	scn_free(s);
+	hm_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_device_table_is_bounded),
 		cmocka_unit_test(test_exposition_shape),
 		cmocka_unit_test(test_listen_parse),
+		cmocka_unit_test(test_live_transitions_get_their_start_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
