@@ -19,6 +19,11 @@ EOF
 TIMEOUT=${GUEST_TIMEOUT:-600}
 MEM=${GUEST_MEM:-2048}
 SMP=${GUEST_SMP:-2}
+# One host thread runs all vCPUs. With one thread per vCPU (QEMU 7.2), a vCPU
+# can keep running a stale translation of kernel text another vCPU patched:
+# the int3 of a BPF trampoline update loops forever and both vCPUs soft-lock
+# (docs/guest.md, "Why single-threaded TCG").
+TCG_THREAD=${GUEST_TCG_THREAD:-single}
 MODE=run
 while [ $# -gt 0 ]; do
 	if parse_kernel_opt "$1" "${2-}"; then shift 2; continue; fi
@@ -72,12 +77,14 @@ EOF
 } >"$RUN/job.sh"
 
 # shellcheck disable=SC2054 # commas separate QEMU sub-options, not elements
-qemu=(qemu-system-x86_64 -machine q35,accel=tcg -m "$MEM" -smp "$SMP"
+qemu=(qemu-system-x86_64 -machine q35 -accel "tcg,thread=$TCG_THREAD" -m "$MEM" -smp "$SMP"
 	# -display none rather than -nographic: with -nographic QEMU points SeaBIOS
 	# at the serial port, whose banner and escape codes would litter the log.
 	-nodefaults -display none -no-reboot -nic none -monitor none
 	-kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$INITRAMFS"
-	-append "console=ttyS0 quiet panic=-1 oops=panic intel_iommu=on mitigations=off"
+	# A soft lockup panics (and so ends the run) at once instead of eating
+	# the whole timeout; loglevel=5 puts the watchdog's stacks on the console.
+	-append "console=ttyS0 quiet loglevel=5 panic=-1 oops=panic softlockup_panic=1 softlockup_all_cpu_backtrace=1 intel_iommu=on mitigations=off${GUEST_APPEND:+ $GUEST_APPEND}"
 	-chardev "stdio,id=con,signal=off,logfile=$LOG" -serial chardev:con
 	# The vIOMMU must precede the devices it translates for.
 	-device intel-iommu
