@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "hisimig/events.h"
+#include "hisimig/lockcfg.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -40,6 +41,51 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
+
+/*
+ * State mutexes learned from variant-driver callbacks, shared by every
+ * object: driver.bpf.c marks a task inside migration_set_state (learn_tasks),
+ * locks.bpf.c takes the first mutex it then locks, unless a device mutex,
+ * as the driver's state mutex (learned_locks). The counts let the mutex hot
+ * path skip both hash lookups while nothing is learning or learned.
+ */
+struct hm_learn_counts {
+	__u64 learning; /* tasks inside a hooked set_state callback */
+	__u64 learned;  /* locks ever put in learned_locks */
+};
+
+struct hm_learner {
+	struct hm_device dev; /* the VF the callback is for */
+	__u64 done;           /* its first mutex was seen */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hm_learn_counts);
+} learn_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HM_MAX_LEARNERS);
+	__type(key, __u32); /* tid */
+	__type(value, struct hm_learner);
+} learn_tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HM_MAX_LEARNED_LOCKS);
+	__type(key, __u64); /* mutex address */
+	__type(value, struct hm_device);
+} learned_locks SEC(".maps");
+
+static __always_inline struct hm_learn_counts *hm_learn_counts(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&learn_counts, &zero);
+}
 
 /* The PCI bus: a struct device on it is embedded in a struct pci_dev. An
  * untyped ksym, resolved from kallsyms (data symbols have no BTF); weak so

@@ -23,9 +23,34 @@ enum driver_func {
 /* The hooked function's name, set by the loader: a use event's accessor. */
 const volatile char hooked_func[HM_FUNC_LEN];
 
+/* The callback's first mutex will be its state mutex (locks.bpf.c). */
+static __always_inline void learn_begin(struct vfio_device___hm *vdev)
+{
+	struct hm_learn_counts *counts = hm_learn_counts();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct hm_learner learner = { .done = 0 };
+
+	if (!counts)
+		return;
+	hm_fill_device(&learner.dev, vfio_parent(vdev));
+	if (!bpf_map_update_elem(&learn_tasks, &tid, &learner, BPF_NOEXIST))
+		__sync_fetch_and_add(&counts->learning, 1);
+}
+
+static __always_inline void learn_end(void)
+{
+	struct hm_learn_counts *counts = hm_learn_counts();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	/* a callback entered before we attached has no entry: no count either */
+	if (counts && !bpf_map_delete_elem(&learn_tasks, &tid))
+		__sync_fetch_and_sub(&counts->learning, 1);
+}
+
 SEC("fentry/vfio_pci_core_close_device")
 int BPF_PROG(set_state_fentry, struct vfio_device___hm *vdev, __u32 new_state)
 {
+	learn_begin(vdev);
 	return mig_event(ctx, HM_EV_MIG_SET_STATE_BEGIN, vdev, HM_MIG_UNKNOWN, new_state,
 			 HM_MIG_UNKNOWN, 0);
 }
@@ -33,6 +58,7 @@ int BPF_PROG(set_state_fentry, struct vfio_device___hm *vdev, __u32 new_state)
 SEC("fexit/vfio_pci_core_close_device")
 int BPF_PROG(set_state_fexit, struct vfio_device___hm *vdev, __u32 new_state, void *file)
 {
+	learn_end();
 	return mig_event(ctx, HM_EV_MIG_SET_STATE_END, vdev, HM_MIG_UNKNOWN, new_state,
 			 HM_MIG_UNKNOWN, hm_ptr_ret(file));
 }
@@ -41,6 +67,7 @@ SEC("kprobe/vfio_pci_core_close_device")
 int BPF_KPROBE(set_state_kprobe, struct vfio_device___hm *vdev, __u32 new_state)
 {
 	hm_stash_push(F_SET_STATE, (__u64)vdev, new_state, 0, 0);
+	learn_begin(vdev);
 	return mig_event(ctx, HM_EV_MIG_SET_STATE_BEGIN, vdev, HM_MIG_UNKNOWN, new_state,
 			 HM_MIG_UNKNOWN, 0);
 }
@@ -50,6 +77,7 @@ int BPF_KRETPROBE(set_state_kretprobe, void *file)
 {
 	struct hm_args a;
 
+	learn_end();
 	if (!hm_stash_pop(F_SET_STATE, &a))
 		return 0;
 	return mig_event(ctx, HM_EV_MIG_SET_STATE_END, (void *)a.a[0], HM_MIG_UNKNOWN, a.a[1],

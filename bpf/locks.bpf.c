@@ -9,7 +9,6 @@
  * off before load.
  */
 #include "common.bpf.h"
-#include "hisimig/lockcfg.h"
 
 /* Set by userspace before load (src/loader.c configure_locks, by name):
  * constants to the verifier, so the hot path pays no map lookup. */
@@ -60,12 +59,46 @@ static __always_inline __u64 mutex_owner_tid(struct mutex *lock)
 	return owner ? BPF_CORE_READ(owner, pid) : 0;
 }
 
+/*
+ * Is this the state mutex of a variant driver? A task inside a hooked
+ * migration_set_state callback teaches us its first mutex (a device mutex
+ * only ends the lesson); later the learned address is looked up. Nothing is
+ * looked up while no callback runs and nothing was learned.
+ */
+static __always_inline bool learned_lock(struct mutex *lock, bool is_device, bool may_learn)
+{
+	struct hm_learn_counts *counts = hm_learn_counts();
+	__u64 addr = (__u64)lock;
+	struct hm_learner *learner;
+	__u32 tid;
+
+	if (!counts)
+		return false;
+	if (may_learn && counts->learning) {
+		tid = (__u32)bpf_get_current_pid_tgid();
+		learner = bpf_map_lookup_elem(&learn_tasks, &tid);
+		if (learner && !learner->done) {
+			learner->done = 1;
+			if (is_device)
+				return false;
+			if (!bpf_map_update_elem(&learned_locks, &addr, &learner->dev, BPF_NOEXIST))
+				__sync_fetch_and_add(&counts->learned, 1);
+			return true;
+		}
+	}
+	return !is_device && counts->learned && bpf_map_lookup_elem(&learned_locks, &addr);
+}
+
 /* Why this mutex is traced (enum hm_lock_origin), or ORIGIN_UNTRACKED. A
  * device mutex costs one probe read; a known global a few compares against
- * constants; in focused mode anything else stops here. */
-static __always_inline __u8 mutex_origin(struct mutex *lock, struct device **dev)
+ * constants, a learned one an array lookup (a hash lookup once any was
+ * learned); in focused mode anything else stops here. may_learn: a lock
+ * attempt (not a release) that may teach a state mutex. */
+static __always_inline __u8 mutex_origin(struct mutex *lock, struct device **dev, bool may_learn)
 {
 	*dev = hm_mutex_pci_device(lock);
+	if (learned_lock(lock, *dev, may_learn))
+		return HM_LOCK_ORIGIN_LEARNED;
 	if (*dev)
 		return HM_LOCK_ORIGIN_DEVICE;
 #pragma unroll
@@ -79,7 +112,7 @@ static __always_inline int lock_event(void *ctx, __u16 type, struct mutex *lock,
 				      __u16 subclass, __s32 ret)
 {
 	struct device *dev;
-	__u8 origin = mutex_origin(lock, &dev);
+	__u8 origin = mutex_origin(lock, &dev, type != HM_EV_LOCK_RELEASED);
 	struct hm_lock_event *e;
 
 	if (origin == ORIGIN_UNTRACKED || !HM_RESERVE(e, ctx, type, type != HM_EV_LOCK_RELEASED))
@@ -104,7 +137,7 @@ static __always_inline int lock_wait_stash(void *ctx, __u16 func, struct mutex *
 {
 	struct device *dev;
 
-	if (mutex_origin(lock, &dev) == ORIGIN_UNTRACKED)
+	if (mutex_origin(lock, &dev, true) == ORIGIN_UNTRACKED)
 		return 0;
 	hm_stash_push(func, (__u64)lock, call, subclass, 0);
 	return emit_wait ? lock_event(ctx, HM_EV_LOCK_WAIT, lock, call, subclass, 0) : 0;

@@ -46,6 +46,8 @@ struct hm_loader {
 	struct loaded objs[MAX_OBJECTS];
 	int nobjs;
 	int events_fd, stacks_fd, lost_fd;   /* owned by objs[0] (locks) */
+	int learned_fd;                      /* learned_locks: state mutexes, also objs[0]'s */
+	int shared_fds[6];                   /* shared_map_names[i]'s fd */
 	struct ring_buffer *rb;
 	bool verbose;
 	int ncpus;
@@ -171,15 +173,17 @@ static int attach_hook(struct loaded *lo, struct hook *h)
 	return 0;
 }
 
+/* Maps every object uses together (common.bpf.h); objs[0] owns them. */
+static const char *const shared_map_names[] = { "events", "stacks", "lost",
+						"learn_counts", "learn_tasks", "learned_locks" };
+#define SHARED_MAPS (sizeof(shared_map_names) / sizeof(shared_map_names[0]))
+
 static int share_maps(struct hm_loader *l, struct bpf_object *obj)
 {
-	static const char *const names[] = { "events", "stacks", "lost" };
-	const int fds[] = { l->events_fd, l->stacks_fd, l->lost_fd };
+	for (size_t i = 0; i < SHARED_MAPS; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared_map_names[i]);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(obj, names[i]);
-
-		if (!m || bpf_map__reuse_fd(m, fds[i]))
+		if (!m || bpf_map__reuse_fd(m, l->shared_fds[i]))
 			return m ? -errno : -ENOENT;
 	}
 	return 0;
@@ -187,9 +191,12 @@ static int share_maps(struct hm_loader *l, struct bpf_object *obj)
 
 static void own_maps(struct hm_loader *l, struct bpf_object *obj)
 {
-	l->events_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "events"));
-	l->stacks_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "stacks"));
-	l->lost_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "lost"));
+	for (size_t i = 0; i < SHARED_MAPS; i++)
+		l->shared_fds[i] = bpf_map__fd(bpf_object__find_map_by_name(obj, shared_map_names[i]));
+	l->events_fd = l->shared_fds[0];
+	l->stacks_fd = l->shared_fds[1];
+	l->lost_fd = l->shared_fds[2];
+	l->learned_fd = l->shared_fds[5];
 }
 
 /* ---- lock classes ---- */
@@ -417,10 +424,20 @@ static void add_stack(struct hm_loader *l, int32_t id)
 
 /* The name a replay will show for a non-device lock: the known global's
  * symbol, "mmap_lock", or none (the analyzers then say "mutex@0x..."). */
-static const char *lock_class_name(const struct hm_loader *l, const struct hm_lock_event *e)
+static const char *lock_class_name(const struct hm_loader *l, const struct hm_lock_event *e,
+				   char *buf, size_t len)
 {
+	struct hm_device owner;
+
 	if (e->origin == HM_LOCK_ORIGIN_MMAP)
 		return "mmap_lock";
+	if (e->origin == HM_LOCK_ORIGIN_LEARNED) {
+		/* gone already (its VF unbound): still a state mutex */
+		if (bpf_map_lookup_elem(l->learned_fd, &e->lock_addr, &owner) || !owner.driver[0])
+			return "migration state_mutex";
+		snprintf(buf, len, "%.*s:state_mutex", HM_DRIVER_LEN, owner.driver);
+		return buf;
+	}
 	for (size_t i = 0; i < hm_known_lock_count && i < HM_MAX_KNOWN_LOCKS; i++)
 		if (l->known_addr[i] && l->known_addr[i] == e->lock_addr)
 			return hm_known_locks[i].symbol;
@@ -431,12 +448,13 @@ static const char *lock_class_name(const struct hm_loader *l, const struct hm_lo
 static void name_lock(struct hm_loader *l, const struct hm_lock_event *e)
 {
 	struct hm_lock_class_event rec = { 0 };
+	char buf[sizeof(rec.name)];
 	const char *name;
 
 	if (e->lock_type == HM_LOCK_DEVICE_MUTEX || u64map_get(&l->named, e->lock_addr))
 		return;
 	u64map_put(&l->named, e->lock_addr, l);
-	name = lock_class_name(l, e);
+	name = lock_class_name(l, e, buf, sizeof(buf));
 	if (!name)
 		return;
 	rec.hdr = (struct hm_event_header){ .type = HM_EV_LOCK_CLASS, .size = sizeof(rec),
@@ -447,6 +465,30 @@ static void name_lock(struct hm_loader *l, const struct hm_lock_event *e)
 	rec.origin = e->origin;
 	snprintf(rec.name, sizeof(rec.name), "%s", name);
 	hm_session_event(l->session, &rec, sizeof(rec));
+}
+
+/* A VF's driver left (unbind) or the VF went away: the memory of its state
+ * mutex may become anything, so it is no longer a learned lock; a new driver
+ * instance is learned (and named) afresh. */
+static void forget_learned(struct hm_loader *l, const struct hm_bdf *bdf)
+{
+	uint64_t addr, next, gone[HM_MAX_LEARNED_LOCKS];
+	struct hm_device owner;
+	int n = 0;
+
+	if (!bdf->valid)
+		return;
+	for (int more = !bpf_map_get_next_key(l->learned_fd, NULL, &next); more;) {
+		addr = next;
+		more = !bpf_map_get_next_key(l->learned_fd, &addr, &next);
+		if (n < HM_MAX_LEARNED_LOCKS && !bpf_map_lookup_elem(l->learned_fd, &addr, &owner) &&
+		    !memcmp(&owner.bdf, bdf, sizeof(*bdf)))
+			gone[n++] = addr;
+	}
+	for (int i = 0; i < n; i++) {
+		bpf_map_delete_elem(l->learned_fd, &gone[i]);
+		u64map_del(&l->named, gone[i]);
+	}
 }
 
 static int on_record(void *ctx, void *data, size_t len)
@@ -464,6 +506,10 @@ static int on_record(void *ctx, void *data, size_t len)
 	if (hdr.type >= HM_EV_LOCK_WAIT && hdr.type <= HM_EV_LOCK_RELEASED)
 		name_lock(l, data);
 	hm_session_event(l->session, data, len);
+	if (hdr.type == HM_EV_UNBIND_END)
+		forget_learned(l, &((const struct hm_bind_event *)data)->dev.bdf);
+	else if (hdr.type == HM_EV_VF_REMOVED)
+		forget_learned(l, &((const struct hm_vf_event *)data)->vf.bdf);
 	return 0;
 }
 
@@ -530,7 +576,7 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 	}
 	libbpf_set_print(o->verbose ? libbpf_to_stderr : NULL);
 	*l = (struct hm_loader){ .session = s, .pref = o->pref, .events_fd = -1, .stacks_fd = -1,
-				 .lost_fd = -1, .verbose = o->verbose, .lock_mode = o->lock_mode };
+				 .lost_fd = -1, .learned_fd = -1, .verbose = o->verbose, .lock_mode = o->lock_mode };
 	u64map_init(&l->named);
 	l->kernel = hm_kernel_open();
 	phase(l, "BTF and kallsyms read", t0);

@@ -443,7 +443,7 @@ static void build_locks_clean_n(struct scenario *s, size_t rounds)
 	const struct scn_named_lock locks[] = {
 		rescan_remove_lock(s),
 		scn_named_lock(s, "pci_bus_sem", HM_LOCK_ORIGIN_GLOBAL, PCI_BUS_SEM_ADDR),
-		scn_named_lock(s, "hisi_acc_vfio_pci.state_mutex", HM_LOCK_ORIGIN_NESTED,
+		scn_named_lock(s, "hisi_acc_vfio_pci:state_mutex", HM_LOCK_ORIGIN_LEARNED,
 			       STATE_MUTEX_ADDR),
 		scn_named_lock(s, "mmap_lock", HM_LOCK_ORIGIN_MMAP, MMAP_LOCK_ADDR),
 	};

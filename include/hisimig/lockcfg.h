@@ -12,6 +12,12 @@
 
 #define HM_MAX_KNOWN_LOCKS 8
 
+/* Driver state mutexes learned from migration_set_state callbacks (maps
+ * learned_locks: mutex address -> struct hm_device of the VF whose driver
+ * took it; userspace drops a VF's entries when its driver unbinds). */
+#define HM_MAX_LEARNED_LOCKS 256
+#define HM_MAX_LEARNERS 1024
+
 enum hm_lock_mode {
 	/* production: PCI device mutexes + the known global mutexes below;
 	 * a non-matching mutex costs one probe read and a few compares */

@@ -202,3 +202,40 @@ expect_devices() {
 	expect_findings "mig-reset-during-migration warning"
 	expect_devices mig-reset-during-migration "$VF0 vf"
 }
+
+# expect_state_mutex_named: the cycle names the learned lock, in the trace too
+expect_state_mutex_named() {
+	jq -e 'select(.type == "finding" and .data.kind == "lock-order-cycle")' \
+		"$BATS_TEST_TMPDIR/out" | grep -q 'hmtest_vf:state_mutex'
+	"$HM" dump "$TRACE" | grep -q " lock-class .* origin=4 name=hmtest_vf:state_mutex$"
+}
+
+@test "fault 10: set_state takes the VF lock under state_mutex, an FLR waits for state_mutex: cycle, no hang" {
+	hm_setup 1
+	hm_param reset_waits_state_mutex Y
+	hm_param fault_state_vf_lock Y
+	trace_fault
+	# state_mutex (learned: set_state's first mutex) -> device_lock(VF)
+	run "$MIGCTL" run "$VF0" --set STOP --set RUNNING
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	# later, apart: sysfs reset holds device_lock(VF), reset_done -> state_mutex
+	echo 1 >"/sys/bus/pci/devices/$VF0/reset"
+	trace_stop
+	expect_findings "lock-order-cycle error"
+	expect_state_mutex_named
+}
+
+@test "reset_done waiting for state_mutex (hisi >= 6.9) without the fault: migrations and resets stay silent" {
+	hm_setup 2
+	hm_param reset_waits_state_mutex Y
+	trace_fault
+	for _ in 1 2 3; do
+		run "$MIGCTL" migrate --cycles 2 --pingpong "$VF0" "$VF1"
+		[ "$status" -eq 0 ] || { echo "$output"; false; }
+		echo 1 >"/sys/bus/pci/devices/$VF0/reset"
+		echo 1 >"/sys/bus/pci/devices/$VF1/reset"
+	done
+	trace_stop
+	expect_findings
+	"$HM" dump "$TRACE" | grep -q " lock-class .* origin=4 name=hmtest_vf:state_mutex$"
+}

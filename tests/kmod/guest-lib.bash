@@ -82,6 +82,8 @@ hm_params_off() {
 		done
 		echo N >"$HM_VF_PARAMS/fault_skip_core_fsm"
 		echo N >"$HM_VF_PARAMS/fault_cache_pf_data"
+		echo N >"$HM_VF_PARAMS/fault_state_vf_lock"
+		echo N >"$HM_VF_PARAMS/reset_waits_state_mutex"
 	fi
 	[ ! -d "$HM_PF_PARAMS" ] || echo N >"$HM_PF_PARAMS/fault_keep_vfs_on_remove"
 }

@@ -86,6 +86,25 @@ module_param(fault_cache_pf_data, bool, 0644);
 MODULE_PARM_DESC(fault_cache_pf_data,
 		 "cache the PF drvdata at probe and use it after the PF driver is gone");
 
+/*
+ * reset_done() waits for state_mutex (mutex_lock) instead of deferring the
+ * reset, as hisi_acc_vfio_pci does since 6.9 (commit fd94213e1417): the order
+ * VF device lock -> state_mutex. Correct on its own.
+ */
+static bool reset_waits_state_mutex;
+module_param(reset_waits_state_mutex, bool, 0644);
+MODULE_PARM_DESC(reset_waits_state_mutex,
+		 "reset_done() blocks on state_mutex (hisi_acc_vfio_pci >= 6.9) instead of deferring");
+
+/*
+ * 10: set_device_state() takes device_lock(VF) under state_mutex, the reverse
+ * of reset_done()'s order with reset_waits_state_mutex: an FLR racing a
+ * migration deadlocks. A cycle through a non-device lock.
+ */
+static bool fault_state_vf_lock;
+module_param(fault_state_vf_lock, bool, 0644);
+MODULE_PARM_DESC(fault_state_vf_lock, "set_device_state() takes the VF device lock under state_mutex");
+
 /* Size of the synthetic device state; several read()s move it. */
 static unsigned int state_size = 65536;
 module_param(state_size, uint, 0444);
@@ -643,6 +662,13 @@ noinline void hmtest_vf_reset_done(struct pci_dev *pdev)
 
 	if (!hvdev->core_device.vdev.mig_ops)
 		return;
+	if (READ_ONCE(reset_waits_state_mutex)) {
+		mutex_lock(&hvdev->state_mutex);
+		hmtest_vf_reset_state(hvdev);
+		atomic_inc(&hvdev->resets_direct);
+		hmtest_vf_state_mutex_unlock(hvdev);
+		return;
+	}
 	spin_lock(&hvdev->reset_lock);
 	hvdev->deferred_reset = true;
 	if (!mutex_trylock(&hvdev->state_mutex)) {
@@ -666,6 +692,10 @@ noinline struct file *hmtest_vf_set_device_state(struct vfio_device *vdev,
 	int ret;
 
 	mutex_lock(&hvdev->state_mutex);
+	if (READ_ONCE(fault_state_vf_lock)) {
+		device_lock(&hvdev->pdev->dev);
+		device_unlock(&hvdev->pdev->dev);
+	}
 	while (new_state != hvdev->mig_state) {
 		if (READ_ONCE(fault_skip_core_fsm)) {
 			next_state = new_state;

@@ -41,7 +41,7 @@ static int setup(void **state)
 	w->a = scn_named_lock(w->s, "pci_rescan_remove_lock", HM_LOCK_ORIGIN_GLOBAL,
 			      0xffffffff82a1c0a0ULL);
 	w->b = scn_named_lock(w->s, "pci_bus_sem", HM_LOCK_ORIGIN_GLOBAL, 0xffffffff82a1c120ULL);
-	w->state = scn_named_lock(w->s, "hmtest_vf.state_mutex", HM_LOCK_ORIGIN_NESTED,
+	w->state = scn_named_lock(w->s, "hmtest_vf:state_mutex", HM_LOCK_ORIGIN_LEARNED,
 				  0xffff888104a3d5a8ULL);
 	w->st = scn_stack(w->s, "mutex_lock", "remove_store", NULL);
 	*state = w;
@@ -163,7 +163,7 @@ static void driver_mutex_cycle_names_driver_and_field(void **state)
 	run_engine(w);
 	f = unit_find_kind(&w->found, HM_FIND_LOCK_CYCLE);
 	assert_non_null(f);
-	assert_non_null(strstr(f->summary, "hmtest_vf.state_mutex"));
+	assert_non_null(strstr(f->summary, "hmtest_vf:state_mutex"));
 	assert_non_null(strstr(f->summary, "vf:vfio-pci"));
 }
 
