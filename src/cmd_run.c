@@ -30,6 +30,7 @@ enum live_opt {
 	OPT_ATTACH,
 	OPT_SET_STATE_FUNC,
 	OPT_LOCKS,
+	OPT_RINGBUF_KB,
 };
 
 static void live_usage(FILE *out, const struct hm_live_spec *spec)
@@ -45,6 +46,9 @@ static void live_usage(FILE *out, const struct hm_live_spec *spec)
 		"                              mutex, for CI (docs/bench.md has the costs)\n"
 		"      --set-state-func NAME   also hook this variant driver's migration_set_state\n"
 		"                              callback (repeatable; attaches when its module loads)\n"
+		"      --ringbuf-kb N          BPF ring buffer size in KiB, a power of 2 >= 4\n"
+		"                              (default 8192); a full buffer loses records,\n"
+		"                              which are counted and reported, never silent\n"
 		"  -v, --verbose               libbpf's messages\n"
 		"%s"
 		"  -h, --help                  this help\n\n"
@@ -54,6 +58,20 @@ static void live_usage(FILE *out, const struct hm_live_spec *spec)
 		spec->require_output ? "write the trace here (required)"
 				     : "also record the trace into FILE",
 		spec->quiet ? "" : HM_ANALYSIS_HELP);
+}
+
+/* KiB, a power of 2 of at least a page (4 KiB here) and at most 1 GiB. */
+static bool parse_ringbuf_kb(const char *arg, uint32_t *bytes)
+{
+	char *end;
+	unsigned long kb;
+
+	errno = 0;
+	kb = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || kb < 4 || kb > (1ul << 20) || (kb & (kb - 1)))
+		return false;
+	*bytes = (uint32_t)(kb * 1024);
+	return true;
 }
 
 static bool parse_seconds(const char *arg, double *out)
@@ -86,6 +104,7 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 		{ "attach", required_argument, NULL, OPT_ATTACH },
 		{ "set-state-func", required_argument, NULL, OPT_SET_STATE_FUNC },
 		{ "locks", required_argument, NULL, OPT_LOCKS },
+		{ "ringbuf-kb", required_argument, NULL, OPT_RINGBUF_KB },
 		{ "verbose", no_argument, NULL, OPT_VERBOSE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -117,6 +136,11 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 			if (hm_lock_mode_parse(optarg, &a->loader.lock_mode))
 				continue;
 			hm_cli_error("--locks: '%s' is not one of focused, full", optarg);
+			return 2;
+		case OPT_RINGBUF_KB:
+			if (parse_ringbuf_kb(optarg, &a->loader.ringbuf_bytes))
+				continue;
+			hm_cli_error("--ringbuf-kb: '%s' is not a power of 2 from 4 to 1048576", optarg);
 			return 2;
 		case OPT_SET_STATE_FUNC:
 			if (a->loader.n_set_state_funcs == HM_LOADER_MAX_SET_STATE) {

@@ -136,7 +136,7 @@ static const struct kind_info kinds[HM_FIND_KIND_MAX] = {
 		"events were lost",
 		"The ring buffer was full; the analysis is missing events and may miss or "
 		"misreport findings.",
-		"Increase the ring buffer size or reduce the traced set." },
+		"Increase the ring buffer (--ringbuf-kb) or trace less (--locks focused)." },
 	[HM_FIND_VFIO_USER_WAIT] = {
 		"vfio-user-wait", HM_SEV_WARNING,
 		"the kernel has waited long for a VFIO user to release a device",

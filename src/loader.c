@@ -56,6 +56,7 @@ struct hm_loader {
 	uint64_t next_late_check;
 	uint64_t malformed;
 	unsigned int lock_mode;       /* enum hm_lock_mode */
+	uint32_t ringbuf_bytes;       /* 0: the objects' own size */
 	uint64_t known_addr[HM_MAX_KNOWN_LOCKS]; /* hm_known_locks[i]'s address, 0 absent */
 	struct u64map named;          /* lock addresses given a LOCK_CLASS record */
 };
@@ -284,6 +285,10 @@ static int load_hooks(struct hm_loader *l, enum hm_bpf_obj_id id, struct hook **
 		goto out;
 	if (!err && l->events_fd >= 0)
 		err = share_maps(l, lo->skel.obj);
+	else if (!err && l->ringbuf_bytes &&
+		 bpf_map__set_max_entries(bpf_object__find_map_by_name(lo->skel.obj, "events"),
+					  l->ringbuf_bytes))
+		err = -EINVAL;
 	if (!err && bpf_object__load(lo->skel.obj))
 		err = -errno;
 	if (err) {
@@ -576,7 +581,8 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 	}
 	libbpf_set_print(o->verbose ? libbpf_to_stderr : NULL);
 	*l = (struct hm_loader){ .session = s, .pref = o->pref, .events_fd = -1, .stacks_fd = -1,
-				 .lost_fd = -1, .learned_fd = -1, .verbose = o->verbose, .lock_mode = o->lock_mode };
+				 .lost_fd = -1, .learned_fd = -1, .verbose = o->verbose, .lock_mode = o->lock_mode,
+				 .ringbuf_bytes = o->ringbuf_bytes };
 	u64map_init(&l->named);
 	l->kernel = hm_kernel_open();
 	phase(l, "BTF and kallsyms read", t0);

@@ -22,6 +22,7 @@ struct hm_loader_opts {
 	const char *set_state_funcs[HM_LOADER_MAX_SET_STATE]; /* extra set_state callbacks */
 	size_t n_set_state_funcs;
 	unsigned int lock_mode;       /* enum hm_lock_mode (hisimig/lockcfg.h) */
+	uint32_t ringbuf_bytes;       /* ring buffer size (power of 2, >= page); 0: built-in */
 };
 
 /* Can this process trace this kernel? false with one line saying what to do. */

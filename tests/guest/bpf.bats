@@ -244,3 +244,22 @@ kmod_teardown() {
 	[ "$status" -eq 1 ]
 	diff <(findings_of "$BATS_TEST_TMPDIR/out") <(echo "$output" | findings_of /dev/stdin)
 }
+
+@test "a full ring buffer loses records: counted, recorded as lost records, reported" {
+	# 4 KiB holds a few dozen records; --locks full on a fork/exec loop overflows it
+	trace_start run --json --locks full --ringbuf-kb 4 -o "$BATS_TEST_TMPDIR/loss.hmt"
+	for _ in $(seq 300); do cat /sys/kernel/uevent_seqnum >/dev/null; done
+	trace_stop
+	[ "$trace_status" -eq 1 ]
+	jq -r 'select(.type == "finding") | .data.kind' "$BATS_TEST_TMPDIR/out" | grep -qx lost-events
+	"$HM" dump "$BATS_TEST_TMPDIR/loss.hmt" >"$BATS_TEST_TMPDIR/dump"
+	# the per-CPU records and the trailer agree, and neither is zero
+	lost_records=$(awk '$2 == "lost" { for (i = 3; i <= NF; i++) if ($i ~ /^lost=/) { sub("lost=", "", $i); n += $i } } END { print n + 0 }' "$BATS_TEST_TMPDIR/dump")
+	lost_end=$(sed -n 's/^end events=[0-9]* lost=\([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/dump")
+	echo "lost records: $lost_records, trailer: $lost_end"
+	[ "$lost_records" -gt 0 ]
+	[ "$lost_records" -eq "$lost_end" ]
+	# the replay reports the same loss
+	run "$HM" replay --json "$BATS_TEST_TMPDIR/loss.hmt"
+	grep -q '"kind":"lost-events"' <<<"$output"
+}
