@@ -55,8 +55,8 @@ struct hm_learn_counts {
 };
 
 struct hm_learner {
-	struct hm_device dev; /* the VF the callback is for */
-	__u64 done;           /* its first mutex was seen */
+	struct hm_learned lock; /* what its first mutex will be */
+	__u64 done;             /* its first mutex was seen */
 };
 
 struct {
@@ -77,7 +77,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, HM_MAX_LEARNED_LOCKS);
 	__type(key, __u64); /* mutex address */
-	__type(value, struct hm_device);
+	__type(value, struct hm_learned);
 } learned_locks SEC(".maps");
 
 static __always_inline struct hm_learn_counts *hm_learn_counts(void)
@@ -85,6 +85,15 @@ static __always_inline struct hm_learn_counts *hm_learn_counts(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&learn_counts, &zero);
+}
+
+/* Learn a lock whose address a hook can compute (VFIO core mutexes). */
+static __always_inline void hm_learn_lock(__u64 addr, const struct hm_learned *what)
+{
+	struct hm_learn_counts *counts = hm_learn_counts();
+
+	if (counts && addr && !bpf_map_update_elem(&learned_locks, &addr, what, BPF_NOEXIST))
+		__sync_fetch_and_add(&counts->learned, 1);
 }
 
 /* The PCI bus: a struct device on it is embedded in a struct pci_dev. An

@@ -28,11 +28,12 @@ static __always_inline void learn_begin(struct vfio_device___hm *vdev)
 {
 	struct hm_learn_counts *counts = hm_learn_counts();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct hm_learner learner = { .done = 0 };
+	struct hm_learner learner = { .lock.kind = HM_LEARNED_STATE_MUTEX };
 
 	if (!counts)
 		return;
-	hm_fill_device(&learner.dev, vfio_parent(vdev));
+	hm_fill_device(&learner.lock.dev, vfio_parent(vdev));
+	hm_learn_vfio_locks(vdev, &learner.lock.dev);
 	if (!bpf_map_update_elem(&learn_tasks, &tid, &learner, BPF_NOEXIST))
 		__sync_fetch_and_add(&counts->learning, 1);
 }

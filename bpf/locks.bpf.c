@@ -81,8 +81,7 @@ static __always_inline bool learned_lock(struct mutex *lock, bool is_device, boo
 			learner->done = 1;
 			if (is_device)
 				return false;
-			if (!bpf_map_update_elem(&learned_locks, &addr, &learner->dev, BPF_NOEXIST))
-				__sync_fetch_and_add(&counts->learned, 1);
+			hm_learn_lock(addr, &learner->lock);
 			return true;
 		}
 	}

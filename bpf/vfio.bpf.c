@@ -30,8 +30,12 @@ static __always_inline int vfio_event(void *ctx, __u16 type, struct vfio_device_
 /* open: vfio_pci_core_enable() is the first step of every vfio-pci(-variant) open */
 static __always_inline int enable_event(void *ctx, struct vfio_pci_core_device___hm *cdev, int ret)
 {
-	return vfio_event(ctx, HM_EV_VFIO_OPEN, &cdev->vdev,
-			  hm_pci_dev_device(BPF_CORE_READ(cdev, pdev)), ret);
+	struct device *dev = hm_pci_dev_device(BPF_CORE_READ(cdev, pdev));
+	struct hm_device who;
+
+	hm_fill_device(&who, dev);
+	hm_learn_vfio_locks(&cdev->vdev, &who);
+	return vfio_event(ctx, HM_EV_VFIO_OPEN, &cdev->vdev, dev, ret);
 }
 
 SEC("fexit/vfio_pci_core_enable")

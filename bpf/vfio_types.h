@@ -7,7 +7,18 @@
 #ifndef HM_VFIO_TYPES_H
 #define HM_VFIO_TYPES_H
 
+struct vfio_device_set___hm {
+	struct mutex lock;
+} __attribute__((preserve_access_index));
+
+struct vfio_group___hm {
+	struct mutex device_lock;
+	struct mutex group_lock;
+} __attribute__((preserve_access_index));
+
 struct vfio_device___hm {
+	struct vfio_device_set___hm *dev_set;
+	struct vfio_group___hm *group;    /* CONFIG_VFIO_GROUP (always before 6.6) */
 	struct device *dev;               /* the parent: the PCI function's device */
 	unsigned int migration_flags;     /* VFIO_MIGRATION_* */
 	unsigned int open_count;
@@ -51,6 +62,27 @@ static __always_inline int mig_event(void *ctx, __u16 type, struct vfio_device__
 	e->ret = ret;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
+}
+
+/* The VFIO core's mutexes of this device, traced (focused mode too) and named
+ * from now on: device set lock, group lock, group device-list lock. */
+static __always_inline void hm_learn_vfio_locks(struct vfio_device___hm *vdev,
+						const struct hm_device *dev)
+{
+	struct hm_learned what = { .dev = *dev, .kind = HM_LEARNED_VFIO_DEV_SET };
+	struct vfio_device_set___hm *dev_set = BPF_CORE_READ(vdev, dev_set);
+	struct vfio_group___hm *group = NULL;
+
+	if (dev_set) /* addresses only: CO-RE offsets, nothing read */
+		hm_learn_lock((__u64)&dev_set->lock, &what);
+	if (bpf_core_field_exists(vdev->group))
+		group = BPF_CORE_READ(vdev, group);
+	if (!group)
+		return;
+	what.kind = HM_LEARNED_VFIO_GROUP;
+	hm_learn_lock((__u64)&group->group_lock, &what);
+	what.kind = HM_LEARNED_VFIO_GROUP_DEVS;
+	hm_learn_lock((__u64)&group->device_lock, &what);
 }
 
 #endif

@@ -432,15 +432,26 @@ static void add_stack(struct hm_loader *l, int32_t id)
 static const char *lock_class_name(const struct hm_loader *l, const struct hm_lock_event *e,
 				   char *buf, size_t len)
 {
-	struct hm_device owner;
+	static const char *const vfio_names[] = {
+		[HM_LEARNED_VFIO_DEV_SET] = "vfio_device_set.lock",
+		[HM_LEARNED_VFIO_GROUP] = "vfio_group.group_lock",
+		[HM_LEARNED_VFIO_GROUP_DEVS] = "vfio_group.device_lock",
+	};
+	struct hm_learned owner;
 
 	if (e->origin == HM_LOCK_ORIGIN_MMAP)
 		return "mmap_lock";
 	if (e->origin == HM_LOCK_ORIGIN_LEARNED) {
-		/* gone already (its VF unbound): still a state mutex */
-		if (bpf_map_lookup_elem(l->learned_fd, &e->lock_addr, &owner) || !owner.driver[0])
-			return "migration state_mutex";
-		snprintf(buf, len, "%.*s:state_mutex", HM_DRIVER_LEN, owner.driver);
+		/* forgotten already (its device unbound): a lock VFIO hooks learned */
+		if (bpf_map_lookup_elem(l->learned_fd, &e->lock_addr, &owner))
+			return "vfio learned lock";
+		if (owner.kind != HM_LEARNED_STATE_MUTEX)
+			return owner.kind < sizeof(vfio_names) / sizeof(vfio_names[0]) &&
+					       vfio_names[owner.kind]
+				       ? vfio_names[owner.kind]
+				       : "vfio learned lock";
+		snprintf(buf, len, "%.*s:state_mutex", HM_DRIVER_LEN,
+			 owner.dev.driver[0] ? owner.dev.driver : "migration");
 		return buf;
 	}
 	for (size_t i = 0; i < hm_known_lock_count && i < HM_MAX_KNOWN_LOCKS; i++)
@@ -478,7 +489,7 @@ static void name_lock(struct hm_loader *l, const struct hm_lock_event *e)
 static void forget_learned(struct hm_loader *l, const struct hm_bdf *bdf)
 {
 	uint64_t addr, next, gone[HM_MAX_LEARNED_LOCKS];
-	struct hm_device owner;
+	struct hm_learned owner;
 	int n = 0;
 
 	if (!bdf->valid)
@@ -487,7 +498,7 @@ static void forget_learned(struct hm_loader *l, const struct hm_bdf *bdf)
 		addr = next;
 		more = !bpf_map_get_next_key(l->learned_fd, &addr, &next);
 		if (n < HM_MAX_LEARNED_LOCKS && !bpf_map_lookup_elem(l->learned_fd, &addr, &owner) &&
-		    !memcmp(&owner.bdf, bdf, sizeof(*bdf)))
+		    !memcmp(&owner.dev.bdf, bdf, sizeof(*bdf)))
 			gone[n++] = addr;
 	}
 	for (int i = 0; i < n; i++) {

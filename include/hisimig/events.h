@@ -82,8 +82,9 @@ enum hm_lock_origin {
 	HM_LOCK_ORIGIN_MMAP = 2,      /* current->mm->mmap_lock */
 	HM_LOCK_ORIGIN_NESTED = 3,    /* any mutex/rwsem taken or held with a tracked one
 					 (full mode): named by symbol if global */
-	HM_LOCK_ORIGIN_LEARNED = 4,   /* the first mutex a variant driver's migration_set_state
-					 takes: its state mutex, named "<driver>:state_mutex" */
+	HM_LOCK_ORIGIN_LEARNED = 4,   /* learned from VFIO hooks: a variant driver's state mutex
+					 (its set_state's first mutex), the VFIO core's device
+					 set and group mutexes of an opened device */
 };
 
 /* How the lock was asked for: matters for interruptible waits in deadlocks. */

@@ -9,6 +9,7 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#include "hisimig/events.h"
 
 #define HM_MAX_KNOWN_LOCKS 8
 
@@ -17,6 +18,21 @@
  * took it; userspace drops a VF's entries when its driver unbinds). */
 #define HM_MAX_LEARNED_LOCKS 256
 #define HM_MAX_LEARNERS 1024
+
+/* A value of the learned_locks map: who owns the lock, and what it is. */
+struct hm_learned {
+	struct hm_device dev; /* the device whose driver / VFIO core owns it */
+	__u32 kind;           /* enum hm_learned_kind */
+	__u32 pad;
+};
+
+/* What a learned lock is: its name (src/loader.c lock_class_name). */
+enum hm_learned_kind {
+	HM_LEARNED_STATE_MUTEX = 0, /* a variant driver's: its set_state's first mutex */
+	HM_LEARNED_VFIO_DEV_SET,    /* vfio_device.dev_set->lock (open/close, reset) */
+	HM_LEARNED_VFIO_GROUP,      /* vfio_device.group->group_lock */
+	HM_LEARNED_VFIO_GROUP_DEVS, /* vfio_device.group->device_lock (its device list) */
+};
 
 enum hm_lock_mode {
 	/* production: PCI device mutexes + the known global mutexes below;

@@ -65,7 +65,7 @@ hold_vf() {
 	[[ "$output" == *'vfio_user(vf:vfio-pci)'* ]]
 }
 
-@test "focused: correct orders repeated (rescan, SR-IOV, VFIO users) are silent; the rescan lock is named" {
+@test "focused: correct orders repeated (rescan, SR-IOV, VFIO users) are silent; rescan and VFIO core locks are named" {
 	modprobe vfio-pci # loaded first: the VFIO hooks attach at start
 	trace_start run --json --locks focused -o "$BATS_TEST_TMPDIR/clean.hmt"
 	for _ in $(seq 3); do
@@ -91,6 +91,10 @@ hold_vf() {
 	grep -q "^meta locks.mode=focused" "$BATS_TEST_TMPDIR/dump"
 	grep -q "lock-class .*origin=1 name=pci_rescan_remove_lock" "$BATS_TEST_TMPDIR/dump"
 	grep -q "lock-acquired .*kind=mutex .*origin=1" "$BATS_TEST_TMPDIR/dump"
+	# the VFIO core's mutexes, learned at open, traced and named in focused mode
+	grep -q "lock-class .*origin=4 name=vfio_device_set.lock$" "$BATS_TEST_TMPDIR/dump"
+	grep -q "lock-class .*origin=4 name=vfio_group.group_lock$" "$BATS_TEST_TMPDIR/dump"
+	grep -q "lock-acquired .*kind=mutex .*origin=4" "$BATS_TEST_TMPDIR/dump"
 }
 
 @test "full: every mutex is traced and the same clean run stays silent" {
