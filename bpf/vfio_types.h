@@ -80,9 +80,11 @@ static __always_inline void hm_learn_vfio_locks(struct vfio_device___hm *vdev,
 	if (!group)
 		return;
 	what.kind = HM_LEARNED_VFIO_GROUP;
-	hm_learn_lock((__u64)&group->group_lock, &what);
+	if (bpf_core_field_exists(group->group_lock))
+		hm_learn_lock((__u64)&group->group_lock, &what);
 	what.kind = HM_LEARNED_VFIO_GROUP_DEVS;
-	hm_learn_lock((__u64)&group->device_lock, &what);
+	if (bpf_core_field_exists(group->device_lock))
+		hm_learn_lock((__u64)&group->device_lock, &what);
 }
 
 #endif
