@@ -18,14 +18,24 @@ void hm_cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static bool parse_ms(const char *arg, const char *name, uint64_t *out_ns)
+bool hm_cli_parse_count(const char *arg, unsigned long long max, unsigned long long *out)
 {
 	char *end;
-	unsigned long long ms;
+	unsigned long long n;
 
 	errno = 0;
-	ms = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || ms > 1000000000ULL) {
+	n = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || n > max)
+		return false;
+	*out = n;
+	return true;
+}
+
+static bool parse_ms(const char *arg, const char *name, uint64_t *out_ns)
+{
+	unsigned long long ms;
+
+	if (!hm_cli_parse_count(arg, 1000000000ULL, &ms)) {
 		hm_cli_error("--%s: '%s' is not a number of milliseconds", name, arg);
 		return false;
 	}

@@ -58,6 +58,10 @@ enum hm_analysis_opt {
  * and sets *handled when opt was one of them. */
 bool hm_cli_analysis_option(int opt, const char *arg, struct hm_session_opts *o, bool *handled);
 
+/* A decimal count in 0..max, the whole of arg (no sign): true and *out set,
+ * else false and nothing printed (the caller names the option). */
+bool hm_cli_parse_count(const char *arg, unsigned long long max, unsigned long long *out);
+
 /* "hisimig-trace: " + message to stderr, one line. */
 void hm_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

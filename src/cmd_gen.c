@@ -58,7 +58,7 @@ int hm_cmd_gen(int argc, char **argv)
 	const struct hm_named_scenario *named;
 	const char *output = NULL;
 	size_t events = 0;
-	char *end;
+	unsigned long long count;
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "lo:h", long_options, NULL)) != -1) {
@@ -75,11 +75,11 @@ int hm_cmd_gen(int argc, char **argv)
 			output = optarg;
 			break;
 		case 'n':
-			events = strtoul(optarg, &end, 10);
-			if (*end || !events || events > 50000000) {
+			if (!hm_cli_parse_count(optarg, 50000000, &count) || !count) {
 				hm_cli_error("--events: '%s' is not a count in 1..50000000", optarg);
 				return HM_EXIT_USAGE;
 			}
+			events = (size_t)count;
 			break;
 		case 'h':
 			fputs(gen_usage, stdout);

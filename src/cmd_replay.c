@@ -137,14 +137,13 @@ static void linger(const struct hm_exporter *exporter, unsigned long seconds)
 
 static bool parse_linger(const char *arg, unsigned long *seconds)
 {
-	char *end;
+	unsigned long long n;
 
-	errno = 0;
-	*seconds = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-' || *seconds > 31536000UL) {
+	if (!hm_cli_parse_count(arg, 31536000ULL, &n)) {
 		hm_cli_error("--metrics-linger: '%s' is not a number of seconds", arg);
 		return false;
 	}
+	*seconds = (unsigned long)n;
 	return true;
 }
 

@@ -63,12 +63,9 @@ static void live_usage(FILE *out, const struct hm_live_spec *spec)
 /* KiB, a power of 2 of at least a page (4 KiB here) and at most 1 GiB. */
 static bool parse_ringbuf_kb(const char *arg, uint32_t *bytes)
 {
-	char *end;
-	unsigned long kb;
+	unsigned long long kb;
 
-	errno = 0;
-	kb = strtoul(arg, &end, 10);
-	if (errno || end == arg || *end || kb < 4 || kb > (1ul << 20) || (kb & (kb - 1)))
+	if (!hm_cli_parse_count(arg, 1ull << 20, &kb) || kb < 4 || (kb & (kb - 1)))
 		return false;
 	*bytes = (uint32_t)(kb * 1024);
 	return true;
