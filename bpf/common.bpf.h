@@ -43,11 +43,12 @@ struct {
 } lost SEC(".maps");
 
 /*
- * State mutexes learned from variant-driver callbacks, shared by every
- * object: driver.bpf.c marks a task inside migration_set_state (learn_tasks),
- * locks.bpf.c takes the first mutex it then locks, unless a device mutex,
- * as the driver's state mutex (learned_locks). The counts let the mutex hot
- * path skip both hash lookups while nothing is learning or learned.
+ * Locks learned from the VFIO hooks, shared by every object: driver.bpf.c
+ * marks a task inside migration_set_state (learn_tasks), locks.bpf.c takes
+ * the first mutex it then locks, unless a device mutex, as the driver's state
+ * mutex; vfio.bpf.c and driver.bpf.c add the VFIO core's mutexes of the device
+ * (hm_learn_vfio_locks). All go to learned_locks. The counts let the mutex
+ * hot path skip both hash lookups while nothing is learning or learned.
  */
 struct hm_learn_counts {
 	__u64 learning; /* tasks inside a hooked set_state callback */

@@ -37,6 +37,15 @@ struct loaded {
 	int nlinks;
 };
 
+/* Maps every object uses together (bpf/common.bpf.h); objs[0] owns them. */
+enum shared_map { MAP_EVENTS, MAP_STACKS, MAP_LOST, MAP_LEARN_COUNTS, MAP_LEARN_TASKS,
+		  MAP_LEARNED, SHARED_MAPS };
+static const char *const shared_map_names[SHARED_MAPS] = {
+	[MAP_EVENTS] = "events",	   [MAP_STACKS] = "stacks",
+	[MAP_LOST] = "lost",		   [MAP_LEARN_COUNTS] = "learn_counts",
+	[MAP_LEARN_TASKS] = "learn_tasks", [MAP_LEARNED] = "learned_locks",
+};
+
 struct hm_loader {
 	struct hm_session *session;
 	struct hm_kernel *kernel;
@@ -45,9 +54,7 @@ struct hm_loader {
 	int nhooks;
 	struct loaded objs[MAX_OBJECTS];
 	int nobjs;
-	int events_fd, stacks_fd, lost_fd;   /* owned by objs[0] (locks) */
-	int learned_fd;                      /* learned_locks: state mutexes, also objs[0]'s */
-	int shared_fds[6];                   /* shared_map_names[i]'s fd */
+	int fds[SHARED_MAPS];                /* maps owned by objs[0] (locks), -1 before */
 	struct ring_buffer *rb;
 	bool verbose;
 	int ncpus;
@@ -174,17 +181,12 @@ static int attach_hook(struct loaded *lo, struct hook *h)
 	return 0;
 }
 
-/* Maps every object uses together (common.bpf.h); objs[0] owns them. */
-static const char *const shared_map_names[] = { "events", "stacks", "lost",
-						"learn_counts", "learn_tasks", "learned_locks" };
-#define SHARED_MAPS (sizeof(shared_map_names) / sizeof(shared_map_names[0]))
-
 static int share_maps(struct hm_loader *l, struct bpf_object *obj)
 {
 	for (size_t i = 0; i < SHARED_MAPS; i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared_map_names[i]);
 
-		if (!m || bpf_map__reuse_fd(m, l->shared_fds[i]))
+		if (!m || bpf_map__reuse_fd(m, l->fds[i]))
 			return m ? -errno : -ENOENT;
 	}
 	return 0;
@@ -193,11 +195,7 @@ static int share_maps(struct hm_loader *l, struct bpf_object *obj)
 static void own_maps(struct hm_loader *l, struct bpf_object *obj)
 {
 	for (size_t i = 0; i < SHARED_MAPS; i++)
-		l->shared_fds[i] = bpf_map__fd(bpf_object__find_map_by_name(obj, shared_map_names[i]));
-	l->events_fd = l->shared_fds[0];
-	l->stacks_fd = l->shared_fds[1];
-	l->lost_fd = l->shared_fds[2];
-	l->learned_fd = l->shared_fds[5];
+		l->fds[i] = bpf_map__fd(bpf_object__find_map_by_name(obj, shared_map_names[i]));
 }
 
 /* ---- lock classes ---- */
@@ -283,10 +281,11 @@ static int load_hooks(struct hm_loader *l, enum hm_bpf_obj_id id, struct hook **
 	err = enabled < 0 ? enabled : 0;
 	if (!err && !enabled)
 		goto out;
-	if (!err && l->events_fd >= 0)
+	if (!err && l->fds[MAP_EVENTS] >= 0)
 		err = share_maps(l, lo->skel.obj);
 	else if (!err && l->ringbuf_bytes &&
-		 bpf_map__set_max_entries(bpf_object__find_map_by_name(lo->skel.obj, "events"),
+		 bpf_map__set_max_entries(bpf_object__find_map_by_name(lo->skel.obj,
+								       shared_map_names[MAP_EVENTS]),
 					  l->ringbuf_bytes))
 		err = -EINVAL;
 	if (!err && bpf_object__load(lo->skel.obj))
@@ -297,7 +296,7 @@ static int load_hooks(struct hm_loader *l, enum hm_bpf_obj_id id, struct hook **
 				set_missing(hooks[i], "BPF load failed", -err);
 		goto out;
 	}
-	if (l->events_fd < 0)
+	if (l->fds[MAP_EVENTS] < 0)
 		own_maps(l, lo->skel.obj);
 	for (int i = 0; i < n; i++) {
 		int aerr;
@@ -412,7 +411,7 @@ static void add_stack(struct hm_loader *l, int32_t id)
 
 	unsigned int skip = 0;
 
-	if (bpf_map_lookup_elem(l->stacks_fd, &id, ips))
+	if (bpf_map_lookup_elem(l->fds[MAP_STACKS], &id, ips))
 		return;
 	while (depth < HM_MAX_STACK_DEPTH && ips[depth])
 		depth++;
@@ -428,11 +427,12 @@ static void add_stack(struct hm_loader *l, int32_t id)
 }
 
 /* The name a replay will show for a non-device lock: the known global's
- * symbol, "mmap_lock", or none (the analyzers then say "mutex@0x..."). */
+ * symbol, "mmap_lock", a learned lock's (<driver>:state_mutex, the VFIO core's
+ * field), or none (the analyzers then say "mutex@0x..."). */
 static const char *lock_class_name(const struct hm_loader *l, const struct hm_lock_event *e,
 				   char *buf, size_t len)
 {
-	static const char *const vfio_names[] = {
+	static const char *const learned_names[] = {
 		[HM_LEARNED_VFIO_DEV_SET] = "vfio_device_set.lock",
 		[HM_LEARNED_VFIO_GROUP] = "vfio_group.group_lock",
 		[HM_LEARNED_VFIO_GROUP_DEVS] = "vfio_group.device_lock",
@@ -442,14 +442,12 @@ static const char *lock_class_name(const struct hm_loader *l, const struct hm_lo
 	if (e->origin == HM_LOCK_ORIGIN_MMAP)
 		return "mmap_lock";
 	if (e->origin == HM_LOCK_ORIGIN_LEARNED) {
-		/* forgotten already (its device unbound): a lock VFIO hooks learned */
-		if (bpf_map_lookup_elem(l->learned_fd, &e->lock_addr, &owner))
+		/* forgotten already (its device unbound), or a kind newer than us */
+		if (bpf_map_lookup_elem(l->fds[MAP_LEARNED], &e->lock_addr, &owner) ||
+		    owner.kind >= sizeof(learned_names) / sizeof(learned_names[0]))
 			return "vfio learned lock";
 		if (owner.kind != HM_LEARNED_STATE_MUTEX)
-			return owner.kind < sizeof(vfio_names) / sizeof(vfio_names[0]) &&
-					       vfio_names[owner.kind]
-				       ? vfio_names[owner.kind]
-				       : "vfio learned lock";
+			return learned_names[owner.kind];
 		snprintf(buf, len, "%.*s:state_mutex", HM_DRIVER_LEN,
 			 owner.dev.driver[0] ? owner.dev.driver : "migration");
 		return buf;
@@ -494,15 +492,15 @@ static void forget_learned(struct hm_loader *l, const struct hm_bdf *bdf)
 
 	if (!bdf->valid)
 		return;
-	for (int more = !bpf_map_get_next_key(l->learned_fd, NULL, &next); more;) {
+	for (int more = !bpf_map_get_next_key(l->fds[MAP_LEARNED], NULL, &next); more;) {
 		addr = next;
-		more = !bpf_map_get_next_key(l->learned_fd, &addr, &next);
-		if (n < HM_MAX_LEARNED_LOCKS && !bpf_map_lookup_elem(l->learned_fd, &addr, &owner) &&
+		more = !bpf_map_get_next_key(l->fds[MAP_LEARNED], &addr, &next);
+		if (n < HM_MAX_LEARNED_LOCKS && !bpf_map_lookup_elem(l->fds[MAP_LEARNED], &addr, &owner) &&
 		    !memcmp(&owner.dev.bdf, bdf, sizeof(*bdf)))
 			gone[n++] = addr;
 	}
 	for (int i = 0; i < n; i++) {
-		bpf_map_delete_elem(l->learned_fd, &gone[i]);
+		bpf_map_delete_elem(l->fds[MAP_LEARNED], &gone[i]);
 		u64map_del(&l->named, gone[i]);
 	}
 }
@@ -535,7 +533,7 @@ static void report_loss(struct hm_loader *l)
 	uint64_t now[l->ncpus];
 	uint32_t zero = 0;
 
-	if (bpf_map_lookup_elem(l->lost_fd, &zero, now))
+	if (bpf_map_lookup_elem(l->fds[MAP_LOST], &zero, now))
 		return;
 	for (int cpu = 0; cpu < l->ncpus; cpu++) {
 		struct hm_lost_event ev = { 0 };
@@ -591,9 +589,10 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 		return NULL;
 	}
 	libbpf_set_print(o->verbose ? libbpf_to_stderr : NULL);
-	*l = (struct hm_loader){ .session = s, .pref = o->pref, .events_fd = -1, .stacks_fd = -1,
-				 .lost_fd = -1, .learned_fd = -1, .verbose = o->verbose, .lock_mode = o->lock_mode,
-				 .ringbuf_bytes = o->ringbuf_bytes };
+	*l = (struct hm_loader){ .session = s, .pref = o->pref, .verbose = o->verbose,
+				 .lock_mode = o->lock_mode, .ringbuf_bytes = o->ringbuf_bytes };
+	for (size_t i = 0; i < SHARED_MAPS; i++)
+		l->fds[i] = -1;
 	u64map_init(&l->named);
 	l->kernel = hm_kernel_open();
 	phase(l, "BTF and kallsyms read", t0);
@@ -630,7 +629,7 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 				      "(needs CONFIG_PCI and CONFIG_KALLSYMS_ALL)");
 		goto fail;
 	}
-	if (lerr || no_lock_hook(l) || l->events_fd < 0) {
+	if (lerr || no_lock_hook(l) || l->fds[MAP_EVENTS] < 0) {
 		snprintf(err, errlen, "unsupported kernel: no device-mutex hook could attach (%s)",
 			 no_lock_hook(l) ? no_lock_hook(l) : strerror(-lerr));
 		goto fail;
@@ -642,7 +641,7 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 	settle(l, HM_OBJ_DRIVER);
 	phase(l, "vfio and driver hooks done", t0);
 	hm_kernel_reload_symbols(l->kernel);
-	l->rb = ring_buffer__new(l->events_fd, on_record, l, NULL);
+	l->rb = ring_buffer__new(l->fds[MAP_EVENTS], on_record, l, NULL);
 	if (!l->rb) {
 		snprintf(err, errlen, "failed to create the ring buffer: %s", strerror(errno));
 		goto fail;

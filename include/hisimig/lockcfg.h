@@ -13,9 +13,9 @@
 
 #define HM_MAX_KNOWN_LOCKS 8
 
-/* Driver state mutexes learned from migration_set_state callbacks (maps
- * learned_locks: mutex address -> struct hm_device of the VF whose driver
- * took it; userspace drops a VF's entries when its driver unbinds). */
+/* Locks learned from the VFIO hooks (map learned_locks: mutex address ->
+ * struct hm_learned; userspace drops a device's entries when its driver
+ * unbinds or it is removed), and tasks inside a set_state callback. */
 #define HM_MAX_LEARNED_LOCKS 256
 #define HM_MAX_LEARNERS 1024
 
