@@ -51,8 +51,9 @@ struct {
  * hot path skip both hash lookups while nothing is learning or learned.
  */
 struct hm_learn_counts {
-	__u64 learning; /* tasks inside a hooked set_state callback */
-	__u64 learned;  /* locks ever put in learned_locks */
+	__u64 learning;   /* tasks inside a hooked set_state callback */
+	__u64 learned;    /* locks ever put in learned_locks */
+	__u64 vfio_users; /* entries in vfio_users */
 };
 
 struct hm_learner {
@@ -80,6 +81,14 @@ struct {
 	__type(key, __u64); /* mutex address */
 	__type(value, struct hm_learned);
 } learned_locks SEC(".maps");
+
+/* tgid -> VFIO devices it opened (vfio.bpf.c): whose mmap_lock is traced */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HM_MAX_VFIO_USERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} vfio_users SEC(".maps");
 
 static __always_inline struct hm_learn_counts *hm_learn_counts(void)
 {

@@ -2,11 +2,14 @@
 /*
  * Device mutexes: device_lock() is an inline mutex_lock(&dev->mutex), so we
  * hook the mutex API and keep the mutexes that are a PCI device's
- * struct device.mutex, plus the known global mutexes userspace lists in
- * lock_cfg (focused mode), or every mutex (full mode). Each function has fentry/fexit and kprobe/kretprobe
- * twins sharing one body; userspace picks one pair per function and turns
- * the programs of absent functions (the *_nested ones outside lockdep kernels)
- * off before load.
+ * struct device.mutex; with them the other sleeping locks of the SR-IOV and
+ * VFIO paths: the known globals userspace lists in known_locks (mutexes such
+ * as pci_rescan_remove_lock, rwsems such as pci_bus_sem), locks learned from
+ * the VFIO hooks (state mutexes, VFIO core mutexes, memory_lock) and a VFIO
+ * user's mmap_lock (focused mode), or every mutex and rwsem (full mode).
+ * Each function has fentry/fexit and kprobe/kretprobe twins sharing one body;
+ * userspace picks one pair per function and turns the programs of absent
+ * functions (the *_nested ones outside lockdep kernels) off before load.
  */
 #include "common.bpf.h"
 
@@ -26,6 +29,13 @@ enum lock_func {
 	F_LOCK_KILLABLE_NESTED,
 	F_LOCK_IO_NESTED,
 	F_TRYLOCK,
+	F_DOWN_READ,
+	F_DOWN_READ_INTERRUPTIBLE,
+	F_DOWN_READ_KILLABLE,
+	F_DOWN_WRITE,
+	F_DOWN_WRITE_KILLABLE,
+	F_DOWN_READ_TRYLOCK,
+	F_DOWN_WRITE_TRYLOCK,
 };
 
 #define MUTEX_FLAGS 0x07ul /* low bits of mutex.owner are flags */
@@ -88,6 +98,15 @@ static __always_inline bool learned_lock(struct mutex *lock, bool is_device, boo
 	return !is_device && counts->learned && bpf_map_lookup_elem(&learned_locks, &addr);
 }
 
+static __always_inline bool known_global(__u64 addr)
+{
+#pragma unroll
+	for (int i = 0; i < HM_MAX_KNOWN_LOCKS; i++)
+		if (known_locks[i] && known_locks[i] == addr)
+			return true;
+	return false;
+}
+
 /* Why this mutex is traced (enum hm_lock_origin), or ORIGIN_UNTRACKED. A
  * device mutex costs one probe read; a known global a few compares against
  * constants, a learned one an array lookup (a hash lookup once any was
@@ -100,170 +119,339 @@ static __always_inline __u8 mutex_origin(struct mutex *lock, struct device **dev
 		return HM_LOCK_ORIGIN_LEARNED;
 	if (*dev)
 		return HM_LOCK_ORIGIN_DEVICE;
-#pragma unroll
-	for (int i = 0; i < HM_MAX_KNOWN_LOCKS; i++)
-		if (known_locks[i] && known_locks[i] == (__u64)lock)
-			return HM_LOCK_ORIGIN_GLOBAL;
+	if (known_global((__u64)lock))
+		return HM_LOCK_ORIGIN_GLOBAL;
 	return lock_mode == HM_LOCKS_FULL ? HM_LOCK_ORIGIN_NESTED : ORIGIN_UNTRACKED;
 }
 
-static __always_inline int lock_event(void *ctx, __u16 type, struct mutex *lock, __u8 call,
-				      __u16 subclass, __s32 ret)
+/* The current task's mm->mmap_lock, where a page fault or a driver's
+ * get_user_pages() takes it; NULL for kernel threads. */
+static __always_inline void *current_mmap_lock(void)
 {
-	struct device *dev;
-	__u8 origin = mutex_origin(lock, &dev, type != HM_EV_LOCK_RELEASED);
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+
+	return mm ? (void *)mm + bpf_core_field_offset(struct mm_struct, mmap_lock) : NULL;
+}
+
+/* In focused mode only a VFIO user's mmap_lock: its BAR faults and ioctls
+ * are where mmap_lock meets the device's locks. */
+static __always_inline bool mmap_lock_traced(void)
+{
+	struct hm_learn_counts *counts;
+	__u32 tgid;
+
+	if (lock_mode == HM_LOCKS_FULL)
+		return true;
+	counts = hm_learn_counts();
+	if (!counts || !counts->vfio_users)
+		return false;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	return bpf_map_lookup_elem(&vfio_users, &tgid);
+}
+
+/* The same for an rwsem: a known global (pci_bus_sem), mmap_lock, a learned
+ * one (vfio-pci-core's memory_lock), or any in full mode. */
+static __always_inline __u8 rwsem_origin(struct rw_semaphore *sem)
+{
+	struct hm_learn_counts *counts;
+	__u64 addr = (__u64)sem;
+
+	if (known_global(addr))
+		return HM_LOCK_ORIGIN_GLOBAL;
+	if (sem == current_mmap_lock())
+		return mmap_lock_traced() ? HM_LOCK_ORIGIN_MMAP : ORIGIN_UNTRACKED;
+	counts = hm_learn_counts();
+	if (counts && counts->learned && bpf_map_lookup_elem(&learned_locks, &addr))
+		return HM_LOCK_ORIGIN_LEARNED;
+	return lock_mode == HM_LOCKS_FULL ? HM_LOCK_ORIGIN_NESTED : ORIGIN_UNTRACKED;
+}
+
+#define RWSEM_READER_OWNED 0x01ul /* rw_semaphore.owner: a reader (a hint), not a writer */
+#define RWSEM_OWNER_FLAGS 0x03ul
+
+struct rwbase_rt___hm {
+	struct rt_mutex_base___hm rtmutex;
+} __attribute__((preserve_access_index));
+
+struct rw_semaphore___rt {
+	struct rwbase_rt___hm rwbase;
+} __attribute__((preserve_access_index));
+
+/* The writer holding an rwsem, 0 when readers (or nobody) hold it: a reader
+ * owner is only the last reader's hint, useless for who-waits-for-whom. */
+static __always_inline __u64 rwsem_writer_tid(struct rw_semaphore *sem)
+{
+	struct rw_semaphore___rt *rt = (void *)sem;
+	unsigned long owner;
+
+	if (bpf_core_field_exists(sem->owner)) {
+		owner = BPF_CORE_READ(sem, owner.counter);
+		if (owner & RWSEM_READER_OWNED)
+			return 0;
+		owner &= ~RWSEM_OWNER_FLAGS;
+	} else {
+		owner = (unsigned long)BPF_CORE_READ(rt, rwbase.rtmutex.owner) &
+			~RT_MUTEX_HAS_WAITERS;
+	}
+	return owner ? BPF_CORE_READ((struct task_struct *)owner, pid) : 0;
+}
+
+static __always_inline int emit_lock(void *ctx, __u16 type, __u64 addr, __u8 lock_type,
+				     __u8 origin, struct device *dev, __u64 owner_tid, __u8 call,
+				     __u16 subclass, __s32 ret)
+{
 	struct hm_lock_event *e;
 
-	if (origin == ORIGIN_UNTRACKED || !HM_RESERVE(e, ctx, type, type != HM_EV_LOCK_RELEASED))
+	if (!HM_RESERVE(e, ctx, type, type != HM_EV_LOCK_RELEASED))
 		return 0;
-	e->lock_addr = (__u64)lock;
-	e->owner_tid = type == HM_EV_LOCK_WAIT ? mutex_owner_tid(lock) : 0;
+	e->lock_addr = addr;
+	e->owner_tid = owner_tid;
 	e->ret = ret;
-	e->lock_type = dev ? HM_LOCK_DEVICE_MUTEX : HM_LOCK_MUTEX;
+	e->lock_type = lock_type;
 	e->call = call;
 	e->subclass = subclass;
-	hm_fill_device(&e->dev, dev); /* zeroed (vf_id -1) for other mutexes */
+	hm_fill_device(&e->dev, dev); /* zeroed (vf_id -1) for other locks */
 	e->origin = origin;
 	__builtin_memset(e->pad2, 0, sizeof(e->pad2));
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 
-/* kprobe entry: stash only traced mutexes, so the return probe of any other
- * mutex finds nothing and stays silent. */
-static __always_inline int lock_wait_stash(void *ctx, __u16 func, struct mutex *lock, __u8 call,
-					   __u16 subclass, bool emit_wait)
+/*
+ * One event function per lock kind K, K_event(ctx, type, lock, call,
+ * subclass, ret), and its filter K_tracked(lock): the hook macros below are
+ * shared by mutexes and both sides of rwsems.
+ */
+static __always_inline int mutex_event(void *ctx, __u16 type, void *lock, __u8 call,
+				       __u16 subclass, __s32 ret)
+{
+	struct device *dev;
+	__u8 origin = mutex_origin(lock, &dev, type != HM_EV_LOCK_RELEASED);
+
+	if (origin == ORIGIN_UNTRACKED)
+		return 0;
+	return emit_lock(ctx, type, (__u64)lock, dev ? HM_LOCK_DEVICE_MUTEX : HM_LOCK_MUTEX, origin,
+			 dev, type == HM_EV_LOCK_WAIT ? mutex_owner_tid(lock) : 0, call, subclass,
+			 ret);
+}
+
+static __always_inline bool mutex_tracked(void *lock)
 {
 	struct device *dev;
 
-	if (mutex_origin(lock, &dev, true) == ORIGIN_UNTRACKED)
-		return 0;
-	hm_stash_push(func, (__u64)lock, call, subclass, 0);
-	return emit_wait ? lock_event(ctx, HM_EV_LOCK_WAIT, lock, call, subclass, 0) : 0;
+	return mutex_origin(lock, &dev, true) != ORIGIN_UNTRACKED;
 }
 
-static __always_inline int lock_ret_stashed(void *ctx, __u16 func, __u16 type, __s32 ret)
+static __always_inline int rwsem_event(void *ctx, __u16 type, void *sem, __u8 lock_type,
+				       __u8 call, __s32 ret)
 {
-	struct hm_args a;
+	__u8 origin = rwsem_origin(sem);
 
-	if (!hm_stash_pop(func, &a))
+	if (origin == ORIGIN_UNTRACKED)
 		return 0;
-	return lock_event(ctx, type, (struct mutex *)a.a[0], a.a[1], a.a[2], ret);
+	return emit_lock(ctx, type, (__u64)sem, lock_type, origin, NULL,
+			 type == HM_EV_LOCK_WAIT ? rwsem_writer_tid(sem) : 0, call, 0, ret);
 }
+
+static __always_inline int rwsem_read_event(void *ctx, __u16 type, void *sem, __u8 call,
+					    __u16 subclass, __s32 ret)
+{
+	return rwsem_event(ctx, type, sem, HM_LOCK_RWSEM_READ, call, ret);
+}
+
+static __always_inline int rwsem_write_event(void *ctx, __u16 type, void *sem, __u8 call,
+					     __u16 subclass, __s32 ret)
+{
+	return rwsem_event(ctx, type, sem, HM_LOCK_RWSEM_WRITE, call, ret);
+}
+
+static __always_inline bool rwsem_tracked(void *sem)
+{
+	return rwsem_origin(sem) != ORIGIN_UNTRACKED;
+}
+#define rwsem_read_tracked rwsem_tracked
+#define rwsem_write_tracked rwsem_tracked
 
 /*
  * Blocking acquisitions: WAIT at entry, ACQUIRED (with ret) at exit. fentry and
  * fexit may only name the arguments the function has, hence one macro per
  * shape: 1 = (lock), 2 = (lock, subclass); INT/VOID = return type.
  */
-#define LOCK_FENTRY1(fn, call)                                                    \
+#define LOCK_FENTRY1(fn, K, call)                                                 \
 	SEC("fentry/" #fn)                                                        \
-	int BPF_PROG(fn##_fentry, struct mutex *lock)                             \
+	int BPF_PROG(fn##_fentry, void *lock)                                     \
 	{                                                                         \
-		return lock_event(ctx, HM_EV_LOCK_WAIT, lock, call, 0, 0);        \
+		return K##_event(ctx, HM_EV_LOCK_WAIT, lock, call, 0, 0);         \
 	}
-#define LOCK_FENTRY2(fn, call)                                                    \
+#define LOCK_FENTRY2(fn, K, call)                                                 \
 	SEC("fentry/" #fn)                                                        \
-	int BPF_PROG(fn##_fentry, struct mutex *lock, unsigned int sub)           \
+	int BPF_PROG(fn##_fentry, void *lock, unsigned int sub)                   \
 	{                                                                         \
-		return lock_event(ctx, HM_EV_LOCK_WAIT, lock, call, sub, 0);      \
+		return K##_event(ctx, HM_EV_LOCK_WAIT, lock, call, sub, 0);       \
 	}
-#define LOCK_FEXIT_VOID1(fn, call)                                                \
+#define LOCK_FEXIT_VOID1(fn, K, call)                                             \
 	SEC("fexit/" #fn)                                                         \
-	int BPF_PROG(fn##_fexit, struct mutex *lock)                              \
+	int BPF_PROG(fn##_fexit, void *lock)                                      \
 	{                                                                         \
-		return lock_event(ctx, HM_EV_LOCK_ACQUIRED, lock, call, 0, 0);    \
+		return K##_event(ctx, HM_EV_LOCK_ACQUIRED, lock, call, 0, 0);     \
 	}
-#define LOCK_FEXIT_INT1(fn, call)                                                 \
+#define LOCK_FEXIT_INT1(fn, K, call)                                              \
 	SEC("fexit/" #fn)                                                         \
-	int BPF_PROG(fn##_fexit, struct mutex *lock, int ret)                     \
+	int BPF_PROG(fn##_fexit, void *lock, int ret)                             \
 	{                                                                         \
-		return lock_event(ctx, HM_EV_LOCK_ACQUIRED, lock, call, 0, ret);  \
+		return K##_event(ctx, HM_EV_LOCK_ACQUIRED, lock, call, 0, ret);   \
 	}
-#define LOCK_FEXIT_VOID2(fn, call)                                                \
+#define LOCK_FEXIT_VOID2(fn, K, call)                                             \
 	SEC("fexit/" #fn)                                                         \
-	int BPF_PROG(fn##_fexit, struct mutex *lock, unsigned int sub)            \
+	int BPF_PROG(fn##_fexit, void *lock, unsigned int sub)                    \
 	{                                                                         \
-		return lock_event(ctx, HM_EV_LOCK_ACQUIRED, lock, call, sub, 0);  \
+		return K##_event(ctx, HM_EV_LOCK_ACQUIRED, lock, call, sub, 0);   \
 	}
-#define LOCK_FEXIT_INT2(fn, call)                                                 \
+#define LOCK_FEXIT_INT2(fn, K, call)                                              \
 	SEC("fexit/" #fn)                                                         \
-	int BPF_PROG(fn##_fexit, struct mutex *lock, unsigned int sub, int ret)   \
+	int BPF_PROG(fn##_fexit, void *lock, unsigned int sub, int ret)           \
 	{                                                                         \
-		return lock_event(ctx, HM_EV_LOCK_ACQUIRED, lock, call, sub, ret); \
+		return K##_event(ctx, HM_EV_LOCK_ACQUIRED, lock, call, sub, ret); \
 	}
-/* kprobes read registers: a missing subclass or return value is masked out. */
-#define LOCK_KPROBES(fn, func_id, call, has_sub, has_ret)                              \
-	SEC("kprobe/" #fn)                                                             \
-	int BPF_KPROBE(fn##_kprobe, struct mutex *lock, unsigned int sub)              \
-	{                                                                              \
-		return lock_wait_stash(ctx, func_id, lock, call, has_sub ? sub : 0, true); \
-	}                                                                              \
-	SEC("kretprobe/" #fn)                                                          \
-	int BPF_KRETPROBE(fn##_kretprobe, long ret)                                    \
-	{                                                                              \
-		return lock_ret_stashed(ctx, func_id, HM_EV_LOCK_ACQUIRED,             \
-					has_ret ? (__s32)ret : 0);                     \
+/* kprobes read registers: a missing subclass or return value is masked out.
+ * The entry stashes only traced locks, so the return probe of any other lock
+ * finds nothing and stays silent. */
+#define LOCK_KPROBES(fn, func_id, K, call, has_sub, has_ret)                      \
+	SEC("kprobe/" #fn)                                                        \
+	int BPF_KPROBE(fn##_kprobe, void *lock, unsigned int sub)                 \
+	{                                                                         \
+		if (!K##_tracked(lock))                                           \
+			return 0;                                                 \
+		hm_stash_push(func_id, (__u64)lock, call, has_sub ? sub : 0, 0);  \
+		return K##_event(ctx, HM_EV_LOCK_WAIT, lock, call, has_sub ? sub : 0, 0); \
+	}                                                                         \
+	SEC("kretprobe/" #fn)                                                     \
+	int BPF_KRETPROBE(fn##_kretprobe, long ret)                               \
+	{                                                                         \
+		struct hm_args a;                                                 \
+                                                                                  \
+		if (!hm_stash_pop(func_id, &a))                                   \
+			return 0;                                                 \
+		return K##_event(ctx, HM_EV_LOCK_ACQUIRED, (void *)a.a[0], a.a[1], a.a[2], \
+				 has_ret ? (__s32)ret : 0);                        \
+	}
+/* Trylock never waits: one TRYLOCK event at exit (ret 1 taken, 0 busy). */
+#define TRYLOCK_HOOKS(fn, func_id, K)                                             \
+	SEC("fexit/" #fn)                                                         \
+	int BPF_PROG(fn##_fexit, void *lock, int ret)                             \
+	{                                                                         \
+		return K##_event(ctx, HM_EV_LOCK_TRYLOCK, lock, HM_LOCK_CALL_PLAIN, 0, ret); \
+	}                                                                         \
+	SEC("kprobe/" #fn)                                                        \
+	int BPF_KPROBE(fn##_kprobe, void *lock)                                   \
+	{                                                                         \
+		if (K##_tracked(lock))                                            \
+			hm_stash_push(func_id, (__u64)lock, 0, 0, 0);             \
+		return 0;                                                         \
+	}                                                                         \
+	SEC("kretprobe/" #fn)                                                     \
+	int BPF_KRETPROBE(fn##_kretprobe, int ret)                                \
+	{                                                                         \
+		struct hm_args a;                                                 \
+                                                                                  \
+		if (!hm_stash_pop(func_id, &a))                                   \
+			return 0;                                                 \
+		return K##_event(ctx, HM_EV_LOCK_TRYLOCK, (void *)a.a[0], HM_LOCK_CALL_PLAIN, 0, ret); \
+	}
+#define UNLOCK_HOOKS(fn, K)                                                       \
+	SEC("fentry/" #fn)                                                        \
+	int BPF_PROG(fn##_fentry, void *lock)                                     \
+	{                                                                         \
+		return K##_event(ctx, HM_EV_LOCK_RELEASED, lock, HM_LOCK_CALL_PLAIN, 0, 0); \
+	}                                                                         \
+	SEC("kprobe/" #fn)                                                        \
+	int BPF_KPROBE(fn##_kprobe, void *lock)                                   \
+	{                                                                         \
+		return K##_event(ctx, HM_EV_LOCK_RELEASED, lock, HM_LOCK_CALL_PLAIN, 0, 0); \
 	}
 
-LOCK_FENTRY1(mutex_lock, HM_LOCK_CALL_PLAIN)
-LOCK_FEXIT_VOID1(mutex_lock, HM_LOCK_CALL_PLAIN)
-LOCK_KPROBES(mutex_lock, F_LOCK, HM_LOCK_CALL_PLAIN, 0, 0)
+LOCK_FENTRY1(mutex_lock, mutex, HM_LOCK_CALL_PLAIN)
+LOCK_FEXIT_VOID1(mutex_lock, mutex, HM_LOCK_CALL_PLAIN)
+LOCK_KPROBES(mutex_lock, F_LOCK, mutex, HM_LOCK_CALL_PLAIN, 0, 0)
 
-LOCK_FENTRY1(mutex_lock_interruptible, HM_LOCK_CALL_INTERRUPTIBLE)
-LOCK_FEXIT_INT1(mutex_lock_interruptible, HM_LOCK_CALL_INTERRUPTIBLE)
-LOCK_KPROBES(mutex_lock_interruptible, F_LOCK_INTERRUPTIBLE, HM_LOCK_CALL_INTERRUPTIBLE, 0, 1)
+LOCK_FENTRY1(mutex_lock_interruptible, mutex, HM_LOCK_CALL_INTERRUPTIBLE)
+LOCK_FEXIT_INT1(mutex_lock_interruptible, mutex, HM_LOCK_CALL_INTERRUPTIBLE)
+LOCK_KPROBES(mutex_lock_interruptible, F_LOCK_INTERRUPTIBLE, mutex, HM_LOCK_CALL_INTERRUPTIBLE, 0, 1)
 
-LOCK_FENTRY1(mutex_lock_killable, HM_LOCK_CALL_KILLABLE)
-LOCK_FEXIT_INT1(mutex_lock_killable, HM_LOCK_CALL_KILLABLE)
-LOCK_KPROBES(mutex_lock_killable, F_LOCK_KILLABLE, HM_LOCK_CALL_KILLABLE, 0, 1)
+LOCK_FENTRY1(mutex_lock_killable, mutex, HM_LOCK_CALL_KILLABLE)
+LOCK_FEXIT_INT1(mutex_lock_killable, mutex, HM_LOCK_CALL_KILLABLE)
+LOCK_KPROBES(mutex_lock_killable, F_LOCK_KILLABLE, mutex, HM_LOCK_CALL_KILLABLE, 0, 1)
 
 /* CONFIG_DEBUG_LOCK_ALLOC kernels: mutex_lock() and friends are macros for
  * these. (mutex_lock_io() is not hooked: elsewhere it just calls mutex_lock().) */
-LOCK_FENTRY2(mutex_lock_nested, HM_LOCK_CALL_NESTED)
-LOCK_FEXIT_VOID2(mutex_lock_nested, HM_LOCK_CALL_NESTED)
-LOCK_KPROBES(mutex_lock_nested, F_LOCK_NESTED, HM_LOCK_CALL_NESTED, 1, 0)
+LOCK_FENTRY2(mutex_lock_nested, mutex, HM_LOCK_CALL_NESTED)
+LOCK_FEXIT_VOID2(mutex_lock_nested, mutex, HM_LOCK_CALL_NESTED)
+LOCK_KPROBES(mutex_lock_nested, F_LOCK_NESTED, mutex, HM_LOCK_CALL_NESTED, 1, 0)
 
-LOCK_FENTRY2(mutex_lock_interruptible_nested, HM_LOCK_CALL_INTERRUPTIBLE)
-LOCK_FEXIT_INT2(mutex_lock_interruptible_nested, HM_LOCK_CALL_INTERRUPTIBLE)
-LOCK_KPROBES(mutex_lock_interruptible_nested, F_LOCK_INTERRUPTIBLE_NESTED,
+LOCK_FENTRY2(mutex_lock_interruptible_nested, mutex, HM_LOCK_CALL_INTERRUPTIBLE)
+LOCK_FEXIT_INT2(mutex_lock_interruptible_nested, mutex, HM_LOCK_CALL_INTERRUPTIBLE)
+LOCK_KPROBES(mutex_lock_interruptible_nested, F_LOCK_INTERRUPTIBLE_NESTED, mutex,
 	     HM_LOCK_CALL_INTERRUPTIBLE, 1, 1)
 
-LOCK_FENTRY2(mutex_lock_killable_nested, HM_LOCK_CALL_KILLABLE)
-LOCK_FEXIT_INT2(mutex_lock_killable_nested, HM_LOCK_CALL_KILLABLE)
-LOCK_KPROBES(mutex_lock_killable_nested, F_LOCK_KILLABLE_NESTED, HM_LOCK_CALL_KILLABLE, 1, 1)
+LOCK_FENTRY2(mutex_lock_killable_nested, mutex, HM_LOCK_CALL_KILLABLE)
+LOCK_FEXIT_INT2(mutex_lock_killable_nested, mutex, HM_LOCK_CALL_KILLABLE)
+LOCK_KPROBES(mutex_lock_killable_nested, F_LOCK_KILLABLE_NESTED, mutex, HM_LOCK_CALL_KILLABLE, 1, 1)
 
-LOCK_FENTRY2(mutex_lock_io_nested, HM_LOCK_CALL_IO)
-LOCK_FEXIT_VOID2(mutex_lock_io_nested, HM_LOCK_CALL_IO)
-LOCK_KPROBES(mutex_lock_io_nested, F_LOCK_IO_NESTED, HM_LOCK_CALL_IO, 1, 0)
+LOCK_FENTRY2(mutex_lock_io_nested, mutex, HM_LOCK_CALL_IO)
+LOCK_FEXIT_VOID2(mutex_lock_io_nested, mutex, HM_LOCK_CALL_IO)
+LOCK_KPROBES(mutex_lock_io_nested, F_LOCK_IO_NESTED, mutex, HM_LOCK_CALL_IO, 1, 0)
 
-/* Trylock never waits: one TRYLOCK event at exit (ret 1 taken, 0 busy). */
-SEC("fexit/mutex_trylock")
-int BPF_PROG(mutex_trylock_fexit, struct mutex *lock, int ret)
+TRYLOCK_HOOKS(mutex_trylock, F_TRYLOCK, mutex)
+UNLOCK_HOOKS(mutex_unlock, mutex)
+
+/*
+ * rwsems (kernel/locking/rwsem.c, out of line on every config, PREEMPT_RT
+ * included). The lockdep-only *_nested variants are not hooked: Debian's
+ * kernels have no lockdep, and there down_read_nested() is down_read().
+ */
+LOCK_FENTRY1(down_read, rwsem_read, HM_LOCK_CALL_PLAIN)
+LOCK_FEXIT_VOID1(down_read, rwsem_read, HM_LOCK_CALL_PLAIN)
+LOCK_KPROBES(down_read, F_DOWN_READ, rwsem_read, HM_LOCK_CALL_PLAIN, 0, 0)
+
+LOCK_FENTRY1(down_read_interruptible, rwsem_read, HM_LOCK_CALL_INTERRUPTIBLE)
+LOCK_FEXIT_INT1(down_read_interruptible, rwsem_read, HM_LOCK_CALL_INTERRUPTIBLE)
+LOCK_KPROBES(down_read_interruptible, F_DOWN_READ_INTERRUPTIBLE, rwsem_read,
+	     HM_LOCK_CALL_INTERRUPTIBLE, 0, 1)
+
+LOCK_FENTRY1(down_read_killable, rwsem_read, HM_LOCK_CALL_KILLABLE)
+LOCK_FEXIT_INT1(down_read_killable, rwsem_read, HM_LOCK_CALL_KILLABLE)
+LOCK_KPROBES(down_read_killable, F_DOWN_READ_KILLABLE, rwsem_read, HM_LOCK_CALL_KILLABLE, 0, 1)
+
+LOCK_FENTRY1(down_write, rwsem_write, HM_LOCK_CALL_PLAIN)
+LOCK_FEXIT_VOID1(down_write, rwsem_write, HM_LOCK_CALL_PLAIN)
+LOCK_KPROBES(down_write, F_DOWN_WRITE, rwsem_write, HM_LOCK_CALL_PLAIN, 0, 0)
+
+LOCK_FENTRY1(down_write_killable, rwsem_write, HM_LOCK_CALL_KILLABLE)
+LOCK_FEXIT_INT1(down_write_killable, rwsem_write, HM_LOCK_CALL_KILLABLE)
+LOCK_KPROBES(down_write_killable, F_DOWN_WRITE_KILLABLE, rwsem_write, HM_LOCK_CALL_KILLABLE, 0, 1)
+
+TRYLOCK_HOOKS(down_read_trylock, F_DOWN_READ_TRYLOCK, rwsem_read)
+TRYLOCK_HOOKS(down_write_trylock, F_DOWN_WRITE_TRYLOCK, rwsem_write)
+UNLOCK_HOOKS(up_read, rwsem_read)
+UNLOCK_HOOKS(up_write, rwsem_write)
+
+/* The writer becomes a reader without letting go: a release of the write
+ * side and an acquisition of the read side, back to back. */
+static __always_inline int downgrade_event(void *ctx, void *sem)
 {
-	return lock_event(ctx, HM_EV_LOCK_TRYLOCK, lock, HM_LOCK_CALL_PLAIN, 0, ret);
+	rwsem_write_event(ctx, HM_EV_LOCK_RELEASED, sem, HM_LOCK_CALL_PLAIN, 0, 0);
+	return rwsem_read_event(ctx, HM_EV_LOCK_TRYLOCK, sem, HM_LOCK_CALL_PLAIN, 0, 1);
 }
 
-SEC("kprobe/mutex_trylock")
-int BPF_KPROBE(mutex_trylock_kprobe, struct mutex *lock)
+SEC("fentry/downgrade_write")
+int BPF_PROG(downgrade_write_fentry, void *sem)
 {
-	return lock_wait_stash(ctx, F_TRYLOCK, lock, HM_LOCK_CALL_PLAIN, 0, false);
+	return downgrade_event(ctx, sem);
 }
 
-SEC("kretprobe/mutex_trylock")
-int BPF_KRETPROBE(mutex_trylock_kretprobe, int ret)
+SEC("kprobe/downgrade_write")
+int BPF_KPROBE(downgrade_write_kprobe, void *sem)
 {
-	return lock_ret_stashed(ctx, F_TRYLOCK, HM_EV_LOCK_TRYLOCK, ret);
-}
-
-SEC("fentry/mutex_unlock")
-int BPF_PROG(mutex_unlock_fentry, struct mutex *lock)
-{
-	return lock_event(ctx, HM_EV_LOCK_RELEASED, lock, HM_LOCK_CALL_PLAIN, 0, 0);
-}
-
-SEC("kprobe/mutex_unlock")
-int BPF_KPROBE(mutex_unlock_kprobe, struct mutex *lock)
-{
-	return lock_event(ctx, HM_EV_LOCK_RELEASED, lock, HM_LOCK_CALL_PLAIN, 0, 0);
+	return downgrade_event(ctx, sem);
 }

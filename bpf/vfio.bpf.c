@@ -27,6 +27,28 @@ static __always_inline int vfio_event(void *ctx, __u16 type, struct vfio_device_
 	return 0;
 }
 
+/* The opener is a VFIO user until it closes (vfio_users: its mmap_lock is
+ * traced). A device closed by another process than its opener leaves the
+ * count alone: it is dropped when the map is (end of the run). */
+static __always_inline void vfio_user_count(bool open)
+{
+	struct hm_learn_counts *counts = hm_learn_counts();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 one = 1, *opens;
+
+	if (!counts)
+		return;
+	opens = bpf_map_lookup_elem(&vfio_users, &tgid);
+	if (open && opens)
+		__sync_fetch_and_add(opens, 1);
+	else if (open && !bpf_map_update_elem(&vfio_users, &tgid, &one, BPF_NOEXIST))
+		__sync_fetch_and_add(&counts->vfio_users, 1);
+	else if (!open && opens && *opens > 1)
+		__sync_fetch_and_add(opens, -1);
+	else if (!open && opens && !bpf_map_delete_elem(&vfio_users, &tgid))
+		__sync_fetch_and_add(&counts->vfio_users, -1);
+}
+
 /* open: vfio_pci_core_enable() is the first step of every vfio-pci(-variant) open */
 static __always_inline int enable_event(void *ctx, struct vfio_pci_core_device___hm *cdev, int ret)
 {
@@ -35,6 +57,9 @@ static __always_inline int enable_event(void *ctx, struct vfio_pci_core_device__
 
 	hm_fill_device(&who, dev);
 	hm_learn_vfio_locks(&cdev->vdev, &who);
+	hm_learn_vfio_pci_locks(cdev, &who);
+	if (!ret)
+		vfio_user_count(true);
 	return vfio_event(ctx, HM_EV_VFIO_OPEN, &cdev->vdev, dev, ret);
 }
 
@@ -59,16 +84,22 @@ int BPF_KRETPROBE(vfio_pci_core_enable_kretprobe, int ret)
 	return hm_stash_pop(F_ENABLE, &a) ? enable_event(ctx, (void *)a.a[0], ret) : 0;
 }
 
+static __always_inline int close_event(void *ctx, struct vfio_device___hm *vdev)
+{
+	vfio_user_count(false);
+	return vfio_event(ctx, HM_EV_VFIO_CLOSE, vdev, vfio_parent(vdev), 0);
+}
+
 SEC("fentry/vfio_pci_core_close_device")
 int BPF_PROG(vfio_pci_core_close_device_fentry, struct vfio_device___hm *vdev)
 {
-	return vfio_event(ctx, HM_EV_VFIO_CLOSE, vdev, vfio_parent(vdev), 0);
+	return close_event(ctx, vdev);
 }
 
 SEC("kprobe/vfio_pci_core_close_device")
 int BPF_KPROBE(vfio_pci_core_close_device_kprobe, struct vfio_device___hm *vdev)
 {
-	return vfio_event(ctx, HM_EV_VFIO_CLOSE, vdev, vfio_parent(vdev), 0);
+	return close_event(ctx, vdev);
 }
 
 static __always_inline int unregister_event(void *ctx, __u16 type, struct vfio_device___hm *vdev)

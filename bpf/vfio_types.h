@@ -27,6 +27,8 @@ struct vfio_device___hm {
 struct vfio_pci_core_device___hm {
 	struct vfio_device___hm vdev;
 	struct pci_dev *pdev;
+	struct rw_semaphore memory_lock;
+	struct mutex vma_lock;            /* until 6.9 (replaced by a fault-time zap) */
 } __attribute__((preserve_access_index));
 
 /* Migration capability bits we report (HM_MIG_CAP_* mirror VFIO_MIGRATION_*). */
@@ -85,6 +87,21 @@ static __always_inline void hm_learn_vfio_locks(struct vfio_device___hm *vdev,
 	what.kind = HM_LEARNED_VFIO_GROUP_DEVS;
 	if (bpf_core_field_exists(group->device_lock))
 		hm_learn_lock((__u64)&group->device_lock, &what);
+}
+
+/* vfio-pci-core's locks of an opened device: memory_lock (BAR faults read
+ * it under mmap_lock; reset and config writes take it for write) and, where
+ * it exists, vma_lock. */
+static __always_inline void hm_learn_vfio_pci_locks(struct vfio_pci_core_device___hm *cdev,
+						    const struct hm_device *dev)
+{
+	struct hm_learned what = { .dev = *dev, .kind = HM_LEARNED_VFIO_MEMORY };
+
+	if (bpf_core_field_exists(cdev->memory_lock))
+		hm_learn_lock((__u64)&cdev->memory_lock, &what);
+	what.kind = HM_LEARNED_VFIO_VMA;
+	if (bpf_core_field_exists(cdev->vma_lock))
+		hm_learn_lock((__u64)&cdev->vma_lock, &what);
 }
 
 #endif

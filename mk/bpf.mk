@@ -11,7 +11,7 @@ BPF_CFLAGS   := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
 BPF_SRCS     := $(wildcard bpf/*.bpf.c)
 BPF_OBJS     := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 BPF_SKELS    := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/gen/%.skel.h)
-BPF_HDRS     := $(wildcard bpf/*.h) include/hisimig/events.h
+BPF_HDRS     := $(wildcard bpf/*.h include/hisimig/*.h)
 
 # The target kernel's BTF: mk/guest.mk's vmlinux when there is one (the rule
 # there builds it when missing).

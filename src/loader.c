@@ -20,7 +20,7 @@
 
 #define MAX_HOOKS 48
 #define MAX_OBJECTS 16
-#define MAX_LINKS 24
+#define MAX_LINKS 48 /* locks: 19 functions, entry + exit each */
 #define LATE_CHECK_NS (2ULL * 1000000000ULL)
 
 /* One hooked function: what it is, how it attached (or why not). */
@@ -39,11 +39,12 @@ struct loaded {
 
 /* Maps every object uses together (bpf/common.bpf.h); objs[0] owns them. */
 enum shared_map { MAP_EVENTS, MAP_STACKS, MAP_LOST, MAP_LEARN_COUNTS, MAP_LEARN_TASKS,
-		  MAP_LEARNED, SHARED_MAPS };
+		  MAP_LEARNED, MAP_VFIO_USERS, SHARED_MAPS };
 static const char *const shared_map_names[SHARED_MAPS] = {
 	[MAP_EVENTS] = "events",	   [MAP_STACKS] = "stacks",
 	[MAP_LOST] = "lost",		   [MAP_LEARN_COUNTS] = "learn_counts",
 	[MAP_LEARN_TASKS] = "learn_tasks", [MAP_LEARNED] = "learned_locks",
+	[MAP_VFIO_USERS] = "vfio_users",
 };
 
 struct hm_loader {
@@ -436,6 +437,8 @@ static const char *lock_class_name(const struct hm_loader *l, const struct hm_lo
 		[HM_LEARNED_VFIO_DEV_SET] = "vfio_device_set.lock",
 		[HM_LEARNED_VFIO_GROUP] = "vfio_group.group_lock",
 		[HM_LEARNED_VFIO_GROUP_DEVS] = "vfio_group.device_lock",
+		[HM_LEARNED_VFIO_MEMORY] = "vfio_pci_core_device.memory_lock",
+		[HM_LEARNED_VFIO_VMA] = "vfio_pci_core_device.vma_lock",
 	};
 	struct hm_learned owner;
 
@@ -591,6 +594,10 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 	libbpf_set_print(o->verbose ? libbpf_to_stderr : NULL);
 	*l = (struct hm_loader){ .session = s, .pref = o->pref, .verbose = o->verbose,
 				 .lock_mode = o->lock_mode, .ringbuf_bytes = o->ringbuf_bytes };
+	/* full mode's bursts (an exec: hundreds of mutex and rwsem records in
+	 * a millisecond) outrun the reader of the objects' 8 MiB */
+	if (!l->ringbuf_bytes && l->lock_mode == HM_LOCKS_FULL)
+		l->ringbuf_bytes = HM_FULL_RINGBUF_BYTES;
 	for (size_t i = 0; i < SHARED_MAPS; i++)
 		l->fds[i] = -1;
 	u64map_init(&l->named);

@@ -16,13 +16,16 @@
 
 #define HM_LOADER_MAX_SET_STATE 8
 
+#define HM_FULL_RINGBUF_BYTES (64u << 20)
+
 struct hm_loader_opts {
 	enum hm_attach_pref pref;
 	bool verbose;                 /* libbpf's own messages to stderr */
 	const char *set_state_funcs[HM_LOADER_MAX_SET_STATE]; /* extra set_state callbacks */
 	size_t n_set_state_funcs;
 	unsigned int lock_mode;       /* enum hm_lock_mode (hisimig/lockcfg.h) */
-	uint32_t ringbuf_bytes;       /* ring buffer size (power of 2, >= page); 0: built-in */
+	uint32_t ringbuf_bytes;       /* ring buffer size (power of 2, >= page); 0: built-in,
+					 HM_FULL_RINGBUF_BYTES in full lock mode */
 };
 
 /* Can this process trace this kernel? false with one line saying what to do. */

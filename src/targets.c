@@ -18,6 +18,16 @@ const struct hm_target hm_targets[] = {
 	LOCKS("mutex_lock_interruptible_nested", "interruptible, lockdep kernels"),
 	LOCKS("mutex_lock_killable_nested", "killable, lockdep kernels"),
 	LOCKS("mutex_lock_io_nested", "mutex_lock_io(), lockdep kernels"),
+	LOCKS("down_read", "rwsem read: pci_bus_sem, memory_lock, mmap_lock"),
+	LOCKS("down_read_interruptible", "rwsem read, interruptible"),
+	LOCKS("down_read_killable", "rwsem read, killable (mmap_read_lock_killable)"),
+	LOCKS("down_read_trylock", "rwsem read trylock (page faults)"),
+	LOCKS("down_write", "rwsem write: bus add/remove, reset vs BAR access"),
+	LOCKS("down_write_killable", "rwsem write, killable (mmap_write_lock_killable)"),
+	LOCKS("down_write_trylock", "rwsem write trylock"),
+	LOCKS("up_read", "rwsem read side released"),
+	LOCKS("up_write", "rwsem write side released"),
+	LOCKS("downgrade_write", "rwsem write side turned read"),
 	PCI("sriov_enable", "SR-IOV enable on a PF (pci_enable_sriov)"),
 	PCI("sriov_disable", "SR-IOV disable on a PF (pci_disable_sriov)"),
 	PCI("pci_iov_add_virtfn", "VF added"),
@@ -64,6 +74,7 @@ const struct hm_known_lock hm_known_locks[] = {
 	{ "pci_rescan_remove_lock", "pci_lock_rescan_remove(): sysfs remove/rescan, hotplug" },
 	{ "pci_slot_mutex", "PCI slot list" },
 	{ "device_hotplug_lock", "lock_device_hotplug(): device online/offline" },
+	{ "pci_bus_sem", "rwsem: PCI bus and device lists (pci_walk_bus, bus add/remove)" },
 };
 const size_t hm_known_lock_count = sizeof(hm_known_locks) / sizeof(hm_known_locks[0]);
 
@@ -129,10 +140,12 @@ void hm_plan_target(struct hm_kernel *k, const struct hm_target *t, enum hm_atta
 		return;
 	}
 	in_btf = hm_kernel_btf_has_func(k, t->func, module);
-	if (pref != HM_PREF_KPROBE && in_btf)
+	if (pref != HM_PREF_KPROBE && in_btf && hm_kernel_fentry_attaches(k))
 		out->mode = HM_MODE_FENTRY;
 	else if (pref != HM_PREF_FENTRY)
 		out->mode = HM_MODE_KPROBE;
+	else if (in_btf)
+		missing(out, false, "%s", "this kernel cannot attach fentry (ENOTSUPP)");
 	else
 		missing(out, false, "%s", "no BTF for it (fentry needs BTF)");
 }

@@ -32,14 +32,23 @@ enum hm_learned_kind {
 	HM_LEARNED_VFIO_DEV_SET,    /* vfio_device.dev_set->lock (open/close, reset) */
 	HM_LEARNED_VFIO_GROUP,      /* vfio_device.group->group_lock */
 	HM_LEARNED_VFIO_GROUP_DEVS, /* vfio_device.group->device_lock (its device list) */
+	HM_LEARNED_VFIO_MEMORY,     /* vfio_pci_core_device.memory_lock (rwsem: BAR access
+				       vs reset and power state) */
+	HM_LEARNED_VFIO_VMA,        /* vfio_pci_core_device.vma_lock (mmap zap, up to 6.9) */
 };
 
+/* Processes with an open VFIO device (map vfio_users, tgid -> opens): their
+ * mmap_lock is traced in focused mode, where a VFIO user's page faults and
+ * ioctls meet the device's locks. */
+#define HM_MAX_VFIO_USERS 256
+
 enum hm_lock_mode {
-	/* production: PCI device mutexes + the known global mutexes below;
-	 * a non-matching mutex costs one probe read and a few compares */
+	/* production: PCI device mutexes, the known globals (mutexes and
+	 * rwsems), learned VFIO/driver locks and VFIO users' mmap_lock; a
+	 * non-matching lock costs a probe read, a few compares and a lookup */
 	HM_LOCKS_FOCUSED = 0,
-	/* CI: every mutex, so cycles through locks nobody listed are found;
-	 * every mutex operation of the system goes through the ring buffer */
+	/* CI: every mutex and rwsem, so cycles through locks nobody listed are
+	 * found; every such operation of the system goes through the ring buffer */
 	HM_LOCKS_FULL = 1,
 };
 

@@ -8,7 +8,8 @@
  *
  * Classes: device mutexes by (role, driver), named locks by their LOCK_CLASS
  * name (a global is one class; every mmap_lock is one class), others by
- * address. rwsems: read and write sides are one lock; a reader waits behind
+ * address (an edge between two such anonymous locks is not added: see
+ * add_dependency). rwsems: read and write sides are one lock; a reader waits behind
  * a queued writer (rwsems are fair, not recursive for readers), so read
  * acquisitions add edges like writes do, as lockdep does for non-recursive
  * readers; a cycle whose every acquisition is a read needs writers that were
@@ -377,6 +378,12 @@ static bool add_dependency(struct lock_order *lo, const struct lt_hold *held,
 {
 	const struct lg_edge *added;
 
+	/* Full mode's untracked locks matter next to a tracked one; between
+	 * themselves (the mm's anon_vma and i_mmap rwsems...) they are
+	 * lockdep's domain, and an address class may be a freed and reused
+	 * object: no edge, so no cycle made of them alone. */
+	if (lt_is_anonymous(&lo->locks, &held->acq) && lt_is_anonymous(&lo->locks, next))
+		return false;
 	if (held->class_key != next_class) {
 		added = lg_add(&lo->classes, held->class_key, next_class, &held->acq, next);
 		return added && check_cycle(lo, &lo->classes, added, lt_class_name, out);

@@ -287,6 +287,12 @@ char *lt_class_name(const struct lt_tracker *t, const struct hm_lock_event *ev,
 	return buf;
 }
 
+bool lt_is_anonymous(const struct lt_tracker *t, const struct hm_lock_event *ev)
+{
+	return ev->lock_type != HM_LOCK_VFIO_USER && ev->lock_type != HM_LOCK_DEVICE_MUTEX &&
+	       !lock_class(t, ev);
+}
+
 uint64_t lt_class_key(const struct lt_tracker *t, const struct hm_lock_event *ev)
 {
 	char name[LT_NAME_LEN];

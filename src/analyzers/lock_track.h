@@ -96,6 +96,9 @@ static inline uint64_t lt_map_key(uint64_t h)
 	return h > 1 && h != UINT64_MAX ? h : 2;
 }
 
+/* A lock nobody identified (no device, no LOCK_CLASS name): its class is
+ * its address, which the kernel may free and reuse for another lock. */
+bool lt_is_anonymous(const struct lt_tracker *t, const struct hm_lock_event *ev);
 /* A hash of lt_class_name(), usable as a u64map key. */
 uint64_t lt_class_key(const struct lt_tracker *t, const struct hm_lock_event *ev);
 /* "bash/812" */

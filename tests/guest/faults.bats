@@ -225,7 +225,15 @@ expect_state_mutex_named() {
 	expect_state_mutex_named
 }
 
-@test "reset_done waiting for state_mutex (hisi >= 6.9) without the fault: migrations and resets stay silent" {
+# touch_and_reset VF: a VFIO user faults on the VF's BAR 0 (mmap_lock ->
+# memory_lock), then VFIO_DEVICE_RESET (memory_lock -> reset_done)
+touch_and_reset() {
+	run "$VFIO_OPEN" --touch-bar 0 --reset 1 "$1"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ "$output" == *"reset 1 times"* ]]
+}
+
+@test "reset_done waiting for state_mutex (hisi >= 6.9) without the fault: migrations, BAR faults and resets stay silent" {
 	hm_setup 2
 	hm_param reset_waits_state_mutex Y
 	trace_fault
@@ -234,8 +242,35 @@ expect_state_mutex_named() {
 		[ "$status" -eq 0 ] || { echo "$output"; false; }
 		echo 1 >"/sys/bus/pci/devices/$VF0/reset"
 		echo 1 >"/sys/bus/pci/devices/$VF1/reset"
+		touch_and_reset "$VF0"
 	done
 	trace_stop
 	expect_findings
-	"$HM" dump "$TRACE" | grep -q " lock-class .* origin=4 name=hmtest_vf:state_mutex$"
+	"$HM" dump "$TRACE" >"$BATS_TEST_TMPDIR/dump"
+	grep -q " lock-class .* origin=4 name=hmtest_vf:state_mutex$" "$BATS_TEST_TMPDIR/dump"
+	# the rwsems of these paths were traced (focused mode): the VFIO user's
+	# mmap_lock and the device's memory_lock, taken for read and for write
+	grep -q " lock-class .* origin=2 name=mmap_lock$" "$BATS_TEST_TMPDIR/dump"
+	grep -q " lock-class .* origin=4 name=vfio_pci_core_device.memory_lock$" "$BATS_TEST_TMPDIR/dump"
+	grep -q " lock-acquired .*kind=rwsem(read) .*origin=4" "$BATS_TEST_TMPDIR/dump"
+	grep -q " lock-acquired .*kind=rwsem(write) .*origin=4" "$BATS_TEST_TMPDIR/dump"
+}
+
+@test "fault 11: set_state takes mmap_lock under state_mutex; BAR fault, VFIO reset: cycle through two rwsems, no hang" {
+	hm_setup 1
+	hm_param reset_waits_state_mutex Y
+	hm_param fault_state_mm Y
+	trace_fault
+	# state_mutex -> mmap_lock (migctl is the VFIO user)
+	run "$MIGCTL" run "$VF0" --set STOP --set RUNNING
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	# later, apart: mmap_lock -> memory_lock, then memory_lock -> state_mutex
+	touch_and_reset "$VF0"
+	trace_stop
+	expect_findings "lock-order-cycle error"
+	expect_state_mutex_named
+	# one finding (one line) names the whole cycle
+	jq -c 'select(.type == "finding" and .data.kind == "lock-order-cycle")' \
+		"$BATS_TEST_TMPDIR/out" | grep 'mmap_lock' |
+		grep 'vfio_pci_core_device.memory_lock' | grep -q 'hmtest_vf:state_mutex'
 }

@@ -65,14 +65,16 @@ hold_vf() {
 	[[ "$output" == *'vfio_user(vf:vfio-pci)'* ]]
 }
 
-@test "focused: correct orders repeated (rescan, SR-IOV, VFIO users) are silent; rescan and VFIO core locks are named" {
+@test "focused: correct orders repeated (rescan, SR-IOV, VFIO users, BAR faults, resets) are silent; global, VFIO core and rwsem locks are named" {
 	modprobe vfio-pci # loaded first: the VFIO hooks attach at start
 	trace_start run --json --locks focused -o "$BATS_TEST_TMPDIR/clean.hmt"
 	for _ in $(seq 3); do
 		sriov_enable 2
 		vf=$(vf_addr 0)
 		bind_vfio "$vf"
-			hold_vf "$vf" --hold 1
+		# a BAR fault (mmap_lock -> vma_lock -> memory_lock) and a VFIO
+		# reset (memory_lock for write) by the VFIO user
+		hold_vf "$vf" --touch-bar 0 --reset 2 --hold 1
 		wait "$holder"
 		holder=
 		unbind "$vf"
@@ -95,9 +97,19 @@ hold_vf() {
 	grep -q "lock-class .*origin=4 name=vfio_device_set.lock$" "$BATS_TEST_TMPDIR/dump"
 	grep -q "lock-class .*origin=4 name=vfio_group.group_lock$" "$BATS_TEST_TMPDIR/dump"
 	grep -q "lock-acquired .*kind=mutex .*origin=4" "$BATS_TEST_TMPDIR/dump"
+	# rwsems: pci_bus_sem (SR-IOV adds and removes VFs under it), the VFIO
+	# user's mmap_lock, the device's memory_lock (and vma_lock on 6.1)
+	grep -q "lock-class .*origin=1 name=pci_bus_sem$" "$BATS_TEST_TMPDIR/dump"
+	grep -q "lock-acquired .*kind=rwsem(write) .*origin=1" "$BATS_TEST_TMPDIR/dump"
+	grep -q "lock-class .*origin=2 name=mmap_lock$" "$BATS_TEST_TMPDIR/dump"
+	grep -q "lock-class .*origin=4 name=vfio_pci_core_device.memory_lock$" "$BATS_TEST_TMPDIR/dump"
+	grep -q "lock-acquired .*kind=rwsem(write) .*origin=4" "$BATS_TEST_TMPDIR/dump"
+	grep -q "lock-acquired .*kind=rwsem(read) .*origin=4" "$BATS_TEST_TMPDIR/dump"
+	# focused mode: no other mmap_lock than the VFIO user's, no other rwsem
+	[ "$(grep -c 'lock-acquired .*kind=rwsem.*origin=3' "$BATS_TEST_TMPDIR/dump")" -eq 0 ]
 }
 
-@test "full: every mutex is traced and the same clean run stays silent" {
+@test "full: every mutex and rwsem is traced and the same clean run stays silent" {
 	trace_start run --json --locks full -o "$BATS_TEST_TMPDIR/full.hmt"
 	sriov_enable 2
 	sriov_disable
@@ -106,6 +118,9 @@ hold_vf() {
 	[ "$trace_status" -eq 0 ]
 	"$HM" dump "$BATS_TEST_TMPDIR/full.hmt" >"$BATS_TEST_TMPDIR/dump"
 	grep -q "^meta locks.mode=full" "$BATS_TEST_TMPDIR/dump"
-	# far more mutexes than the device ones
-	[ "$(grep -c 'lock-acquired .*origin=3' "$BATS_TEST_TMPDIR/dump")" -gt 10 ]
+	# far more mutexes than the device ones, and every rwsem: any task's
+	# mmap_lock (named), others by address
+	[ "$(grep -c 'lock-acquired .*kind=mutex .*origin=3' "$BATS_TEST_TMPDIR/dump")" -gt 10 ]
+	[ "$(grep -c 'lock-acquired .*kind=rwsem.*origin=3' "$BATS_TEST_TMPDIR/dump")" -gt 10 ]
+	grep -q "lock-class .*origin=2 name=mmap_lock$" "$BATS_TEST_TMPDIR/dump"
 }

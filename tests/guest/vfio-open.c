@@ -3,12 +3,16 @@
  * vfio-open: open a PCI device bound to vfio-pci the way a VMM does
  * (container, group, VFIO_GROUP_GET_DEVICE_FD) and optionally keep it open.
  *
- *   vfio-open [--hold SECONDS] [--read PATH] DOMAIN:BUS:DEV.FN
+ *   vfio-open [--hold SECONDS] [--read PATH] [--touch-bar N] [--reset COUNT]
+ *             DOMAIN:BUS:DEV.FN
  *
  * Prints one line "device=BDF group=N fd=FD regions=R irqs=I" once the device
  * fd is open (flushed, so a test reading it knows the device is held), then
  * reads PATH once if asked (a sysfs file: the kernel locks of its show()
- * are then taken by a VFIO user holding the device), then
+ * are then taken by a VFIO user holding the device), maps BAR N and reads
+ * its first word (a page fault into vfio-pci-core: mmap_lock, then the
+ * device's memory_lock), resets the device COUNT times (VFIO_DEVICE_RESET:
+ * memory_lock for write, then the driver's reset_done), then
  * holds it for SECONDS (0: until SIGTERM/SIGINT). Exit 0 on success, 1 on any
  * VFIO error (with the failing step and errno), 2 on bad usage.
  */
@@ -17,10 +21,12 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <linux/vfio.h>
 
@@ -40,7 +46,8 @@ static int fail(const char *step, const char *what)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: vfio-open [--hold SECONDS] [--read PATH] DOMAIN:BUS:DEV.FN\n");
+	fprintf(stderr, "usage: vfio-open [--hold SECONDS] [--read PATH] [--touch-bar N] "
+			"[--reset COUNT] DOMAIN:BUS:DEV.FN\n");
 	return 2;
 }
 
@@ -66,26 +73,66 @@ static int iommu_group(const char *bdf)
 	return (int)group;
 }
 
+/* A non-negative decimal option value, or -1. */
+static long count_arg(const char *text)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	return errno || *text == '\0' || *end || v < 0 || v > INT_MAX ? -1 : v;
+}
+
+/* Fault on the first page of BAR `bar` through a shared mapping, as a VMM's
+ * guest touching a passed-through BAR does. */
+static int touch_bar(int device, long bar)
+{
+	struct vfio_region_info region = { .argsz = sizeof(region), .index = (__u32)bar };
+	volatile uint32_t *map;
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &region) < 0)
+		return fail("VFIO_DEVICE_GET_REGION_INFO", "BAR");
+	if (!(region.flags & VFIO_REGION_INFO_FLAG_MMAP) || region.size < (__u64)page) {
+		errno = ENOTSUP;
+		return fail("mmap", "BAR (not mappable)");
+	}
+	map = mmap(NULL, page, PROT_READ, MAP_SHARED, device, (off_t)region.offset);
+	if (map == MAP_FAILED)
+		return fail("mmap", "BAR");
+	printf("bar %ld word0=0x%x\n", bar, map[0]);
+	fflush(stdout);
+	munmap((void *)map, page);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	char path[64];
-	long hold = -1;
+	long hold = -1, bar = -1, resets = 0;
 	const char *bdf, *read_path = NULL;
 	int container, group_fd, device, group, i;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i += 2) {
-		char *end;
-
 		if (i + 1 >= argc)
 			return usage();
 		if (strcmp(argv[i], "--hold") == 0) {
-			hold = strtol(argv[i + 1], &end, 10);
-			if (*argv[i + 1] == '\0' || *end || hold < 0)
+			hold = count_arg(argv[i + 1]);
+			if (hold < 0)
 				return usage();
 		} else if (strcmp(argv[i], "--read") == 0) {
 			read_path = argv[i + 1];
+		} else if (strcmp(argv[i], "--touch-bar") == 0) {
+			bar = count_arg(argv[i + 1]);
+			if (bar < 0 || bar > VFIO_PCI_BAR5_REGION_INDEX)
+				return usage();
+		} else if (strcmp(argv[i], "--reset") == 0) {
+			resets = count_arg(argv[i + 1]);
+			if (resets < 0)
+				return usage();
 		} else {
 			return usage();
 		}
@@ -138,6 +185,15 @@ int main(int argc, char **argv)
 			return fail("read", read_path);
 		fclose(f);
 		printf("read %s: %s", read_path, buf);
+		fflush(stdout);
+	}
+	if (bar >= 0 && touch_bar(device, bar))
+		return 1;
+	for (long n = 0; n < resets; n++)
+		if (ioctl(device, VFIO_DEVICE_RESET) < 0)
+			return fail("VFIO_DEVICE_RESET", bdf);
+	if (resets) {
+		printf("reset %ld times\n", resets);
 		fflush(stdout);
 	}
 	if (hold >= 0) {

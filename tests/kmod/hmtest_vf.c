@@ -25,6 +25,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/mmap_lock.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/random.h>
@@ -104,6 +105,17 @@ MODULE_PARM_DESC(reset_waits_state_mutex,
 static bool fault_state_vf_lock;
 module_param(fault_state_vf_lock, bool, 0644);
 MODULE_PARM_DESC(fault_state_vf_lock, "set_device_state() takes the VF device lock under state_mutex");
+
+/*
+ * 11: set_device_state() takes the caller's mmap_lock under state_mutex, as a
+ * copy_to_user() that faults (or get_user_pages()) there would. With
+ * reset_waits_state_mutex, the ABBA the comment of hmtest_vf_reset_done()
+ * describes: state_mutex -> mmap_lock -> memory_lock (BAR fault) ->
+ * state_mutex (VFIO_DEVICE_RESET). A cycle through two rwsems.
+ */
+static bool fault_state_mm;
+module_param(fault_state_mm, bool, 0644);
+MODULE_PARM_DESC(fault_state_mm, "set_device_state() takes the caller's mmap_lock under state_mutex");
 
 /* Size of the synthetic device state; several read()s move it. */
 static unsigned int state_size = 65536;
@@ -695,6 +707,10 @@ noinline struct file *hmtest_vf_set_device_state(struct vfio_device *vdev,
 	if (READ_ONCE(fault_state_vf_lock)) {
 		device_lock(&hvdev->pdev->dev);
 		device_unlock(&hvdev->pdev->dev);
+	}
+	if (READ_ONCE(fault_state_mm) && current->mm) {
+		mmap_read_lock(current->mm);
+		mmap_read_unlock(current->mm);
 	}
 	while (new_state != hvdev->mig_state) {
 		if (READ_ONCE(fault_skip_core_fsm)) {
