@@ -59,6 +59,7 @@ struct hm_learn_counts {
 struct hm_learner {
 	struct hm_learned lock; /* what its first mutex will be */
 	__u64 done;             /* its first mutex was seen */
+	__u64 file;             /* a migration file's struct file *, else 0 */
 };
 
 struct {
@@ -81,6 +82,13 @@ struct {
 	__type(key, __u64); /* mutex address */
 	__type(value, struct hm_learned);
 } learned_locks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HM_MAX_MIG_FILES);
+	__type(key, __u64);   /* struct file * */
+	__type(value, __u64); /* its learned mutex */
+} mig_files SEC(".maps");
 
 /* tgid -> VFIO devices it opened (vfio.bpf.c): whose mmap_lock is traced */
 struct {

@@ -9,6 +9,11 @@
  *               dereferences the PF drvdata the VF driver cached (returns 0
  *               when it did); the variant struct begins with its
  *               vfio_pci_core_device, as vfio_pci_core requires
+ *   mig_file_io: ssize_t f(struct file *, char __user *, size_t, loff_t *): a
+ *               migration file's read() or write(); its first mutex is the
+ *               file's own
+ *   mig_file_release: int f(struct inode *, struct file *): that file's
+ *               release(), which frees the mutex
  * The SEC() targets are placeholders replaced before load.
  */
 #include "common.bpf.h"
@@ -20,22 +25,29 @@ enum driver_func {
 	F_USE_PF_DATA,
 };
 
-/* The hooked function's name, set by the loader: a use event's accessor. */
+/* The hooked function's name and module, set by the loader: a use event's
+ * accessor, a migration file mutex's owner. */
 const volatile char hooked_func[HM_FUNC_LEN];
+const volatile char hooked_module[HM_DRIVER_LEN];
 
-/* The callback's first mutex will be its state mutex (locks.bpf.c). */
-static __always_inline void learn_begin(struct vfio_device___hm *vdev)
+/* The task's first mutex from now on will be `learner`'s (locks.bpf.c). */
+static __always_inline void learn_next_mutex(const struct hm_learner *learner)
 {
 	struct hm_learn_counts *counts = hm_learn_counts();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (counts && !bpf_map_update_elem(&learn_tasks, &tid, learner, BPF_NOEXIST))
+		__sync_fetch_and_add(&counts->learning, 1);
+}
+
+/* The callback's first mutex will be its state mutex. */
+static __always_inline void learn_begin(struct vfio_device___hm *vdev)
+{
 	struct hm_learner learner = { .lock.kind = HM_LEARNED_STATE_MUTEX };
 
-	if (!counts)
-		return;
 	hm_fill_device(&learner.lock.dev, vfio_parent(vdev));
 	hm_learn_vfio_locks(vdev, &learner.lock.dev);
-	if (!bpf_map_update_elem(&learn_tasks, &tid, &learner, BPF_NOEXIST))
-		__sync_fetch_and_add(&counts->learning, 1);
+	learn_next_mutex(&learner);
 }
 
 static __always_inline void learn_end(void)
@@ -144,4 +156,71 @@ int BPF_KRETPROBE(use_pf_data_kretprobe, int ret)
 	if (!hm_stash_pop(F_USE_PF_DATA, &a))
 		return 0;
 	return use_pf_data_event(ctx, (void *)a.a[0], ret);
+}
+
+/* A migration file's read()/write(): its first mutex is the file's. The
+ * device is not at hand (the file's private data is the driver's), so the
+ * owner is the driver's module; the learned lock lives as long as the file. */
+static __always_inline void mig_file_learn(struct file *filp)
+{
+	struct hm_learner learner = { .lock.kind = HM_LEARNED_MIG_FILE, .file = (__u64)filp };
+
+	hm_fill_device(&learner.lock.dev, NULL);
+#pragma unroll
+	for (int i = 0; i < HM_DRIVER_LEN; i++)
+		learner.lock.dev.driver[i] = hooked_module[i];
+	learn_next_mutex(&learner);
+}
+
+SEC("fentry/vfio_pci_core_close_device")
+int BPF_PROG(mig_file_io_fentry, struct file *filp)
+{
+	mig_file_learn(filp);
+	return 0;
+}
+
+SEC("fexit/vfio_pci_core_close_device")
+int BPF_PROG(mig_file_io_fexit, struct file *filp)
+{
+	learn_end();
+	return 0;
+}
+
+SEC("kprobe/vfio_pci_core_close_device")
+int BPF_KPROBE(mig_file_io_kprobe, struct file *filp)
+{
+	mig_file_learn(filp);
+	return 0;
+}
+
+SEC("kretprobe/vfio_pci_core_close_device")
+int BPF_KRETPROBE(mig_file_io_kretprobe)
+{
+	learn_end();
+	return 0;
+}
+
+/* The file goes, and its mutex with it: no longer a learned lock. */
+static __always_inline int mig_file_forget(struct file *filp)
+{
+	__u64 key = (__u64)filp, lock, *learned = bpf_map_lookup_elem(&mig_files, &key);
+
+	if (!learned)
+		return 0;
+	lock = *learned;
+	bpf_map_delete_elem(&learned_locks, &lock);
+	bpf_map_delete_elem(&mig_files, &key);
+	return 0;
+}
+
+SEC("fentry/vfio_pci_core_close_device")
+int BPF_PROG(mig_file_release_fentry, struct inode *inode, struct file *filp)
+{
+	return mig_file_forget(filp);
+}
+
+SEC("kprobe/vfio_pci_core_close_device")
+int BPF_KPROBE(mig_file_release_kprobe, struct inode *inode, struct file *filp)
+{
+	return mig_file_forget(filp);
 }

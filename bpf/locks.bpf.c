@@ -70,10 +70,11 @@ static __always_inline __u64 mutex_owner_tid(struct mutex *lock)
 }
 
 /*
- * Is this the state mutex of a variant driver? A task inside a hooked
- * migration_set_state callback teaches us its first mutex (a device mutex
- * only ends the lesson); later the learned address is looked up. Nothing is
- * looked up while no callback runs and nothing was learned.
+ * Is this a variant driver's state (or migration file) mutex? A task inside
+ * a hooked migration_set_state callback (or migration file read/write)
+ * teaches us its first mutex (a device mutex only ends the lesson); later
+ * the learned address is looked up. Nothing is looked up while no callback
+ * runs and nothing was learned.
  */
 static __always_inline bool learned_lock(struct mutex *lock, bool is_device, bool may_learn)
 {
@@ -92,6 +93,8 @@ static __always_inline bool learned_lock(struct mutex *lock, bool is_device, boo
 			if (is_device)
 				return false;
 			hm_learn_lock(addr, &learner->lock);
+			if (learner->file)
+				bpf_map_update_elem(&mig_files, &learner->file, &addr, BPF_ANY);
 			return true;
 		}
 	}

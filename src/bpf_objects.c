@@ -59,9 +59,11 @@ const char *hm_bpf_obj_name(enum hm_bpf_obj_id id)
 	return skel_ops[id].name;
 }
 
-void hm_bpf_driver_set_func(struct hm_bpf_skel *s, const char *func)
+void hm_bpf_driver_set_func(struct hm_bpf_skel *s, const char *func, const char *module)
 {
 	struct hm_driver_bpf *d = s->skel;
 
 	snprintf((char *)d->rodata->hooked_func, sizeof(d->rodata->hooked_func), "%s", func);
+	snprintf((char *)d->rodata->hooked_module, sizeof(d->rodata->hooked_module), "%s",
+		 module ? module : "");
 }

@@ -18,6 +18,6 @@ bool hm_bpf_skel_open(enum hm_bpf_obj_id id, struct hm_bpf_skel *out);
 void hm_bpf_skel_destroy(struct hm_bpf_skel *s);
 const char *hm_bpf_obj_name(enum hm_bpf_obj_id id);
 /* Before load: the function a driver-callback object hooks (events name it). */
-void hm_bpf_driver_set_func(struct hm_bpf_skel *s, const char *func);
+void hm_bpf_driver_set_func(struct hm_bpf_skel *s, const char *func, const char *module);
 
 #endif

@@ -18,8 +18,8 @@
 #include "kfeatures.h"
 #include "u64map.h"
 
-#define MAX_HOOKS 48
-#define MAX_OBJECTS 16
+#define MAX_HOOKS 80   /* hm_targets + hm_driver_targets + --set-state-func */
+#define MAX_OBJECTS 32 /* locks, pci, vfio + one per variant-driver function present */
 #define MAX_LINKS 48 /* locks: 19 functions, entry + exit each */
 #define LATE_CHECK_NS (2ULL * 1000000000ULL)
 
@@ -39,12 +39,12 @@ struct loaded {
 
 /* Maps every object uses together (bpf/common.bpf.h); objs[0] owns them. */
 enum shared_map { MAP_EVENTS, MAP_STACKS, MAP_LOST, MAP_LEARN_COUNTS, MAP_LEARN_TASKS,
-		  MAP_LEARNED, MAP_VFIO_USERS, SHARED_MAPS };
+		  MAP_LEARNED, MAP_VFIO_USERS, MAP_MIG_FILES, SHARED_MAPS };
 static const char *const shared_map_names[SHARED_MAPS] = {
 	[MAP_EVENTS] = "events",	   [MAP_STACKS] = "stacks",
 	[MAP_LOST] = "lost",		   [MAP_LEARN_COUNTS] = "learn_counts",
 	[MAP_LEARN_TASKS] = "learn_tasks", [MAP_LEARNED] = "learned_locks",
-	[MAP_VFIO_USERS] = "vfio_users",
+	[MAP_VFIO_USERS] = "vfio_users",	   [MAP_MIG_FILES] = "mig_files",
 };
 
 struct hm_loader {
@@ -273,7 +273,7 @@ static int load_hooks(struct hm_loader *l, enum hm_bpf_obj_id id, struct hook **
 	if (!hm_bpf_skel_open(id, &lo->skel))
 		return -errno;
 	if (id == HM_OBJ_DRIVER)
-		hm_bpf_driver_set_func(&lo->skel, hooks[0]->target.func);
+		hm_bpf_driver_set_func(&lo->skel, hooks[0]->target.func, hooks[0]->target.module);
 	if (id == HM_OBJ_LOCKS && configure_locks(l, lo->skel.obj)) {
 		hm_bpf_skel_destroy(&lo->skel);
 		return -ENOENT;
@@ -315,10 +315,12 @@ out:
 	return err;
 }
 
-static void add_hook(struct hm_loader *l, const struct hm_target *t)
+static bool add_hook(struct hm_loader *l, const struct hm_target *t)
 {
-	if (l->nhooks < MAX_HOOKS)
-		l->hooks[l->nhooks++] = (struct hook){ .target = *t };
+	if (l->nhooks == MAX_HOOKS)
+		return false;
+	l->hooks[l->nhooks++] = (struct hook){ .target = *t };
+	return true;
 }
 
 /* Plan, load and attach every unsettled hook of one object; hooks of modules
@@ -439,6 +441,7 @@ static const char *lock_class_name(const struct hm_loader *l, const struct hm_lo
 		[HM_LEARNED_VFIO_GROUP_DEVS] = "vfio_group.device_lock",
 		[HM_LEARNED_VFIO_MEMORY] = "vfio_pci_core_device.memory_lock",
 		[HM_LEARNED_VFIO_VMA] = "vfio_pci_core_device.vma_lock",
+		[HM_LEARNED_MIG_FILE] = NULL, /* <driver>:migf.lock */
 	};
 	struct hm_learned owner;
 
@@ -449,10 +452,11 @@ static const char *lock_class_name(const struct hm_loader *l, const struct hm_lo
 		if (bpf_map_lookup_elem(l->fds[MAP_LEARNED], &e->lock_addr, &owner) ||
 		    owner.kind >= sizeof(learned_names) / sizeof(learned_names[0]))
 			return "vfio learned lock";
-		if (owner.kind != HM_LEARNED_STATE_MUTEX)
+		if (owner.kind != HM_LEARNED_STATE_MUTEX && owner.kind != HM_LEARNED_MIG_FILE)
 			return learned_names[owner.kind];
-		snprintf(buf, len, "%.*s:state_mutex", HM_DRIVER_LEN,
-			 owner.dev.driver[0] ? owner.dev.driver : "migration");
+		snprintf(buf, len, "%.*s:%s", HM_DRIVER_LEN,
+			 owner.dev.driver[0] ? owner.dev.driver : "migration",
+			 owner.kind == HM_LEARNED_MIG_FILE ? "migf.lock" : "state_mutex");
 		return buf;
 	}
 	for (size_t i = 0; i < hm_known_lock_count && i < HM_MAX_KNOWN_LOCKS; i++)
@@ -585,6 +589,7 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 	struct hm_loader *l = calloc(1, sizeof(*l));
 	uint64_t t0 = hm_mono_ns();
 	char ms[32];
+	bool hooks_fit = true;
 	int lerr;
 
 	if (!l) {
@@ -614,13 +619,17 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 		goto fail;
 	}
 	for (size_t i = 0; i < hm_target_count; i++)
-		add_hook(l, &hm_targets[i]);
+		hooks_fit = hooks_fit && add_hook(l, &hm_targets[i]);
 	for (size_t i = 0; i < hm_driver_target_count; i++)
-		add_hook(l, &hm_driver_targets[i]);
+		hooks_fit = hooks_fit && add_hook(l, &hm_driver_targets[i]);
 	for (size_t i = 0; i < o->n_set_state_funcs; i++) {
 		struct hm_target t = hm_driver_set_state_target(o->set_state_funcs[i]);
 
-		add_hook(l, &t);
+		hooks_fit = hooks_fit && add_hook(l, &t);
+	}
+	if (!hooks_fit) { /* a build with more targets than room: never drop one silently */
+		snprintf(err, errlen, "too many hooks: more than %d attach points", MAX_HOOKS);
+		goto fail;
 	}
 	hm_session_meta(s, "locks.mode", hm_lock_mode_name(o->lock_mode));
 	hm_session_meta(s, "attach.preference",

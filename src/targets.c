@@ -47,6 +47,8 @@ const size_t hm_target_count = sizeof(hm_targets) / sizeof(hm_targets[0]);
 
 #define SET_STATE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "set_state", "migration set_state callback" }
 #define RESET_DONE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "reset_done", "driver reset_done callback" }
+#define MIG_FILE_IO(fn, mod) { fn, mod, HM_OBJ_DRIVER, "mig_file_io", "migration file read/write: its mutex" }
+#define MIG_FILE_RELEASE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "mig_file_release", "migration file release: its mutex freed" }
 /* int fn(variant core device *, x): dereferences the PF drvdata cached at probe */
 #define PF_DATA_USE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "use_pf_data", "VF driver using cached PF drvdata" }
 
@@ -58,6 +60,18 @@ const struct hm_target hm_driver_targets[] = {
 	SET_STATE("hmtest_vf_set_device_state", "hmtest_vf"), /* tests/kmod */
 	RESET_DONE("hisi_acc_vf_pci_aer_reset_done", "hisi_acc_vfio_pci"),
 	RESET_DONE("hmtest_vf_reset_done", "hmtest_vf"),
+	MIG_FILE_IO("hisi_acc_vf_save_read", "hisi_acc_vfio_pci"),
+	MIG_FILE_IO("hisi_acc_vf_resume_write", "hisi_acc_vfio_pci"),
+	MIG_FILE_RELEASE("hisi_acc_vf_release_file", "hisi_acc_vfio_pci"),
+	MIG_FILE_IO("mlx5vf_save_read", "mlx5_vfio_pci"),
+	MIG_FILE_IO("mlx5vf_resume_write", "mlx5_vfio_pci"),
+	MIG_FILE_RELEASE("mlx5vf_release_file", "mlx5_vfio_pci"),
+	MIG_FILE_IO("pds_vfio_save_read", "pds_vfio_pci"),
+	MIG_FILE_IO("pds_vfio_restore_write", "pds_vfio_pci"),
+	MIG_FILE_RELEASE("pds_vfio_release_file", "pds_vfio_pci"),
+	MIG_FILE_IO("hmtest_vf_save_read", "hmtest_vf"),
+	MIG_FILE_IO("hmtest_vf_resume_write", "hmtest_vf"),
+	MIG_FILE_RELEASE("hmtest_vf_release_file", "hmtest_vf"),
 	/* hisi_acc_vdev->pf_qm readers (6.1, 6.12); inlined in most builds */
 	PF_DATA_USE("vf_qm_get_match_data", "hisi_acc_vfio_pci"),
 	PF_DATA_USE("vf_qm_check_match", "hisi_acc_vfio_pci"),

@@ -35,7 +35,14 @@ enum hm_learned_kind {
 	HM_LEARNED_VFIO_MEMORY,     /* vfio_pci_core_device.memory_lock (rwsem: BAR access
 				       vs reset and power state) */
 	HM_LEARNED_VFIO_VMA,        /* vfio_pci_core_device.vma_lock (mmap zap, up to 6.9) */
+	HM_LEARNED_MIG_FILE,        /* a variant driver's migration file mutex: the first
+				       mutex of its file's read()/write(); dev has only
+				       the driver's name */
 };
+
+/* Migration files whose mutex was learned (map mig_files: struct file * ->
+ * mutex address), so the driver's release() forgets it with the file. */
+#define HM_MAX_MIG_FILES 256
 
 /* Processes with an open VFIO device (map vfio_users, tgid -> opens): their
  * mmap_lock is traced in focused mode, where a VFIO user's page faults and

@@ -76,6 +76,8 @@ expect_devices() {
 	sriov_disable
 	trace_stop
 	expect_findings
+	# the migration files' mutexes were learned from their read()/write()
+	"$HM" dump "$TRACE" | grep -q " lock-class .* origin=4 name=hmtest_vf:migf.lock$"
 }
 
 @test "fault 1: device_lock(PF) in reset_done under the VF lock, then SR-IOV disable" {
@@ -254,6 +256,21 @@ touch_and_reset() {
 	grep -q " lock-class .* origin=4 name=vfio_pci_core_device.memory_lock$" "$BATS_TEST_TMPDIR/dump"
 	grep -q " lock-acquired .*kind=rwsem(read) .*origin=4" "$BATS_TEST_TMPDIR/dump"
 	grep -q " lock-acquired .*kind=rwsem(write) .*origin=4" "$BATS_TEST_TMPDIR/dump"
+}
+
+@test "fault 12: the migration file's read takes state_mutex under the file's mutex: cycle, no hang" {
+	hm_setup 1
+	hm_param fault_read_state_mutex Y
+	trace_fault
+	# read(): migf.lock -> state_mutex; then STOP: state_mutex -> migf.lock
+	# (set_state disables the saving file), one task, one after the other
+	run "$MIGCTL" run "$VF0" --set STOP --set STOP_COPY --read --set STOP --set RUNNING
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	trace_stop
+	expect_findings "lock-order-cycle error"
+	expect_state_mutex_named
+	jq -c 'select(.type == "finding" and .data.kind == "lock-order-cycle")' \
+		"$BATS_TEST_TMPDIR/out" | grep -q 'hmtest_vf:migf.lock'
 }
 
 @test "fault 11: set_state takes mmap_lock under state_mutex; BAR fault, VFIO reset: cycle through two rwsems, no hang" {

@@ -117,6 +117,15 @@ static bool fault_state_mm;
 module_param(fault_state_mm, bool, 0644);
 MODULE_PARM_DESC(fault_state_mm, "set_device_state() takes the caller's mmap_lock under state_mutex");
 
+/*
+ * 12: the saving file's read() takes state_mutex under the file's own mutex,
+ * the reverse of set_device_state() disabling the files (state_mutex ->
+ * migf->lock): a read racing a state change deadlocks.
+ */
+static bool fault_read_state_mutex;
+module_param(fault_read_state_mutex, bool, 0644);
+MODULE_PARM_DESC(fault_read_state_mutex, "the migration file's read() takes state_mutex under its lock");
+
 /* Size of the synthetic device state; several read()s move it. */
 static unsigned int state_size = 65536;
 module_param(state_size, uint, 0444);
@@ -150,6 +159,7 @@ struct hmtest_state_hdr {
 };
 
 struct hmtest_vf_migf {
+	struct hmtest_vf_device *hvdev;
 	struct file *filp;
 	struct mutex lock;	/* serialises read/write against disable */
 	bool disabled;
@@ -314,7 +324,7 @@ noinline void hmtest_vf_disable_fds(struct hmtest_vf_device *hvdev)
 	}
 }
 
-static int hmtest_vf_release_file(struct inode *inode, struct file *filp)
+noinline int hmtest_vf_release_file(struct inode *inode, struct file *filp)
 {
 	struct hmtest_vf_migf *migf = filp->private_data;
 
@@ -337,6 +347,10 @@ noinline ssize_t hmtest_vf_save_read(struct file *filp, char __user *buf,
 	pos = &filp->f_pos;
 
 	mutex_lock(&migf->lock);
+	if (READ_ONCE(fault_read_state_mutex)) {
+		mutex_lock(&migf->hvdev->state_mutex);
+		mutex_unlock(&migf->hvdev->state_mutex);
+	}
 	if (migf->disabled) {
 		done = -ENODEV;
 		goto out;
@@ -402,7 +416,8 @@ static const struct file_operations hmtest_vf_resume_fops = {
 	.llseek = no_llseek,
 };
 
-static struct hmtest_vf_migf *hmtest_vf_new_migf(const struct file_operations *fops,
+static struct hmtest_vf_migf *hmtest_vf_new_migf(struct hmtest_vf_device *hvdev,
+						 const struct file_operations *fops,
 						 int flags, size_t capacity)
 {
 	struct hmtest_vf_migf *migf;
@@ -416,6 +431,7 @@ static struct hmtest_vf_migf *hmtest_vf_new_migf(const struct file_operations *f
 		kfree(migf);
 		return ERR_PTR(-ENOMEM);
 	}
+	migf->hvdev = hvdev;
 	migf->capacity = capacity;
 	mutex_init(&migf->lock);
 	filp = anon_inode_getfile("hmtest_vf_mig", fops, migf, flags);
@@ -475,7 +491,7 @@ noinline struct file *hmtest_vf_stop_copy(struct hmtest_vf_device *hvdev)
 		pci_warn(hvdev->pdev, "stop-copy: no PF drvdata (%d)\n", ret);
 		return ERR_PTR(ret);
 	}
-	migf = hmtest_vf_new_migf(&hmtest_vf_save_fops, O_RDONLY,
+	migf = hmtest_vf_new_migf(hvdev, &hmtest_vf_save_fops, O_RDONLY,
 				  hmtest_vf_stream_len(hvdev));
 	if (IS_ERR(migf))
 		return ERR_CAST(migf);
@@ -510,7 +526,7 @@ noinline struct file *hmtest_vf_resume_begin(struct hmtest_vf_device *hvdev)
 {
 	struct hmtest_vf_migf *migf;
 
-	migf = hmtest_vf_new_migf(&hmtest_vf_resume_fops, O_WRONLY,
+	migf = hmtest_vf_new_migf(hvdev, &hmtest_vf_resume_fops, O_WRONLY,
 				  hmtest_vf_stream_len(hvdev));
 	if (IS_ERR(migf))
 		return ERR_CAST(migf);

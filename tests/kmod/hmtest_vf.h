@@ -45,6 +45,7 @@ ssize_t hmtest_vf_save_read(struct file *filp, char __user *buf, size_t len,
 			    loff_t *pos);
 ssize_t hmtest_vf_resume_write(struct file *filp, const char __user *buf,
 			       size_t len, loff_t *pos);
+int hmtest_vf_release_file(struct inode *inode, struct file *filp);
 
 /* PF access and the injected lock-order bug */
 int hmtest_vf_use_pf_data(struct hmtest_vf_device *hvdev, u64 *cookie);
