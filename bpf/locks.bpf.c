@@ -374,37 +374,27 @@ static __always_inline bool rwsem_tracked(void *sem)
 		return K##_event(ctx, HM_EV_LOCK_RELEASED, lock, HM_LOCK_CALL_PLAIN, 0, 0); \
 	}
 
-LOCK_FENTRY1(mutex_lock, mutex, HM_LOCK_CALL_PLAIN)
-LOCK_FEXIT_VOID1(mutex_lock, mutex, HM_LOCK_CALL_PLAIN)
-LOCK_KPROBES(mutex_lock, F_LOCK, mutex, HM_LOCK_CALL_PLAIN, 0, 0)
+/* One blocking function, all four programs: SHAPE is 1 (lock) or 2 (lock,
+ * subclass), RET VOID or INT. */
+#define BLOCKING_HOOKS(fn, func_id, K, call, shape, ret)                         \
+	LOCK_FENTRY##shape(fn, K, call)                                           \
+	LOCK_FEXIT_##ret##shape(fn, K, call)                                      \
+	LOCK_KPROBES(fn, func_id, K, call, shape == 2, HOOK_RET_##ret)
+#define HOOK_RET_VOID 0
+#define HOOK_RET_INT 1
 
-LOCK_FENTRY1(mutex_lock_interruptible, mutex, HM_LOCK_CALL_INTERRUPTIBLE)
-LOCK_FEXIT_INT1(mutex_lock_interruptible, mutex, HM_LOCK_CALL_INTERRUPTIBLE)
-LOCK_KPROBES(mutex_lock_interruptible, F_LOCK_INTERRUPTIBLE, mutex, HM_LOCK_CALL_INTERRUPTIBLE, 0, 1)
-
-LOCK_FENTRY1(mutex_lock_killable, mutex, HM_LOCK_CALL_KILLABLE)
-LOCK_FEXIT_INT1(mutex_lock_killable, mutex, HM_LOCK_CALL_KILLABLE)
-LOCK_KPROBES(mutex_lock_killable, F_LOCK_KILLABLE, mutex, HM_LOCK_CALL_KILLABLE, 0, 1)
-
+BLOCKING_HOOKS(mutex_lock, F_LOCK, mutex, HM_LOCK_CALL_PLAIN, 1, VOID)
+BLOCKING_HOOKS(mutex_lock_interruptible, F_LOCK_INTERRUPTIBLE, mutex, HM_LOCK_CALL_INTERRUPTIBLE,
+	       1, INT)
+BLOCKING_HOOKS(mutex_lock_killable, F_LOCK_KILLABLE, mutex, HM_LOCK_CALL_KILLABLE, 1, INT)
 /* CONFIG_DEBUG_LOCK_ALLOC kernels: mutex_lock() and friends are macros for
  * these. (mutex_lock_io() is not hooked: elsewhere it just calls mutex_lock().) */
-LOCK_FENTRY2(mutex_lock_nested, mutex, HM_LOCK_CALL_NESTED)
-LOCK_FEXIT_VOID2(mutex_lock_nested, mutex, HM_LOCK_CALL_NESTED)
-LOCK_KPROBES(mutex_lock_nested, F_LOCK_NESTED, mutex, HM_LOCK_CALL_NESTED, 1, 0)
-
-LOCK_FENTRY2(mutex_lock_interruptible_nested, mutex, HM_LOCK_CALL_INTERRUPTIBLE)
-LOCK_FEXIT_INT2(mutex_lock_interruptible_nested, mutex, HM_LOCK_CALL_INTERRUPTIBLE)
-LOCK_KPROBES(mutex_lock_interruptible_nested, F_LOCK_INTERRUPTIBLE_NESTED, mutex,
-	     HM_LOCK_CALL_INTERRUPTIBLE, 1, 1)
-
-LOCK_FENTRY2(mutex_lock_killable_nested, mutex, HM_LOCK_CALL_KILLABLE)
-LOCK_FEXIT_INT2(mutex_lock_killable_nested, mutex, HM_LOCK_CALL_KILLABLE)
-LOCK_KPROBES(mutex_lock_killable_nested, F_LOCK_KILLABLE_NESTED, mutex, HM_LOCK_CALL_KILLABLE, 1, 1)
-
-LOCK_FENTRY2(mutex_lock_io_nested, mutex, HM_LOCK_CALL_IO)
-LOCK_FEXIT_VOID2(mutex_lock_io_nested, mutex, HM_LOCK_CALL_IO)
-LOCK_KPROBES(mutex_lock_io_nested, F_LOCK_IO_NESTED, mutex, HM_LOCK_CALL_IO, 1, 0)
-
+BLOCKING_HOOKS(mutex_lock_nested, F_LOCK_NESTED, mutex, HM_LOCK_CALL_NESTED, 2, VOID)
+BLOCKING_HOOKS(mutex_lock_interruptible_nested, F_LOCK_INTERRUPTIBLE_NESTED, mutex,
+	       HM_LOCK_CALL_INTERRUPTIBLE, 2, INT)
+BLOCKING_HOOKS(mutex_lock_killable_nested, F_LOCK_KILLABLE_NESTED, mutex, HM_LOCK_CALL_KILLABLE,
+	       2, INT)
+BLOCKING_HOOKS(mutex_lock_io_nested, F_LOCK_IO_NESTED, mutex, HM_LOCK_CALL_IO, 2, VOID)
 TRYLOCK_HOOKS(mutex_trylock, F_TRYLOCK, mutex)
 UNLOCK_HOOKS(mutex_unlock, mutex)
 
@@ -413,27 +403,13 @@ UNLOCK_HOOKS(mutex_unlock, mutex)
  * included). The lockdep-only *_nested variants are not hooked: Debian's
  * kernels have no lockdep, and there down_read_nested() is down_read().
  */
-LOCK_FENTRY1(down_read, rwsem_read, HM_LOCK_CALL_PLAIN)
-LOCK_FEXIT_VOID1(down_read, rwsem_read, HM_LOCK_CALL_PLAIN)
-LOCK_KPROBES(down_read, F_DOWN_READ, rwsem_read, HM_LOCK_CALL_PLAIN, 0, 0)
-
-LOCK_FENTRY1(down_read_interruptible, rwsem_read, HM_LOCK_CALL_INTERRUPTIBLE)
-LOCK_FEXIT_INT1(down_read_interruptible, rwsem_read, HM_LOCK_CALL_INTERRUPTIBLE)
-LOCK_KPROBES(down_read_interruptible, F_DOWN_READ_INTERRUPTIBLE, rwsem_read,
-	     HM_LOCK_CALL_INTERRUPTIBLE, 0, 1)
-
-LOCK_FENTRY1(down_read_killable, rwsem_read, HM_LOCK_CALL_KILLABLE)
-LOCK_FEXIT_INT1(down_read_killable, rwsem_read, HM_LOCK_CALL_KILLABLE)
-LOCK_KPROBES(down_read_killable, F_DOWN_READ_KILLABLE, rwsem_read, HM_LOCK_CALL_KILLABLE, 0, 1)
-
-LOCK_FENTRY1(down_write, rwsem_write, HM_LOCK_CALL_PLAIN)
-LOCK_FEXIT_VOID1(down_write, rwsem_write, HM_LOCK_CALL_PLAIN)
-LOCK_KPROBES(down_write, F_DOWN_WRITE, rwsem_write, HM_LOCK_CALL_PLAIN, 0, 0)
-
-LOCK_FENTRY1(down_write_killable, rwsem_write, HM_LOCK_CALL_KILLABLE)
-LOCK_FEXIT_INT1(down_write_killable, rwsem_write, HM_LOCK_CALL_KILLABLE)
-LOCK_KPROBES(down_write_killable, F_DOWN_WRITE_KILLABLE, rwsem_write, HM_LOCK_CALL_KILLABLE, 0, 1)
-
+BLOCKING_HOOKS(down_read, F_DOWN_READ, rwsem_read, HM_LOCK_CALL_PLAIN, 1, VOID)
+BLOCKING_HOOKS(down_read_interruptible, F_DOWN_READ_INTERRUPTIBLE, rwsem_read,
+	       HM_LOCK_CALL_INTERRUPTIBLE, 1, INT)
+BLOCKING_HOOKS(down_read_killable, F_DOWN_READ_KILLABLE, rwsem_read, HM_LOCK_CALL_KILLABLE, 1, INT)
+BLOCKING_HOOKS(down_write, F_DOWN_WRITE, rwsem_write, HM_LOCK_CALL_PLAIN, 1, VOID)
+BLOCKING_HOOKS(down_write_killable, F_DOWN_WRITE_KILLABLE, rwsem_write, HM_LOCK_CALL_KILLABLE, 1,
+	       INT)
 TRYLOCK_HOOKS(down_read_trylock, F_DOWN_READ_TRYLOCK, rwsem_read)
 TRYLOCK_HOOKS(down_write_trylock, F_DOWN_WRITE_TRYLOCK, rwsem_write)
 UNLOCK_HOOKS(up_read, rwsem_read)

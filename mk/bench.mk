@@ -3,7 +3,7 @@
 #   BENCH_OPS=N      guest workload operations per configuration (default 20000)
 .PHONY: bench bench-replay bench-guest
 
-$(BUILD)/bench/sysfs-loop: tests/bench/sysfs-loop.c
+$(BUILD)/bench/op-loop: tests/bench/op-loop.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 $(WARN) -o $@ $<
 
@@ -12,5 +12,5 @@ bench: bench-replay bench-guest
 bench-replay: $(BIN)
 	HISIMIG=./$(BIN) scripts/bench-replay.sh
 
-bench-guest: $(BIN) $(BUILD)/bench/sysfs-loop
+bench-guest: $(BIN) $(BUILD)/bench/op-loop
 	$(MAKE) vm-run CMD='scripts/bench-guest.sh'

@@ -10,6 +10,9 @@
 
 const struct hm_target hm_targets[] = {
 	LOCKS("mutex_unlock", "device mutex released"),
+	LOCKS("up_read", "rwsem read side released"),
+	LOCKS("up_write", "rwsem write side released"),
+	LOCKS("downgrade_write", "rwsem write side turned read"),
 	LOCKS("mutex_trylock", "device mutex trylock"),
 	LOCKS("mutex_lock", "device_lock(): wait and acquire"),
 	LOCKS("mutex_lock_interruptible", "device mutex, interruptible"),
@@ -25,9 +28,6 @@ const struct hm_target hm_targets[] = {
 	LOCKS("down_write", "rwsem write: bus add/remove, reset vs BAR access"),
 	LOCKS("down_write_killable", "rwsem write, killable (mmap_write_lock_killable)"),
 	LOCKS("down_write_trylock", "rwsem write trylock"),
-	LOCKS("up_read", "rwsem read side released"),
-	LOCKS("up_write", "rwsem write side released"),
-	LOCKS("downgrade_write", "rwsem write side turned read"),
 	PCI("sriov_enable", "SR-IOV enable on a PF (pci_enable_sriov)"),
 	PCI("sriov_disable", "SR-IOV disable on a PF (pci_disable_sriov)"),
 	PCI("pci_iov_add_virtfn", "VF added"),

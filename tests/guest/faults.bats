@@ -205,21 +205,32 @@ expect_devices() {
 	expect_devices mig-reset-during-migration "$VF0 vf"
 }
 
+# cycle_lines: the lock-order-cycle findings, one line each
+cycle_lines() {
+	jq -c 'select(.type == "finding" and .data.kind == "lock-order-cycle")' "$BATS_TEST_TMPDIR/out"
+}
+
 # expect_state_mutex_named: the cycle names the learned lock, in the trace too
 expect_state_mutex_named() {
-	jq -e 'select(.type == "finding" and .data.kind == "lock-order-cycle")' \
-		"$BATS_TEST_TMPDIR/out" | grep -q 'hmtest_vf:state_mutex'
+	cycle_lines | grep -q 'hmtest_vf:state_mutex'
 	"$HM" dump "$TRACE" | grep -q " lock-class .* origin=4 name=hmtest_vf:state_mutex$"
 }
 
-@test "fault 10: set_state takes the VF lock under state_mutex, an FLR waits for state_mutex: cycle, no hang" {
+# state_mutex_fault PARAM: one VF whose reset_done waits for state_mutex, the
+# fault PARAM on, traced; a migration's set_state (state_mutex, learned as
+# its first mutex) then takes what PARAM makes it take
+state_mutex_fault() {
 	hm_setup 1
 	hm_param reset_waits_state_mutex Y
-	hm_param fault_state_vf_lock Y
+	hm_param "$1" Y
 	trace_fault
-	# state_mutex (learned: set_state's first mutex) -> device_lock(VF)
 	run "$MIGCTL" run "$VF0" --set STOP --set RUNNING
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
+@test "fault 10: set_state takes the VF lock under state_mutex, an FLR waits for state_mutex: cycle, no hang" {
+	# state_mutex -> device_lock(VF)
+	state_mutex_fault fault_state_vf_lock
 	# later, apart: sysfs reset holds device_lock(VF), reset_done -> state_mutex
 	echo 1 >"/sys/bus/pci/devices/$VF0/reset"
 	trace_stop
@@ -269,25 +280,18 @@ touch_and_reset() {
 	trace_stop
 	expect_findings "lock-order-cycle error"
 	expect_state_mutex_named
-	jq -c 'select(.type == "finding" and .data.kind == "lock-order-cycle")' \
-		"$BATS_TEST_TMPDIR/out" | grep -q 'hmtest_vf:migf.lock'
+	cycle_lines | grep -q 'hmtest_vf:migf.lock'
 }
 
 @test "fault 11: set_state takes mmap_lock under state_mutex; BAR fault, VFIO reset: cycle through two rwsems, no hang" {
-	hm_setup 1
-	hm_param reset_waits_state_mutex Y
-	hm_param fault_state_mm Y
-	trace_fault
 	# state_mutex -> mmap_lock (migctl is the VFIO user)
-	run "$MIGCTL" run "$VF0" --set STOP --set RUNNING
-	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	state_mutex_fault fault_state_mm
 	# later, apart: mmap_lock -> memory_lock, then memory_lock -> state_mutex
 	touch_and_reset "$VF0"
 	trace_stop
 	expect_findings "lock-order-cycle error"
 	expect_state_mutex_named
 	# one finding (one line) names the whole cycle
-	jq -c 'select(.type == "finding" and .data.kind == "lock-order-cycle")' \
-		"$BATS_TEST_TMPDIR/out" | grep 'mmap_lock' |
-		grep 'vfio_pci_core_device.memory_lock' | grep -q 'hmtest_vf:state_mutex'
+	cycle_lines | grep 'mmap_lock' | grep 'vfio_pci_core_device.memory_lock' |
+		grep -q 'hmtest_vf:state_mutex'
 }
