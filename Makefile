@@ -1,13 +1,26 @@
 # hisimig-trace: one `make` builds the tool; `make check` runs every test tier.
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CPPFLAGS := -Iinclude -Isrc -Ibuild/gen -D_GNU_SOURCE
-STD     := -std=gnu11
-SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-
 BUILD   := build
 BIN     := hisimig-trace
+
+# An arm64 guest (GUEST_ARCH=arm64, see docs/arm64.md) runs everything built
+# for it with Debian's cross toolchain into build/arm64/: the tool, its BPF
+# objects (arm64 vmlinux.h and __TARGET_ARCH), the guest helpers and modules.
+GUEST_ARCH ?= amd64
+ifeq ($(GUEST_ARCH),arm64)
+CROSS_COMPILE ?= aarch64-linux-gnu-
+CC       := $(CROSS_COMPILE)gcc
+BUILD    := build/arm64
+BIN      := $(BUILD)/hisimig-trace
+BPF_ARCH := arm64
+KBUILD_CROSS := ARCH=arm64 CROSS_COMPILE=$(CROSS_COMPILE)
+endif
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS := -Iinclude -Isrc -I$(BUILD)/gen -D_GNU_SOURCE
+STD     := -std=gnu11
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Every userspace source but the entry point is library code shared by the
 # binary and the unit tests.
@@ -20,8 +33,13 @@ HDRS      := $(wildcard include/hisimig/*.h src/*.h src/analyzers/*.h)
 
 LDLIBS  := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 
-.PHONY: all deps deps-test clean check unit cli demo asan
+.PHONY: all deps deps-test clean check unit cli demo asan arm64
 all: $(BIN)
+
+# The arm64 build alone (build/arm64/hisimig-trace).
+arm64:
+	@scripts/install-deps.sh arm64
+	$(MAKE) GUEST_ARCH=arm64 all
 
 deps:
 	@scripts/install-deps.sh build

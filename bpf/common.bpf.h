@@ -157,11 +157,33 @@ static __always_inline void hm_header(void *ctx, struct hm_event_header *h, __u1
 		var != NULL;                                                     \
 	})
 
+/* A kernel without CONFIG_KALLSYMS_ALL (Debian's arm64 ones) has no data
+ * symbols in kallsyms, so pci_bus_type resolves to 0: there the PCI bus is
+ * recognised by its name, "pci", once; from then on by its address. */
+static __u64 hm_pci_bus_seen;
+
+static __always_inline bool hm_is_pci_bus(const struct bus_type *bus)
+{
+	char name[5]; /* "pci" and its NUL; "pci_express" does not fit */
+
+	if (&pci_bus_type)
+		return bus == &pci_bus_type;
+	if (!bus)
+		return false;
+	if (hm_pci_bus_seen)
+		return (__u64)bus == hm_pci_bus_seen;
+	if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(bus, name)) != 4 ||
+	    name[0] != 'p' || name[1] != 'c' || name[2] != 'i')
+		return false;
+	hm_pci_bus_seen = (__u64)bus;
+	return true;
+}
+
 static __always_inline struct device *hm_pci_device(struct device *dev)
 {
-	if (!dev || !&pci_bus_type)
+	if (!dev)
 		return NULL;
-	return BPF_CORE_READ(dev, bus) == &pci_bus_type ? dev : NULL;
+	return hm_is_pci_bus(BPF_CORE_READ(dev, bus)) ? dev : NULL;
 }
 
 static __always_inline struct pci_dev *hm_to_pci_dev(struct device *dev)

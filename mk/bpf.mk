@@ -5,7 +5,7 @@
 # kernel at load time. Neither vmlinux.h nor the skeletons are committed.
 CLANG        ?= clang
 BPFTOOL      ?= bpftool
-BPF_ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_ARCH     ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_CFLAGS   := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
 		-Iinclude -I$(BUILD)/gen
 BPF_SRCS     := $(wildcard bpf/*.bpf.c)
@@ -15,7 +15,7 @@ BPF_HDRS     := $(wildcard bpf/*.h include/hisimig/*.h)
 
 # The target kernel's BTF: mk/guest.mk's vmlinux when there is one (the rule
 # there builds it when missing).
-BPF_VMLINUX_DEFAULT := $(firstword $(wildcard $(BUILD)/guest/kernels/6.1*/vmlinux))
+BPF_VMLINUX_DEFAULT := $(firstword $(wildcard build/guest/kernels/6.1*-$(GUEST_ARCH)/vmlinux))
 # An extracted vmlinux is used as is: naming GUEST_VMLINUX asks apt for the
 # current kernel release, which a plain build should not need.
 BPF_VMLINUX   = $(or $(BPF_VMLINUX_DEFAULT),$(GUEST_VMLINUX))

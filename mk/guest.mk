@@ -8,6 +8,8 @@
 #   make vm-shell                    interactive guest shell
 #   make vm-selftest                 host-side tests of the harness itself
 #   make guest-vmlinux               build $(GUEST_VMLINUX) silently
+#   make vm-arm64                    vm-check on Debian's arm64 kernel (GUEST_ARCH=arm64:
+#                                    any target above; docs/arm64.md)
 #
 # For other rules: $(GUEST_KVER) is the selected kernel release (resolved from
 # apt once per make, only when used), $(GUEST_VMLINUX) the ELF vmlinux with its
@@ -16,21 +18,22 @@
 GUEST_DIR     := $(CURDIR)/tests/guest
 GUEST_BUILD   := $(CURDIR)/build/guest
 GUEST_KERNEL  ?= 6.1
-GUEST_FLAVOUR ?= amd64
-GUEST_ARCH    ?= amd64
+# GUEST_ARCH (amd64, arm64) is set in the Makefile: it also selects the build.
+GUEST_FLAVOUR ?= $(GUEST_ARCH)
 GUEST_TIMEOUT ?= 3000
 GUEST_SEL      = --kernel $(GUEST_KERNEL) --flavour $(GUEST_FLAVOUR) --arch $(GUEST_ARCH)
 GUEST_RUN      = $(GUEST_DIR)/run-in-guest.sh $(GUEST_SEL) --timeout $(GUEST_TIMEOUT)
-GUEST_VFIO_OPEN := $(GUEST_BUILD)/vfio-open
+# Run in the guest, so built for its architecture (build/guest/ or build/arm64/guest/).
+GUEST_VFIO_OPEN := $(CURDIR)/$(BUILD)/guest/vfio-open
 
 # Deferred and memoised: apt is asked only by a make run that uses it.
 GUEST_KVER = $(eval GUEST_KVER := $(shell QUIET=1 $(GUEST_DIR)/kernel.sh $(GUEST_SEL) kver))$(GUEST_KVER)
 GUEST_VMLINUX = $(GUEST_BUILD)/kernels/$(GUEST_KVER)/vmlinux
 
-.PHONY: guest-deps guest-vmlinux vm-check vm-matrix vm-run vm-shell vm-selftest
+.PHONY: guest-deps guest-vmlinux vm-check vm-matrix vm-run vm-shell vm-selftest vm-arm64
 
 guest-deps:
-	@$(CURDIR)/scripts/install-deps.sh guest
+	@$(CURDIR)/scripts/install-deps.sh $(if $(filter amd64,$(GUEST_ARCH)),guest,$(GUEST_ARCH))
 
 $(GUEST_BUILD)/kernels/%/vmlinux: $(GUEST_DIR)/extract-vmlinux.sh | guest-deps
 	@QUIET=1 $(GUEST_DIR)/kernel.sh $(GUEST_SEL) vmlinux >/dev/null
@@ -62,3 +65,7 @@ vm-shell: $(GUEST_VFIO_OPEN) | guest-deps
 
 vm-selftest: | guest-deps
 	bats $(GUEST_DIR)/host
+
+# A sub-make: GUEST_ARCH=arm64 switches the build to build/arm64 (Makefile).
+vm-arm64:
+	$(MAKE) GUEST_ARCH=arm64 vm-check

@@ -26,4 +26,4 @@ $(KBUILD_KDIR)/vmlinux: $(GUEST_VMLINUX) | $(KBUILD_HDRS)/.ready
 # $(call kbuild_modules,DIR[,MAKE ARGS]): the recipe line building the modules
 # of the Kbuild tree DIR. resolve_btfids is not shipped in the headers and
 # has nothing to do for modules without BTF_ID sets.
-kbuild_modules = $(MAKE) -C $(KBUILD_KDIR) M=$(1) $(if $(KBUILD_BTF),RESOLVE_BTFIDS=true) $(2) modules
+kbuild_modules = $(MAKE) -C $(KBUILD_KDIR) M=$(1) $(KBUILD_CROSS) $(if $(KBUILD_BTF),RESOLVE_BTFIDS=true) $(2) modules

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a given tier needs, only those missing.
-# Usage: scripts/install-deps.sh [build|test|guest|all]...  (default: all)
+# Usage: scripts/install-deps.sh [build|test|guest|arm64|all]...  (default: all)
 set -euo pipefail
 
 build_pkgs=(gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libmicrohttpd-dev)
@@ -10,6 +10,11 @@ guest_pkgs=(qemu-system-x86 busybox-static cpio kmod nvme-cli xz-utils
 	dwarves
 	# make demo scrapes the metrics endpoint in the guest
 	curl)
+# The arm64 guest (docs/arm64.md): cross compiler, the arm64 libraries to link
+# against (multiarch, beside the amd64 ones), QEMU for aarch64 and its UEFI
+# (ACPI: VFIO needs ACS on the root port), mmdebstrap for the guest's userland.
+arm64_pkgs=(gcc-aarch64-linux-gnu qemu-system-arm qemu-efi-aarch64 mmdebstrap
+	libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libmicrohttpd-dev:arm64)
 
 wanted=()
 [ $# -eq 0 ] && set -- all
@@ -18,15 +23,20 @@ for tier in "$@"; do
 	build) wanted+=("${build_pkgs[@]}") ;;
 	test)  wanted+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
 	guest) wanted+=("${build_pkgs[@]}" "${guest_pkgs[@]}") ;;
+	arm64) wanted+=("${build_pkgs[@]}" "${guest_pkgs[@]}" "${arm64_pkgs[@]}") ;;
 	all)   wanted+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${guest_pkgs[@]}") ;;
-	*) echo "install-deps: unknown tier '$tier' (build|test|guest|all)" >&2; exit 2 ;;
+	*) echo "install-deps: unknown tier '$tier' (build|test|guest|arm64|all)" >&2; exit 2 ;;
 	esac
 done
 
 missing=()
+native=$(dpkg --print-architecture)
 for pkg in $(printf '%s\n' "${wanted[@]}" | sort -u); do
-	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-	[ "$status" = "install ok installed" ] || missing+=("$pkg")
+	# A bare name means the native (or arch: all) package; with arm64
+	# libraries beside the amd64 ones dpkg-query lists both.
+	case "$pkg" in *:*) arch=${pkg#*:} ;; *) arch=$native ;; esac
+	dpkg-query -W -f='${Architecture} ${Status}\n' "$pkg" 2>/dev/null |
+		grep -Eqx "($arch|all) install ok installed" || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -36,5 +46,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# pkg:arch of a foreign architecture: apt needs to know that architecture.
+for arch in $(printf '%s\n' "${missing[@]}" | sed -n 's/^[^:]*://p' | sort -u); do
+	[ "$arch" = "$native" ] ||
+		dpkg --print-foreign-architectures | grep -qx "$arch" || dpkg --add-architecture "$arch"
+done
 apt-get update -qq >/dev/null || true
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

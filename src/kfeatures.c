@@ -104,6 +104,7 @@ struct hm_kernel {
 	int nmodules;
 	struct hm_ksyms *ksyms;
 	char *modules_seen;       /* /proc/modules names at the last kallsyms read */
+	int fentry_attach;        /* 0: not tried yet, 1: attaches, else -errno */
 };
 
 /*
@@ -286,7 +287,10 @@ uint64_t hm_kernel_data_symbol_addr(const char *name)
 	return addr;
 }
 
-int hm_kernel_trial_fentry(const struct hm_kernel *k, const char *func)
+#define HM_ENOTSUPP 524 /* the kernel's own ENOTSUPP, not in <errno.h> */
+
+/* A trivial fentry program on a vmlinux function, loaded: its fd or -errno. */
+static int trivial_fentry(const struct hm_kernel *k, const char *func)
 {
 	const struct bpf_insn trivial[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
@@ -300,8 +304,35 @@ int hm_kernel_trial_fentry(const struct hm_kernel *k, const char *func)
 		return -ENOENT;
 	opts.attach_btf_id = id;
 	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", trivial, 2, &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+int hm_kernel_trial_fentry(const struct hm_kernel *k, const char *func)
+{
+	int fd = trivial_fentry(k, func);
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	close(fd);
 	return 0;
+}
+
+bool hm_kernel_fentry_attaches(struct hm_kernel *k)
+{
+	int fd, link;
+
+	if (!k->fentry_attach) {
+		/* bpf_fentry_test1 runs only under BPF_PROG_TEST_RUN: patching it
+		 * disturbs nothing. */
+		fd = trivial_fentry(k, "bpf_fentry_test1");
+		link = fd < 0 ? fd : bpf_raw_tracepoint_open(NULL, fd);
+		k->fentry_attach = fd < 0 ? fd : link >= 0 ? 1 : link;
+		if (link >= 0)
+			close(link);
+		if (fd >= 0)
+			close(fd);
+	}
+	/* Only "not supported" is an answer: no test function, no privileges
+	 * or lockdown leave the choice to the BTF (and the load says why). */
+	return k->fentry_attach != -HM_ENOTSUPP && k->fentry_attach != -EOPNOTSUPP;
 }

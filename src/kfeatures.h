@@ -47,6 +47,10 @@ bool hm_kernel_btf_has_func(struct hm_kernel *k, const char *func, const char *m
 /* Load (not attach) a trivial fentry program on a vmlinux function: 0 or -errno
  * (-EPERM as root: lockdown or an LSM forbids tracing programs). */
 int hm_kernel_trial_fentry(const struct hm_kernel *k, const char *func);
+/* Whether fentry programs can be attached, not only loaded: arm64 before
+ * Linux 6.4 (no ftrace direct calls) refuses with ENOTSUPP (524). Tried
+ * once, on a function nothing else calls; false only for that refusal. */
+bool hm_kernel_fentry_attaches(struct hm_kernel *k);
 /* A data symbol of vmlinux in /proc/kallsyms (needs CONFIG_KALLSYMS_ALL). */
 bool hm_kernel_has_data_symbol(const char *name);
 /* The address of a vmlinux/module data symbol, 0 if absent or hidden (kptr_restrict). */

@@ -640,9 +640,11 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 		snprintf(err, errlen, HM_LOADER_EPERM_MSG);
 		goto fail;
 	}
-	if (!hm_kernel_has_data_symbol("pci_bus_type")) {
-		snprintf(err, errlen, "unsupported kernel: pci_bus_type is not in /proc/kallsyms "
-				      "(needs CONFIG_PCI and CONFIG_KALLSYMS_ALL)");
+	/* pci_bus_type comes from kallsyms, or (no CONFIG_KALLSYMS_ALL, as in
+	 * Debian's arm64 kernels) the BPF side finds the bus by its name. */
+	if (!hm_kernel_has_data_symbol("pci_bus_type") &&
+	    !hm_kernel_btf_has_func(l->kernel, "pci_device_probe", NULL)) {
+		snprintf(err, errlen, "unsupported kernel: no PCI bus (needs CONFIG_PCI)");
 		goto fail;
 	}
 	if (lerr || no_lock_hook(l) || l->fds[MAP_EVENTS] < 0) {

@@ -69,10 +69,10 @@ pf_then_vf() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == *"tracing: possible"* ]]
-	grep -Eq '^  mutex_lock +fentry ' <<<"$output"
-	grep -Eq '^  mutex_unlock +fentry ' <<<"$output"
-	grep -Eq '^  sriov_disable +fentry ' <<<"$output"
-	grep -Eq '^  pci_iov_add_virtfn +fentry ' <<<"$output"
+	grep -Eq "^  mutex_lock +$AUTO_MODE " <<<"$output"
+	grep -Eq "^  mutex_unlock +$AUTO_MODE " <<<"$output"
+	grep -Eq "^  sriov_disable +$AUTO_MODE " <<<"$output"
+	grep -Eq "^  pci_iov_add_virtfn +$AUTO_MODE " <<<"$output"
 	grep -Eq '^  mutex_lock_nested +missing .*not in this kernel' <<<"$output"
 	run "$HM" probe --attach kprobe -j
 	[ "$status" -eq 0 ]
@@ -89,8 +89,8 @@ pf_then_vf() {
 	[ "$trace_status" -eq 0 ]
 	"$HM" dump "$BATS_TEST_TMPDIR/sriov.hmt" >"$BATS_TEST_TMPDIR/dump"
 	check_sriov_dump "$BATS_TEST_TMPDIR/dump"
-	grep -q "^meta attach.mutex_lock=fentry" "$BATS_TEST_TMPDIR/dump"
-	grep -q "^meta attach.sriov_disable=fentry" "$BATS_TEST_TMPDIR/dump"
+	grep -q "^meta attach.mutex_lock=$AUTO_MODE" "$BATS_TEST_TMPDIR/dump"
+	grep -q "^meta attach.sriov_disable=$AUTO_MODE" "$BATS_TEST_TMPDIR/dump"
 	grep -Eq "^end events=[0-9]+ lost=0 " "$BATS_TEST_TMPDIR/dump"
 	read -r order < <(pf_then_vf "$BATS_TEST_TMPDIR/dump")
 	echo "$order"
@@ -134,7 +134,7 @@ pf_then_vf() {
 		grep -q "late attach: vfio_mig_get_next_state" "$BATS_TEST_TMPDIR/err" && break
 		sleep 0.1
 	done
-	grep "late attach: vfio_pci_core_enable: fentry" "$BATS_TEST_TMPDIR/err"
+	grep "late attach: vfio_pci_core_enable: $AUTO_MODE" "$BATS_TEST_TMPDIR/err"
 	run "$VFIO_OPEN" "$vf"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -147,7 +147,7 @@ pf_then_vf() {
 	"$HM" dump "$BATS_TEST_TMPDIR/vfio.hmt" >"$BATS_TEST_TMPDIR/dump"
 	[ -z "${HISIMIG_OUT:-}" ] || cp "$BATS_TEST_TMPDIR/dump" "$HISIMIG_OUT/bpf-vfio.dump"
 	grep "^meta attach.vfio" "$BATS_TEST_TMPDIR/dump"
-	grep -q "^meta attach.vfio_pci_core_enable=fentry" "$BATS_TEST_TMPDIR/dump"
+	grep -q "^meta attach.vfio_pci_core_enable=$AUTO_MODE" "$BATS_TEST_TMPDIR/dump"
 	grep -q "bind-end .*ret=0 .*dev=$vf role=vf driver=vfio-pci" "$BATS_TEST_TMPDIR/dump"
 	grep -q "unbind-begin .*dev=$vf role=vf driver=vfio-pci" "$BATS_TEST_TMPDIR/dump"
 	grep -q "vfio-open .*ret=0 .*dev=$vf role=vf driver=vfio-pci" "$BATS_TEST_TMPDIR/dump"
@@ -188,7 +188,6 @@ pf_then_vf() {
 
 kmod_ready() {
 	HM_KODIR=$REPO/build/kmod/$HISIMIG_KVER
-	MIGCTL=$REPO/build/migctl/migctl
 	[ -e "$HM_KODIR/hmtest_vf.ko" ] && [ -x "$MIGCTL" ] || skip "make kmod migctl first"
 	# shellcheck source=tests/kmod/guest-lib.bash
 	. "$REPO/tests/kmod/guest-lib.bash"
@@ -213,8 +212,8 @@ kmod_teardown() {
 	"$HM" dump "$BATS_TEST_TMPDIR/mig.hmt" >"$BATS_TEST_TMPDIR/dump"
 	[ -z "${HISIMIG_OUT:-}" ] || cp "$BATS_TEST_TMPDIR/dump" "$HISIMIG_OUT/bpf-mig.dump"
 	d=$BATS_TEST_TMPDIR/dump
-	grep -q "^meta attach.hmtest_vf_set_device_state=fentry" "$d"
-	grep -q "^meta attach.vfio_mig_get_next_state=fentry" "$d"
+	grep -q "^meta attach.hmtest_vf_set_device_state=$AUTO_MODE" "$d"
+	grep -q "^meta attach.vfio_mig_get_next_state=$AUTO_MODE" "$d"
 	grep -q "mig-set-state-begin .*to=STOP_COPY .*caps=0x1 .*dev=$VF0 role=vf driver=hmtest_vf" "$d"
 	grep -q "mig-set-state-end .*to=STOP_COPY .*ret=0 .*dev=$VF0" "$d"
 	grep -q "mig-step .*from=RUNNING to=STOP next=STOP caps=0x1 ret=0 .*dev=$VF0" "$d"

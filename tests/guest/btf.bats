@@ -47,8 +47,8 @@ teardown() {
 @test "the PF's device mutex computed from BTF is the one sriov_numvfs_store locks" {
 	read -r mutex_off _ < <(btf_member device mutex)
 	read -r dev_off _ < <(btf_member pci_dev dev)
-	kprobe numvfs 'sriov_numvfs_store dev=%di:x64'
-	kprobe disable 'sriov_disable pdev=%di:x64'
+	kprobe numvfs "sriov_numvfs_store dev=$ARG1:x64"
+	kprobe disable "sriov_disable pdev=$ARG1:x64"
 	sriov_enable 1
 	sriov_disable
 	dev=$(kprobe_values numvfs dev | sort -u)
@@ -59,7 +59,7 @@ teardown() {
 
 	kprobes_clear
 	lock=$(hex_add "$dev" "$mutex_off")
-	kprobe lock 'mutex_lock lock=%di:x64' "lock == $lock"
+	kprobe lock "mutex_lock lock=$ARG1:x64" "lock == $lock"
 	sriov_enable 1
 	echo 0 >"$TRACING/events/hisimig/enable"
 	hits=$(kprobe_values lock lock | grep -c "^$lock\$" || true)
@@ -71,7 +71,7 @@ teardown() {
 	read -r mutex_off _ < <(btf_member device mutex)
 	sriov_enable 1
 	vf=$(vf_addr 0)
-	kprobe probe 'pci_device_probe dev=%di:x64'
+	kprobe probe "pci_device_probe dev=$ARG1:x64"
 	bind_vfio "$vf"
 	dev=$(kprobe_values probe dev | sort -u)
 	echo "VF $vf struct device $dev"
@@ -79,7 +79,7 @@ teardown() {
 
 	kprobes_clear
 	lock=$(hex_add "$dev" "$mutex_off")
-	kprobe lock 'mutex_lock lock=%di:x64' "lock == $lock"
+	kprobe lock "mutex_lock lock=$ARG1:x64" "lock == $lock"
 	unbind "$vf"
 	echo 0 >"$TRACING/events/hisimig/enable"
 	hits=$(kprobe_values lock lock | grep -c "^$lock\$" || true)

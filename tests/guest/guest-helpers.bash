@@ -4,9 +4,25 @@
 PF=${HISIMIG_PF:-0000:01:00.0}
 PFDIR=/sys/bus/pci/devices/$PF
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-VFIO_OPEN=$REPO/build/guest/vfio-open
+# Where make put what runs in the guest: build/, or build/<arch>/ for a
+# foreign-architecture guest (run-in-guest.sh sets HISIMIG_BUILD then).
+HM_BUILD=${HISIMIG_BUILD:-$REPO/build}
+VFIO_OPEN=$HM_BUILD/guest/vfio-open
+# (tests/kmod/guest-lib.bash takes it from here when set)
+MIGCTL=${MIGCTL:-$HM_BUILD/migctl/migctl}
 HM=${HISIMIG:-$REPO/hisimig-trace}
 TRACING=/sys/kernel/tracing
+
+# What --attach auto must pick for a function with BTF: fentry where the
+# kernel can attach it, kprobe where it only loads. Attaching needs ftrace
+# direct calls (every amd64 kernel here; arm64 only from 6.4, so not
+# Debian's arm64 6.1), read from the guest kernel's config as an oracle
+# independent of the tool.
+AUTO_MODE=fentry
+KCONFIG=$REPO/build/guest/kernels/${HISIMIG_KVER:-}/boot/config-${HISIMIG_KVER:-}
+if [ -r "$KCONFIG" ] && ! grep -qx 'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=y' "$KCONFIG"; then
+	AUTO_MODE=kprobe
+fi
 
 # Fails (not skips) outside the guest: these tests change PCI and load modules.
 require_guest() {
@@ -79,6 +95,12 @@ btf_member() {
 
 # btf_type ID: the "[ID] KIND 'name' ..." line of a vmlinux BTF type.
 btf_type() { grep -m1 "^\[$1\] " "$(btf_dump /sys/kernel/btf/vmlinux)"; }
+
+# The first argument's register at a function's entry, for kprobe ARGS.
+case "${HISIMIG_ARCH:-amd64}" in
+arm64) ARG1=%x0 ;;
+*)     ARG1=%di ;;
+esac
 
 # kprobe NAME 'SYMBOL ARGS' [FILTER]: enable tracefs kprobe hisimig/NAME.
 kprobe() {

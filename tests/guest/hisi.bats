@@ -90,7 +90,7 @@ check_attach_list() {
 @test "probe: the hisi callbacks attach by fentry exactly when the module has them" {
 	hisi_load
 	[ -d /sys/kernel/btf/hisi_acc_vfio_pci ] || [ -e /sys/kernel/btf/hisi_acc_vfio_pci ]
-	check_attach_list fentry
+	check_attach_list "$AUTO_MODE"
 }
 
 @test "probe: without module BTF the hisi callbacks attach by kprobe" {
@@ -158,9 +158,9 @@ check_story() {
 
 @test "run: the real driver's bind, open/close, reset, unbind and SR-IOV disable, zero findings" {
 	traced_story
-	grep -q "^meta attach.hisi_acc_vfio_pci_set_device_state=fentry" "$d"
-	grep -q "^meta attach.hisi_acc_vf_pci_aer_reset_done=fentry" "$d"
-	grep -q "late attach: hisi_acc_vf_pci_aer_reset_done: fentry" "$BATS_TEST_TMPDIR/err"
+	grep -q "^meta attach.hisi_acc_vfio_pci_set_device_state=$AUTO_MODE" "$d"
+	grep -q "^meta attach.hisi_acc_vf_pci_aer_reset_done=$AUTO_MODE" "$d"
+	grep -q "late attach: hisi_acc_vf_pci_aer_reset_done: $AUTO_MODE" "$BATS_TEST_TMPDIR/err"
 	check_story "$d"
 }
 

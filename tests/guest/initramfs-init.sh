@@ -32,14 +32,20 @@ mount -t 9p -o "$p9" hisimig_out /out || fatal "cannot mount the result share"
 # cache=loose: the host's files do not change during a run (build first).
 mount -t 9p -o "$p9,cache=loose,ro" hostroot /lower || fatal "cannot mount the host root"
 mount -t tmpfs -o mode=0755 tmpfs /rw
-mkdir -p /rw/upper /rw/work
-mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot ||
-	fatal "cannot mount the overlay root"
+# overlay DIR UPPER TARGET: DIR of the host, writable in tmpfs, on TARGET.
+overlay() {
+	mkdir -p "/rw/$2" "/rw/$2.work"
+	mount -t overlay overlay -o "lowerdir=/lower$1,upperdir=/rw/$2,workdir=/rw/$2.work" "$3"
+}
+# The guest's root: the host's / (HISIMIG_ROOT unset or /), or a directory of
+# the host holding another architecture's userland.
+root=${HISIMIG_ROOT:-/}
+overlay "${root%/}" upper /newroot || fatal "cannot mount the overlay root"
 
 # The host's /run and /tmp belong to the host: start the guest with empty ones,
 # but keep the repository visible when it lives there (a CI clone in /tmp).
-case "$HISIMIG_REPO" in
-/tmp/*|/run/*)
+case "$root:$HISIMIG_REPO" in
+/:/tmp/*|/:/run/*)
 	mkdir -p /repo
 	mount --bind "/newroot$HISIMIG_REPO" /repo || fatal "cannot hold $HISIMIG_REPO"
 	;;
@@ -49,6 +55,11 @@ mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
 if [ -d /repo ]; then
 	mkdir -p "/newroot$HISIMIG_REPO"
 	mount --move /repo "/newroot$HISIMIG_REPO" || fatal "cannot restore $HISIMIG_REPO"
+fi
+# A foreign root lacks the repository (tests, builds, kernels): at the same path.
+if [ "$root" != / ]; then
+	mkdir -p "/newroot$HISIMIG_REPO"
+	overlay "$HISIMIG_REPO" repo "/newroot$HISIMIG_REPO" || fatal "cannot mount $HISIMIG_REPO"
 fi
 mkdir -p /newroot/run/hisimig
 mount --move /out /newroot/run/hisimig

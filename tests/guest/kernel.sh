@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: kernel.sh [--kernel 6.1|6.12] [--flavour amd64|rt-amd64] [--arch amd64] ACTION
+# Usage: kernel.sh [--kernel 6.1|6.12] [--flavour [rt-]ARCH] [--arch amd64|arm64] ACTION
 #   kver     print the kernel release apt offers for the selection (no download)
 #   fetch    download + unpack it into build/guest/kernels/<kver>/, print that dir
 #   vmlinux  fetch, then extract <dir>/vmlinux (ELF with BTF), print its path

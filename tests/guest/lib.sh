@@ -20,8 +20,9 @@ die() { local rc=$1; shift; printf 'guest: error: %s\n' "$*" >&2; exit "$rc"; }
 
 # Kernel selection, set by parse_kernel_opt; validated by check_kernel_sel.
 KERNEL_VERSION=${GUEST_KERNEL:-6.1}
-KERNEL_FLAVOUR=${GUEST_FLAVOUR:-amd64}
 KERNEL_ARCH=${GUEST_ARCH:-amd64}
+# Empty: the architecture's generic flavour (set by check_kernel_sel).
+KERNEL_FLAVOUR=${GUEST_FLAVOUR:-}
 
 # parse_kernel_opt OPT VALUE: consumes one kernel-selection option; returns 1
 # when OPT is not one of them so callers can handle their own options.
@@ -35,16 +36,84 @@ parse_kernel_opt() {
 }
 
 check_kernel_sel() {
-	# arm64 would need qemu-system-arm, a different machine and another
-	# initramfs layout; the option exists so the interface will not change.
-	[ "$KERNEL_ARCH" = amd64 ] ||
-		die $EX_USAGE "--arch $KERNEL_ARCH is not supported yet (only amd64)"
+	case "$KERNEL_ARCH" in amd64|arm64) ;; *)
+		die $EX_USAGE "--arch $KERNEL_ARCH: expected amd64 or arm64" ;;
+	esac
 	case "$KERNEL_VERSION" in 6.1|6.12) ;; *)
 		die $EX_USAGE "--kernel $KERNEL_VERSION: expected 6.1 or 6.12" ;;
 	esac
-	case "$KERNEL_FLAVOUR" in amd64|rt-amd64) ;; *)
-		die $EX_USAGE "--flavour $KERNEL_FLAVOUR: expected amd64 or rt-amd64" ;;
+	# Debian names its flavours after the architecture (amd64, rt-arm64...).
+	: "${KERNEL_FLAVOUR:=$KERNEL_ARCH}"
+	case "$KERNEL_FLAVOUR" in "$KERNEL_ARCH"|"rt-$KERNEL_ARCH") ;; *)
+		die $EX_USAGE "--flavour $KERNEL_FLAVOUR: expected $KERNEL_ARCH or rt-$KERNEL_ARCH" ;;
 	esac
+	arch_setup
+}
+
+# arch_setup: what differs between the guest architectures (QEMU machine,
+# console, vIOMMU, kernel parameters, guest root). Called by check_kernel_sel.
+# shellcheck disable=SC2034,SC2054 # used by run-in-guest.sh; commas separate QEMU sub-options
+arch_setup() {
+	case "$KERNEL_ARCH" in
+	amd64)
+		QEMU_BIN=qemu-system-x86_64
+		QEMU_MACHINE=(-machine q35)
+		# The vIOMMU must precede the devices it translates for.
+		QEMU_IOMMU=(-device intel-iommu)
+		KERNEL_CONSOLE=ttyS0 KERNEL_ARGS=intel_iommu=on
+		# The host's own root: it is amd64 too.
+		GUEST_ROOT=/ DEPS_TIER=guest
+		;;
+	arm64)
+		QEMU_BIN=qemu-system-aarch64
+		# SMMUv3 for VFIO (built into Debian's arm64 kernel). pauth-impdef:
+		# QEMU's architected pointer-auth algorithm is slow under TCG.
+		# UEFI, for ACPI: booted from a device tree, 6.1 asks the PCI core for
+		# ACS only after the root port was enumerated, which then keeps it
+		# off and puts the PF and its VFs in one IOMMU group (VFIO refuses a
+		# VF while the PF is bound to nvme); the IORT path asks in time.
+		# GICv3: its ITS isolates MSIs, which VFIO type1 requires (with
+		# GICv2: "No interrupt remapping support", EPERM).
+		QEMU_MACHINE=(-machine virt,iommu=smmuv3,gic-version=3 -cpu max,pauth-impdef=on
+			-bios /usr/share/qemu-efi-aarch64/QEMU_EFI.fd)
+		QEMU_IOMMU=()
+		KERNEL_CONSOLE=ttyAMA0 KERNEL_ARGS=acpi=force
+		# The host's userland cannot run there: an unpacked arm64 one.
+		GUEST_ROOT=$BUILD_DIR/arm64-root DEPS_TIER=arm64
+		;;
+	esac
+}
+
+# What the arm64 guest root holds: the shell tools the guest tests use and
+# the run-time libraries of the arm64 hisimig-trace (dependencies follow).
+GUEST_ROOT_PKGS=(base-files bash binutils busybox-static bats coreutils dash
+	diffutils findutils grep jq kmod mawk procps sed util-linux bpftool nvme-cli
+	libbpf1 libelf1 zlib1g libmicrohttpd12)
+
+# build_guest_root: unpacks $GUEST_ROOT_PKGS for $KERNEL_ARCH with mmdebstrap
+# (extract only: maintainer scripts would need to run arm64 code), once.
+build_guest_root() {
+	[ "$GUEST_ROOT" != / ] || return 0
+	local stamp=$GUEST_ROOT/.hisimig-packages want="${GUEST_ROOT_PKGS[*]}"
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+	command -v mmdebstrap >/dev/null ||
+		die $EX_NORESULT "mmdebstrap not found; run scripts/install-deps.sh $DEPS_TIER"
+	log "unpacking an $KERNEL_ARCH userland into ${GUEST_ROOT#"$REPO_DIR"/} (mmdebstrap)"
+	local tmp sources=/etc/apt/sources.list.d/debian.sources
+	[ -r "$sources" ] || sources=/etc/apt/sources.list
+	mkdir -p "$BUILD_DIR"
+	tmp=$(mktemp -d "$BUILD_DIR/.root.XXXXXX")
+	# The host's apt sources: the same Debian release and security updates.
+	mmdebstrap --quiet --variant=extract --arch="$KERNEL_ARCH" --include="${want// /,}" \
+		bookworm "$tmp/root" "$sources" >"$tmp/log" 2>&1 ||
+		{ cat "$tmp/log" >&2; rm -rf "$tmp"; die $EX_NORESULT "mmdebstrap of the $KERNEL_ARCH guest root failed"; }
+	# Links that postinst scripts and update-alternatives would have made.
+	ln -sfn dash "$tmp/root/bin/sh"
+	ln -sfn mawk "$tmp/root/usr/bin/awk"
+	rm -rf "$GUEST_ROOT"
+	mv "$tmp/root" "$GUEST_ROOT"
+	rm -rf "$tmp"
+	echo "$want" >"$stamp"
 }
 
 # The image package for a kernel release: for 6.1 the package the metapackage
@@ -75,6 +144,8 @@ apt_kver() {
 		pkg=${pkg%-unsigned}
 		;;
 	esac
+	# A foreign architecture's package comes as name:arch.
+	pkg=${pkg%%:*}
 	[ -n "$pkg" ] && echo "${pkg#linux-image-}"
 	return 0
 }
@@ -155,7 +226,7 @@ INITRAMFS_MODULES="virtio_pci 9pnet_virtio 9p overlay"
 # boot) with static busybox, the modules in dependency order and /init.
 build_initramfs() {
 	INITRAMFS=$KDIR/initramfs.cpio
-	local init=$GUEST_DIR/initramfs-init.sh busybox=/bin/busybox
+	local init=$GUEST_DIR/initramfs-init.sh busybox=${GUEST_ROOT%/}/bin/busybox
 	if [ -s "$INITRAMFS" ] && [ "$INITRAMFS" -nt "$init" ] && [ "$INITRAMFS" -nt "$GUEST_DIR/lib.sh" ]; then
 		return 0
 	fi
@@ -192,5 +263,6 @@ file_is_static() { ! LC_ALL=C readelf -l "$1" 2>/dev/null | grep -q 'INTERP'; }
 prepare_kernel() {
 	resolve_kver
 	fetch_kernel
+	build_guest_root
 	build_initramfs
 }

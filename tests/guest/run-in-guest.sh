@@ -8,7 +8,7 @@ set -euo pipefail
 
 usage() {
 	cat <<EOF
-usage: run-in-guest.sh [--kernel 6.1|6.12] [--flavour amd64|rt-amd64] [--arch amd64]
+usage: run-in-guest.sh [--kernel 6.1|6.12] [--flavour [rt-]ARCH] [--arch amd64|arm64]
                        [--timeout SECONDS] [--mem MB] [--smp N] -- COMMAND [ARGS...]
        run-in-guest.sh [kernel options] [--mem MB] --shell
 Exit status: COMMAND's own status, or $EX_TIMEOUT (no result: timeout),
@@ -44,8 +44,8 @@ done
 if [ "$MODE" = run ] && [ $# -eq 0 ]; then usage >&2; die $EX_USAGE "no command given"; fi
 if [ "$MODE" = shell ] && [ $# -gt 0 ]; then die $EX_USAGE "--shell takes no command"; fi
 check_kernel_sel
-command -v qemu-system-x86_64 >/dev/null ||
-	die $EX_NORESULT "qemu-system-x86_64 not found; run scripts/install-deps.sh guest"
+command -v "$QEMU_BIN" >/dev/null ||
+	die $EX_NORESULT "$QEMU_BIN not found; run scripts/install-deps.sh $DEPS_TIER"
 
 prepare_kernel
 
@@ -64,6 +64,7 @@ HISIMIG_KVER=$KVER
 HISIMIG_MODDIR=$KDIR/lib/modules/$KVER
 HISIMIG_STAGE2=$GUEST_DIR/guest-stage2.sh
 HISIMIG_REPO=$(cd "$GUEST_DIR/../.." && pwd)
+HISIMIG_ROOT=$GUEST_ROOT
 EOF
 # The job: the guest-visible environment, the caller's cwd (same path in the
 # guest) and the command with its arguments quoted exactly once.
@@ -72,22 +73,25 @@ EOF
 	echo "export HISIMIG_FLAVOUR=$KERNEL_FLAVOUR HISIMIG_ARCH=$KERNEL_ARCH"
 	echo "export HISIMIG_PF=0000:01:00.0 HISIMIG_OUT=/run/hisimig"
 	echo "export HOME=/root TERM=${TERM:-dumb} LANG=C.UTF-8"
+	# A foreign guest runs the cross build (make GUEST_ARCH=...: build/<arch>/).
+	[ "$KERNEL_ARCH" = amd64 ] ||
+		printf 'export HISIMIG_BUILD=%q HISIMIG=%q\n' "$REPO_DIR/build/$KERNEL_ARCH" \
+			"$REPO_DIR/build/$KERNEL_ARCH/hisimig-trace"
 	printf 'cd %q || exit 125\n' "$PWD"
 	[ "$MODE" = run ] && printf 'exec%s\n' "$(printf ' %q' "$@")"
 } >"$RUN/job.sh"
 
 # shellcheck disable=SC2054 # commas separate QEMU sub-options, not elements
-qemu=(qemu-system-x86_64 -machine q35 -accel "tcg,thread=$TCG_THREAD" -m "$MEM" -smp "$SMP"
+qemu=("$QEMU_BIN" "${QEMU_MACHINE[@]}" -accel "tcg,thread=$TCG_THREAD" -m "$MEM" -smp "$SMP"
 	# -display none rather than -nographic: with -nographic QEMU points SeaBIOS
 	# at the serial port, whose banner and escape codes would litter the log.
 	-nodefaults -display none -no-reboot -nic none -monitor none
 	-kernel "$KDIR/boot/vmlinuz-$KVER" -initrd "$INITRAMFS"
 	# A soft lockup panics (and so ends the run) at once instead of eating
 	# the whole timeout; loglevel=5 puts the watchdog's stacks on the console.
-	-append "console=ttyS0 quiet loglevel=5 panic=-1 oops=panic softlockup_panic=1 softlockup_all_cpu_backtrace=1 intel_iommu=on mitigations=off${GUEST_APPEND:+ $GUEST_APPEND}"
+	-append "console=$KERNEL_CONSOLE quiet loglevel=5 panic=-1 oops=panic softlockup_panic=1 softlockup_all_cpu_backtrace=1${KERNEL_ARGS:+ $KERNEL_ARGS} mitigations=off${GUEST_APPEND:+ $GUEST_APPEND}"
 	-chardev "stdio,id=con,signal=off,logfile=$LOG" -serial chardev:con
-	# The vIOMMU must precede the devices it translates for.
-	-device intel-iommu
+	"${QEMU_IOMMU[@]}"
 	-fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
 	-fsdev "local,id=out,path=$RUN,security_model=none"
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot

@@ -38,7 +38,7 @@ if [ -z "$deb" ]; then
 	# apt's sandbox user cannot write into root-owned dirs: harmless warning.
 	(cd "$DEB_CACHE" && apt-get download -qq "$pkg=$version" 2>&1 |
 		grep -v '^W: Download is performed unsandboxed' >&2 || true)
-	deb=$(ls "$DEB_CACHE/${pkg}_"*.deb 2>/dev/null | head -n 1 || true)
+	deb=$(ls "$DEB_CACHE/${pkg}_${version//:/%3a}_"*.deb 2>/dev/null | head -n 1 || true)
 	[ -n "$deb" ] || { echo "fetch-source: apt-get download $pkg=$version failed" >&2; exit 1; }
 fi
 

@@ -21,7 +21,10 @@ pkgs=("linux-headers-$kver")
 while read -r dep; do
 	pkgs+=("$dep")
 done < <(apt-cache depends "linux-headers-$kver" 2>/dev/null |
-	awk '$1 == "Depends:" && $2 ~ /^linux-(headers|kbuild)-/ { print $2 }')
+	# A foreign architecture's deps read <name:arch> or name:arch: the bare
+	# name gets -common (all) and the host's own linux-kbuild, whose tools
+	# must run here (a cross build, e.g. arm64 headers on amd64).
+	awk '$1 == "Depends:" { gsub(/^<|>$|:.*/, "", $2); if ($2 ~ /^linux-(headers|kbuild)-/) print $2 }')
 [ ${#pkgs[@]} -ge 3 ] ||
 	{ echo "fetch-headers: apt does not know linux-headers-$kver and its deps (apt-get update?)" >&2; exit 1; }
 

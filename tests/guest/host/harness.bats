@@ -52,11 +52,25 @@ assert_no_qemu_left() {
 }
 
 @test "bad usage exits 2 without booting" {
-	run "$RUN" --arch arm64 -- true
+	run "$RUN" --arch riscv64 -- true
 	[ "$status" -eq 2 ]
-	[[ $output == *"--arch arm64 is not supported yet"* ]]
+	[[ $output == *"--arch riscv64: expected amd64 or arm64"* ]]
+	run "$RUN" --arch arm64 --flavour amd64 -- true
+	[ "$status" -eq 2 ]
+	[[ $output == *"--flavour amd64: expected arm64 or rt-arm64"* ]]
 	run "$RUN" --kernel 5.10 -- true
 	[ "$status" -eq 2 ]
 	run "$RUN"
 	[ "$status" -eq 2 ]
+}
+
+@test "an arm64 guest runs the command on aarch64 with the PF and its status" {
+	# Needs the arm64 tier (scripts/install-deps.sh arm64, docs/arm64.md).
+	command -v qemu-system-aarch64 >/dev/null && command -v mmdebstrap >/dev/null ||
+		skip "no arm64 tools (scripts/install-deps.sh arm64)"
+	run "$RUN" --arch arm64 -- bash -c 'test "$(uname -m)" = aarch64 &&
+		test "$HISIMIG_ARCH" = arm64 && test "$PWD" = "$1" &&
+		test -e "/sys/bus/pci/devices/$HISIMIG_PF/sriov_totalvfs" && exit 42' _ "$PWD"
+	echo "$output"
+	[ "$status" -eq 42 ]
 }
