@@ -216,6 +216,7 @@ static __always_inline int emit_lock(void *ctx, __u16 type, __u64 addr, __u8 loc
 	e->subclass = subclass;
 	hm_fill_device(&e->dev, dev); /* zeroed (vf_id -1) for other locks */
 	e->origin = origin;
+	e->flags = type == HM_EV_LOCK_WAIT ? HM_LOCK_F_OWNER_READ : 0;
 	__builtin_memset(e->pad2, 0, sizeof(e->pad2));
 	bpf_ringbuf_submit(e, 0);
 	return 0;

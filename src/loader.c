@@ -61,6 +61,7 @@ struct hm_loader {
 	int ncpus;
 	uint64_t *lost_seen;          /* per CPU, as last reported */
 	uint64_t lost_total;
+	uint64_t skipped_seen;        /* skipped program runs, as last reported */
 	uint64_t next_late_check;
 	uint64_t malformed;
 	unsigned int lock_mode;       /* enum hm_lock_mode */
@@ -534,29 +535,57 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* Per-CPU reserve failures since the last report become LOST records. */
-static void report_loss(struct hm_loader *l)
+static void record_loss(struct hm_loader *l, uint32_t lost_cpu, uint64_t lost)
 {
-	uint64_t now[l->ncpus];
+	struct hm_lost_event ev = { 0 };
+
+	ev.hdr = (struct hm_event_header){ .type = HM_EV_LOST, .size = sizeof(ev),
+					   .cpu = lost_cpu == HM_LOST_SKIPPED_RUNS ? 0 : lost_cpu,
+					   .ts_ns = hm_mono_ns(), .pid = getpid(), .tid = getpid(),
+					   .stack_id = -1 };
+	snprintf(ev.hdr.comm, sizeof(ev.hdr.comm), "hisimig-trace");
+	ev.lost = lost;
+	ev.lost_cpu = lost_cpu;
+	l->lost_total += lost;
+	hm_session_event(l->session, &ev, sizeof(ev));
+}
+
+/* Runs of our programs the kernel skipped: a program still running on that
+ * CPU (preempted, on a preemptible kernel) makes the next one skip. */
+static uint64_t skipped_runs(const struct hm_loader *l)
+{
+	struct bpf_program *prog;
+	uint64_t sum = 0;
+
+	for (int i = 0; i < l->nobjs; i++)
+		bpf_object__for_each_program(prog, l->objs[i].skel.obj) {
+			struct bpf_prog_info info = { 0 };
+			__u32 len = sizeof(info);
+			int fd = bpf_program__fd(prog);
+
+			if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+				sum += info.recursion_misses;
+		}
+	return sum;
+}
+
+/* Per-CPU reserve failures (and, when asked, skipped runs) since the last
+ * report become LOST records. */
+static void report_loss(struct hm_loader *l, bool with_skipped)
+{
+	uint64_t now[l->ncpus], skipped;
 	uint32_t zero = 0;
 
-	if (bpf_map_lookup_elem(l->fds[MAP_LOST], &zero, now))
-		return;
-	for (int cpu = 0; cpu < l->ncpus; cpu++) {
-		struct hm_lost_event ev = { 0 };
-
-		if (now[cpu] <= l->lost_seen[cpu])
-			continue;
-		ev.hdr = (struct hm_event_header){ .type = HM_EV_LOST, .size = sizeof(ev),
-						   .cpu = cpu, .ts_ns = hm_mono_ns(),
-						   .pid = getpid(), .tid = getpid(),
-						   .stack_id = -1 };
-		snprintf(ev.hdr.comm, sizeof(ev.hdr.comm), "hisimig-trace");
-		ev.lost = now[cpu] - l->lost_seen[cpu];
-		ev.lost_cpu = cpu;
-		l->lost_total += ev.lost;
-		l->lost_seen[cpu] = now[cpu];
-		hm_session_event(l->session, &ev, sizeof(ev));
+	if (!bpf_map_lookup_elem(l->fds[MAP_LOST], &zero, now))
+		for (int cpu = 0; cpu < l->ncpus; cpu++)
+			if (now[cpu] > l->lost_seen[cpu]) {
+				record_loss(l, cpu, now[cpu] - l->lost_seen[cpu]);
+				l->lost_seen[cpu] = now[cpu];
+			}
+	skipped = with_skipped ? skipped_runs(l) : 0;
+	if (skipped > l->skipped_seen) {
+		record_loss(l, HM_LOST_SKIPPED_RUNS, skipped - l->skipped_seen);
+		l->skipped_seen = skipped;
 	}
 }
 
@@ -564,10 +593,14 @@ int hm_loader_poll(struct hm_loader *l, int timeout_ms)
 {
 	int n = ring_buffer__poll(l->rb, timeout_ms);
 
+	bool periodic = hm_mono_ns() >= l->next_late_check;
+
 	if (n == -EINTR)
 		n = 0;
-	report_loss(l);
-	if (hm_mono_ns() >= l->next_late_check) {
+	/* skipped runs cost a syscall per program: every 2 s, and at the
+	 * final drain (timeout 0) */
+	report_loss(l, periodic || timeout_ms == 0);
+	if (periodic) {
 		late_attach(l);
 		l->next_late_check = hm_mono_ns() + LATE_CHECK_NS;
 	}

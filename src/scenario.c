@@ -135,8 +135,9 @@ size_t scn_size(const struct scenario *s, size_t i)
 	return s->events[i].hdr.size;
 }
 
-static void lock_event(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
-		       const struct hm_device *dev, int ret, int32_t stack_id)
+static union hm_event *lock_event(struct scenario *s, const struct scn_task *t,
+				  enum hm_event_type type, const struct hm_device *dev, int ret,
+				  int32_t stack_id)
 {
 	union hm_event *ev = scn_append(s, t, type, stack_id);
 
@@ -144,12 +145,22 @@ static void lock_event(struct scenario *s, const struct scn_task *t, enum hm_eve
 	ev->lock.lock_type = HM_LOCK_DEVICE_MUTEX;
 	ev->lock.ret = ret;
 	ev->lock.dev = *dev;
+	return ev;
 }
 
 void scn_lock_wait(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
 		   int32_t stack_id)
 {
 	lock_event(s, t, HM_EV_LOCK_WAIT, dev, 0, stack_id);
+}
+
+void scn_lock_wait_owner(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
+			 uint32_t owner_tid, int32_t stack_id)
+{
+	union hm_event *ev = lock_event(s, t, HM_EV_LOCK_WAIT, dev, 0, stack_id);
+
+	ev->lock.owner_tid = owner_tid;
+	ev->lock.flags = HM_LOCK_F_OWNER_READ;
 }
 
 void scn_lock_acquired(struct scenario *s, const struct scn_task *t,

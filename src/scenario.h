@@ -53,6 +53,9 @@ void scn_lock(struct scenario *s, const struct scn_task *t, const struct hm_devi
 	      int32_t stack_id);
 void scn_lock_wait(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
 		   int32_t stack_id);
+/* A wait whose owner the kernel read (as the BPF hooks do): owner_tid 0 = free. */
+void scn_lock_wait_owner(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
+			 uint32_t owner_tid, int32_t stack_id);
 void scn_lock_acquired(struct scenario *s, const struct scn_task *t,
 		       const struct hm_device *dev, int32_t stack_id);
 void scn_trylock(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,

@@ -173,8 +173,14 @@ struct hm_lock_event {
 	__u16 subclass;           /* mutex_lock_nested() subclass */
 	struct hm_device dev;     /* zeroed for locks not in a struct device */
 	__u8 origin;              /* enum hm_lock_origin (ABI 2) */
-	__u8 pad2[7];
+	__u8 flags;               /* HM_LOCK_F_* (0 in older traces) */
+	__u8 pad2[6];
 };
+
+/* hm_lock_event.flags */
+#define HM_LOCK_F_OWNER_READ 0x01 /* a wait's owner_tid is the kernel's exclusive owner
+				     at that moment, 0 = none (free or readers): without
+				     it owner_tid 0 means unknown */
 
 /* Written by userspace before the first event of a non-device lock, so a
  * replay elsewhere names it: "pci_rescan_remove_lock", "vfio+0x10", "mmap_lock".
@@ -254,9 +260,13 @@ struct hm_reset_event {
 struct hm_lost_event {
 	struct hm_event_header hdr;
 	__u64 lost;               /* records dropped since the previous report */
-	__u32 lost_cpu;
+	__u32 lost_cpu;           /* or HM_LOST_SKIPPED_RUNS */
 	__u32 pad;
 };
+
+/* lost_cpu of hook runs the kernel skipped (BPF recursion guard: the same
+ * program still running on that CPU, e.g. preempted), each maybe a record. */
+#define HM_LOST_SKIPPED_RUNS 0xffffffffu
 
 #ifndef __VMLINUX_H__
 /* Userspace view of any record: pick the member by hdr.type. */

@@ -137,6 +137,20 @@ static void drop_stale_owner(struct lt_tracker *t, struct lt_task *taker, uint64
 	task_drop_if_idle(t, old);
 }
 
+/* A task waiting for a lock we believe it owns: unless the kernel, which
+ * read the owner at the wait, names it (a task deadlocking on itself), its
+ * release was lost (a hook run the kernel skipped: on a preemptible kernel a
+ * preempted fentry program makes the next run of it on that CPU skip), and
+ * the hold is stale. */
+static void drop_hold_the_kernel_denies(struct lt_tracker *t, struct lt_task *task,
+					const struct hm_lock_event *wait)
+{
+	if (is_exclusive(wait) && (wait->flags & HM_LOCK_F_OWNER_READ) &&
+	    wait->owner_tid != task->tid &&
+	    lt_owner(t, wait->lock_addr) == task && task_remove_hold(t, task, wait->lock_addr))
+		t->stats.stale_holds++;
+}
+
 static void task_push_hold(struct lt_tracker *t, struct lt_task *task,
 			   const struct hm_lock_event *ev)
 {
@@ -193,6 +207,7 @@ enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev)
 	task->waiting = false;
 	switch (action) {
 	case LT_WAIT:
+		drop_hold_the_kernel_denies(t, task, &ev->lock);
 		task->waiting = true;
 		task->wait = ev->lock;
 		break;

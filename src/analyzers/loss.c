@@ -20,6 +20,7 @@ struct loss {
 	uint64_t *by_cpu;            /* records lost per CPU */
 	size_t ncpus;                /* entries in by_cpu */
 	uint64_t unattributed;       /* implausible CPU numbers, or no memory */
+	uint64_t skipped;            /* hook runs the kernel skipped (HM_LOST_SKIPPED_RUNS) */
 	struct hm_event_header first, last;
 };
 
@@ -55,7 +56,9 @@ static bool grow_to_cpu(struct loss *l, uint32_t cpu)
 
 static void count_loss(struct loss *l, uint32_t cpu, uint64_t lost)
 {
-	if (cpu < MAX_TRACKED_CPU && (cpu < l->ncpus || grow_to_cpu(l, cpu)))
+	if (cpu == HM_LOST_SKIPPED_RUNS)
+		l->skipped += lost;
+	else if (cpu < MAX_TRACKED_CPU && (cpu < l->ncpus || grow_to_cpu(l, cpu)))
 		l->by_cpu[cpu] += lost;
 	else
 		l->unattributed += lost;
@@ -94,6 +97,13 @@ static bool format_by_cpu(const struct loss *l, char *buf, size_t len)
 	if (l->unattributed) {
 		w = snprintf(buf + used, len - used, "%sother CPUs %" PRIu64, used ? ", " : "",
 			     l->unattributed);
+		if (w < 0 || (size_t)w >= len - used)
+			return false;
+		used += (size_t)w;
+	}
+	if (l->skipped) {
+		w = snprintf(buf + used, len - used, "%shook runs the kernel skipped %" PRIu64,
+			     used ? ", " : "", l->skipped);
 		if (w < 0 || (size_t)w >= len - used)
 			return false;
 	}

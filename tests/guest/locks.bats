@@ -115,7 +115,18 @@ hold_vf() {
 	sriov_disable
 	trace_stop
 	cat "$BATS_TEST_TMPDIR/out"
-	[ "$trace_status" -eq 0 ]
+	# No lock finding. A PREEMPT_RT kernel may skip a few hook runs (a
+	# preempted fentry program blocks the next run on its CPU): then the
+	# only finding is the lost-events warning that says so.
+	jq -r 'select(.type == "finding") | .data.kind + " " + .data.summary' \
+		"$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/findings"
+	if [ -s "$BATS_TEST_TMPDIR/findings" ]; then
+		[ "$HISIMIG_FLAVOUR" = rt-amd64 ]
+		[ "$(wc -l <"$BATS_TEST_TMPDIR/findings")" -eq 1 ]
+		grep -q "^lost-events .*(hook runs the kernel skipped [0-9]*)" "$BATS_TEST_TMPDIR/findings"
+	else
+		[ "$trace_status" -eq 0 ]
+	fi
 	"$HM" dump "$BATS_TEST_TMPDIR/full.hmt" >"$BATS_TEST_TMPDIR/dump"
 	grep -q "^meta locks.mode=full" "$BATS_TEST_TMPDIR/dump"
 	# far more mutexes than the device ones, and every rwsem: any task's

@@ -227,6 +227,30 @@ static void test_task_waiting_for_its_own_lock(void **state)
 	assert_int_equal(f->nevidence, 2);
 }
 
+/* The same, with the owner the kernel read at the wait: it is the task. */
+static void test_kernel_owner_confirms_self_deadlock(void **state)
+{
+	struct world *w = *state;
+
+	scn_lock(w->s, &w->b, &w->vf1, w->st_b);
+	scn_lock_wait_owner(w->s, &w->b, &w->vf1, w->b.tid, w->st_wait_b);
+	run(w);
+	assert_int_equal(unit_count_kind(&w->found, HM_FIND_DEADLOCK), 1);
+}
+
+/* The kernel says the lock is free: its release was lost (a skipped hook
+ * run), not a deadlock; the stale hold goes. */
+static void test_lost_release_is_no_self_deadlock(void **state)
+{
+	struct world *w = *state;
+
+	scn_lock(w->s, &w->b, &w->vf1, w->st_b);
+	scn_lock_wait_owner(w->s, &w->b, &w->vf1, 0, w->st_wait_b);
+	scn_lock_acquired(w->s, &w->b, &w->vf1, w->st_b);
+	run(w);
+	assert_int_equal(w->found.n, 0);
+}
+
 static void test_same_deadlock_reported_once(void **state)
 {
 	struct world *w = *state;
@@ -254,6 +278,8 @@ int main(void)
 		T(test_waits_that_resolve_are_fine),
 		T(test_wait_for_a_free_lock_is_fine),
 		T(test_task_waiting_for_its_own_lock),
+		T(test_kernel_owner_confirms_self_deadlock),
+		T(test_lost_release_is_no_self_deadlock),
 		T(test_same_deadlock_reported_once),
 	};
 

@@ -87,6 +87,20 @@ static void implausible_cpu_still_counted(void **state)
 }
 
 /* Too many CPUs for the summary: the detail lists them all. */
+/* Runs the kernel skipped are counted apart: they have no CPU. */
+static void skipped_hook_runs_named_apart(void **state)
+{
+	struct fx *x = *state;
+
+	some_traffic(x);
+	scn_lost(x->s, 7, 1);
+	scn_lost(x->s, 5, HM_LOST_SKIPPED_RUNS);
+	unit_run_analyzer(&hm_loss_analyzer, x->s, NULL, &x->out);
+	assert_int_equal(x->out.n, 1);
+	assert_non_null(strstr(x->out.items[0].summary,
+			       "12 event records lost (cpu1 7, hook runs the kernel skipped 5)"));
+}
+
 static void many_cpus_listed_in_detail(void **state)
 {
 	struct fx *x = *state;
@@ -108,6 +122,7 @@ int main(void)
 		T(no_loss_no_finding),
 		T(losses_summed_per_cpu_in_one_finding),
 		T(implausible_cpu_still_counted),
+		T(skipped_hook_runs_named_apart),
 		T(many_cpus_listed_in_detail),
 	};
 
