@@ -143,7 +143,7 @@ pf_then_vf() {
 	trace_stop
 	cat "$BATS_TEST_TMPDIR/out"
 	[ "$trace_status" -eq 0 ]
-	[ "$(grep -c '"type":"finding"' "$BATS_TEST_TMPDIR/out")" -eq 0 ]
+	[ "$(count_findings "$BATS_TEST_TMPDIR/out")" -eq 0 ]
 	"$HM" dump "$BATS_TEST_TMPDIR/vfio.hmt" >"$BATS_TEST_TMPDIR/dump"
 	[ -z "${HISIMIG_OUT:-}" ] || cp "$BATS_TEST_TMPDIR/dump" "$HISIMIG_OUT/bpf-vfio.dump"
 	grep "^meta attach.vfio" "$BATS_TEST_TMPDIR/dump"
@@ -223,7 +223,7 @@ kmod_teardown() {
 	grep -q "mig-step .*from=STOP to=RESUMING next=RESUMING .*dev=$VF1" "$d"
 	grep -q "pf-drvdata .*ret=0 .*dev=$VF0 role=vf driver=hmtest_vf .*pf_dev=$PF pf_role=pf pf_driver=hmtest_pf" "$d"
 	grep -q "vfio-open .*ret=0 .*dev=$VF1 role=vf driver=hmtest_vf" "$d"
-	[ "$(grep -c '"type":"finding"' "$BATS_TEST_TMPDIR/out")" -eq 0 ]
+	[ "$(count_findings "$BATS_TEST_TMPDIR/out")" -eq 0 ]
 }
 
 @test "the seed bug live: a VF driver locking its PF under the VF lock is reported" {

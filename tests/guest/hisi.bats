@@ -123,7 +123,7 @@ traced_story() {
 	trace_stop
 	cat "$BATS_TEST_TMPDIR/out"
 	[ "$trace_status" -eq 0 ]
-	[ "$(grep -c '"type":"finding"' "$BATS_TEST_TMPDIR/out")" -eq 0 ]
+	[ "$(count_findings "$BATS_TEST_TMPDIR/out")" -eq 0 ]
 	d=$BATS_TEST_TMPDIR/dump
 	"$HM" dump "$BATS_TEST_TMPDIR/hisi.hmt" >"$d"
 	[ -z "${HISIMIG_OUT:-}" ] || cp "$d" "$HISIMIG_OUT/hisi-test$BATS_TEST_NUMBER.dump"

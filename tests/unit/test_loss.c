@@ -99,6 +99,19 @@ static void skipped_hook_runs_named_apart(void **state)
 	assert_int_equal(x->out.n, 1);
 	assert_non_null(strstr(x->out.items[0].summary,
 			       "12 event records lost (cpu1 7, hook runs the kernel skipped 5)"));
+	assert_int_equal(x->out.items[0].severity, HM_SEV_WARNING);
+}
+
+/* Skipped runs alone may have lost nothing (most filter their lock out). */
+static void skipped_runs_alone_are_info(void **state)
+{
+	struct fx *x = *state;
+
+	some_traffic(x);
+	scn_lost(x->s, 5, HM_LOST_SKIPPED_RUNS);
+	unit_run_analyzer(&hm_loss_analyzer, x->s, NULL, &x->out);
+	assert_int_equal(x->out.n, 1);
+	assert_int_equal(x->out.items[0].severity, HM_SEV_INFO);
 }
 
 static void many_cpus_listed_in_detail(void **state)
@@ -123,6 +136,7 @@ int main(void)
 		T(losses_summed_per_cpu_in_one_finding),
 		T(implausible_cpu_still_counted),
 		T(skipped_hook_runs_named_apart),
+		T(skipped_runs_alone_are_info),
 		T(many_cpus_listed_in_detail),
 	};
 
