@@ -257,7 +257,10 @@ build_initramfs() {
 	rm -rf "$tmp"
 }
 
-file_is_static() { ! LC_ALL=C readelf -l "$1" 2>/dev/null | grep -q 'INTERP'; }
+# file_is_static FILE: no program interpreter. The headers are read whole
+# first: `readelf | grep -q` may SIGPIPE readelf, and pipefail would turn
+# that into a wrong answer.
+file_is_static() { [[ $(LC_ALL=C readelf -l "$1" 2>/dev/null) != *INTERP* ]]; }
 
 # prepare_kernel: everything a boot needs, in order.
 prepare_kernel() {
