@@ -60,7 +60,7 @@ struct hm_loader {
 	bool verbose;
 	int ncpus;
 	uint64_t *lost_seen;          /* per CPU, as last reported */
-	uint64_t lost_total;
+	uint64_t lost_total;          /* records the ring buffer refused (the trailer's) */
 	uint64_t skipped_seen;        /* skipped program runs, as last reported */
 	uint64_t next_late_check;
 	uint64_t malformed;
@@ -546,7 +546,10 @@ static void record_loss(struct hm_loader *l, uint32_t lost_cpu, uint64_t lost)
 	snprintf(ev.hdr.comm, sizeof(ev.hdr.comm), "hisimig-trace");
 	ev.lost = lost;
 	ev.lost_cpu = lost_cpu;
-	l->lost_total += lost;
+	/* the trailer counts records the ring buffer refused; a skipped run
+	 * may have written nothing */
+	if (lost_cpu != HM_LOST_SKIPPED_RUNS)
+		l->lost_total += lost;
 	hm_session_event(l->session, &ev, sizeof(ev));
 }
 

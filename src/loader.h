@@ -46,6 +46,7 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 int hm_loader_poll(struct hm_loader *l, int timeout_ms);
 /* Hooks attached now, and a one-line summary of them ("12 fentry, 2 kprobe, 3 missing"). */
 void hm_loader_summary(const struct hm_loader *l, char *buf, size_t len);
+/* Records the ring buffer refused so far (skipped hook runs are not counted). */
 uint64_t hm_loader_lost(const struct hm_loader *l);
 void hm_loader_free(struct hm_loader *l);
 

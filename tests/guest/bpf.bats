@@ -253,7 +253,9 @@ kmod_teardown() {
 	jq -r 'select(.type == "finding") | .data.kind' "$BATS_TEST_TMPDIR/out" | grep -qx lost-events
 	"$HM" dump "$BATS_TEST_TMPDIR/loss.hmt" >"$BATS_TEST_TMPDIR/dump"
 	# the per-CPU records and the trailer agree, and neither is zero
-	lost_records=$(awk '$2 == "lost" { for (i = 3; i <= NF; i++) if ($i ~ /^lost=/) { sub("lost=", "", $i); n += $i } } END { print n + 0 }' "$BATS_TEST_TMPDIR/dump")
+	# records the ring buffer refused (not the skipped hook runs of a
+	# PREEMPT_RT kernel, lost_cpu=4294967295, which the trailer leaves out)
+	lost_records=$(awk '$2 == "lost" && !/lost_cpu=4294967295/ { for (i = 3; i <= NF; i++) if ($i ~ /^lost=/) { sub("lost=", "", $i); n += $i } } END { print n + 0 }' "$BATS_TEST_TMPDIR/dump")
 	lost_end=$(sed -n 's/^end events=[0-9]* lost=\([0-9]*\) .*/\1/p' "$BATS_TEST_TMPDIR/dump")
 	echo "lost records: $lost_records, trailer: $lost_end"
 	[ "$lost_records" -gt 0 ]

@@ -17,6 +17,7 @@ teardown_file() {
 }
 
 setup() {
+	hm_skip_unsupported
 	hm_params_off
 	# options shared by the live run and the replay of its recording
 	HM_OPTS=()

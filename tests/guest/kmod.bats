@@ -16,6 +16,7 @@ teardown_file() {
 }
 
 setup() {
+	hm_skip_unsupported
 	hm_params_off
 	warns_before=$(dmesg | grep -c 'WARNING:' || true)
 }
