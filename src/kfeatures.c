@@ -336,3 +336,8 @@ bool hm_kernel_fentry_attaches(struct hm_kernel *k)
 	 * or lockdown leave the choice to the BTF (and the load says why). */
 	return k->fentry_attach != -HM_ENOTSUPP && k->fentry_attach != -EOPNOTSUPP;
 }
+
+bool hm_kernel_preempt_rt(void)
+{
+	return !access("/sys/kernel/realtime", F_OK);
+}

@@ -4,15 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LOCKS(fn, why) { fn, NULL, HM_OBJ_LOCKS, fn, why }
-#define PCI(fn, why) { fn, NULL, HM_OBJ_PCI, fn, why }
-#define VFIO(fn, mod, why) { fn, mod, HM_OBJ_VFIO, fn, why }
+#define LOCKS(fn, why) { fn, NULL, HM_OBJ_LOCKS, fn, why, false }
+#define RELEASE(fn, why) { fn, NULL, HM_OBJ_LOCKS, fn, why, true }
+#define PCI(fn, why) { fn, NULL, HM_OBJ_PCI, fn, why, false }
+#define VFIO(fn, mod, why) { fn, mod, HM_OBJ_VFIO, fn, why, false }
 
 const struct hm_target hm_targets[] = {
-	LOCKS("mutex_unlock", "device mutex released"),
-	LOCKS("up_read", "rwsem read side released"),
-	LOCKS("up_write", "rwsem write side released"),
-	LOCKS("downgrade_write", "rwsem write side turned read"),
+	RELEASE("mutex_unlock", "device mutex released"),
+	RELEASE("up_read", "rwsem read side released"),
+	RELEASE("up_write", "rwsem write side released"),
+	RELEASE("downgrade_write", "rwsem write side turned read"),
 	LOCKS("mutex_trylock", "device mutex trylock"),
 	LOCKS("mutex_lock", "device_lock(): wait and acquire"),
 	LOCKS("mutex_lock_interruptible", "device mutex, interruptible"),
@@ -45,12 +46,12 @@ const struct hm_target hm_targets[] = {
 };
 const size_t hm_target_count = sizeof(hm_targets) / sizeof(hm_targets[0]);
 
-#define SET_STATE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "set_state", "migration set_state callback" }
-#define RESET_DONE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "reset_done", "driver reset_done callback" }
-#define MIG_FILE_IO(fn, mod) { fn, mod, HM_OBJ_DRIVER, "mig_file_io", "migration file read/write: its mutex" }
-#define MIG_FILE_RELEASE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "mig_file_release", "migration file release: its mutex freed" }
+#define SET_STATE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "set_state", "migration set_state callback", false }
+#define RESET_DONE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "reset_done", "driver reset_done callback", false }
+#define MIG_FILE_IO(fn, mod) { fn, mod, HM_OBJ_DRIVER, "mig_file_io", "migration file read/write: its mutex", false }
+#define MIG_FILE_RELEASE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "mig_file_release", "migration file release: its mutex freed", false }
 /* int fn(variant core device *, x): dereferences the PF drvdata cached at probe */
-#define PF_DATA_USE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "use_pf_data", "VF driver using cached PF drvdata" }
+#define PF_DATA_USE(fn, mod) { fn, mod, HM_OBJ_DRIVER, "use_pf_data", "VF driver using cached PF drvdata", false }
 
 const struct hm_target hm_driver_targets[] = {
 	SET_STATE("hisi_acc_vfio_pci_set_device_state", "hisi_acc_vfio_pci"),
@@ -154,6 +155,12 @@ void hm_plan_target(struct hm_kernel *k, const struct hm_target *t, enum hm_atta
 		return;
 	}
 	in_btf = hm_kernel_btf_has_func(k, t->func, module);
+	/* On PREEMPT_RT a preempted fentry program makes the kernel skip the
+	 * next runs of that program on its CPU (recursion guard), and a skipped
+	 * release leaves a phantom holder; kprobe programs run with preemption
+	 * off, so releases never skip there. */
+	if (pref == HM_PREF_AUTO && t->release && hm_kernel_preempt_rt())
+		pref = HM_PREF_KPROBE;
 	if (pref != HM_PREF_KPROBE && in_btf && hm_kernel_fentry_attaches(k))
 		out->mode = HM_MODE_FENTRY;
 	else if (pref != HM_PREF_FENTRY)

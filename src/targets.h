@@ -25,6 +25,7 @@ struct hm_target {
 	enum hm_bpf_obj_id obj;
 	const char *progs;        /* program name prefix: <progs>_fentry, _fexit, _kprobe, _kretprobe */
 	const char *why;          /* one line for `probe` */
+	bool release;             /* a lock release: kprobe on PREEMPT_RT (hm_plan_target) */
 };
 
 /* The fixed hooks, in attach order (unlock before lock: no phantom holders). */

@@ -70,7 +70,7 @@ pf_then_vf() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"tracing: possible"* ]]
 	grep -Eq "^  mutex_lock +$AUTO_MODE " <<<"$output"
-	grep -Eq "^  mutex_unlock +$AUTO_MODE " <<<"$output"
+	grep -Eq "^  mutex_unlock +$RELEASE_MODE " <<<"$output"
 	grep -Eq "^  sriov_disable +$AUTO_MODE " <<<"$output"
 	grep -Eq "^  pci_iov_add_virtfn +$AUTO_MODE " <<<"$output"
 	grep -Eq '^  mutex_lock_nested +missing .*not in this kernel' <<<"$output"

@@ -23,6 +23,11 @@ KCONFIG=$REPO/build/guest/kernels/${HISIMIG_KVER:-}/boot/config-${HISIMIG_KVER:-
 if [ -r "$KCONFIG" ] && ! grep -qx 'CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS=y' "$KCONFIG"; then
 	AUTO_MODE=kprobe
 fi
+# Lock releases: kprobe on PREEMPT_RT, where fentry runs can be skipped.
+RELEASE_MODE=$AUTO_MODE
+if [ -r "$KCONFIG" ] && grep -qx 'CONFIG_PREEMPT_RT=y' "$KCONFIG"; then
+	RELEASE_MODE=kprobe
+fi
 
 # Fails (not skips) outside the guest: these tests change PCI and load modules.
 require_guest() {
