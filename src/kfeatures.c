@@ -105,6 +105,7 @@ struct hm_kernel {
 	struct hm_ksyms *ksyms;
 	char *modules_seen;       /* /proc/modules names at the last kallsyms read */
 	int fentry_attach;        /* 0: not tried yet, 1: attaches, else -errno */
+	int preempt_rt;           /* 0: not read yet, 1: PREEMPT_RT, -1: not */
 };
 
 /*
@@ -337,7 +338,9 @@ bool hm_kernel_fentry_attaches(struct hm_kernel *k)
 	return k->fentry_attach != -HM_ENOTSUPP && k->fentry_attach != -EOPNOTSUPP;
 }
 
-bool hm_kernel_preempt_rt(void)
+bool hm_kernel_preempt_rt(struct hm_kernel *k)
 {
-	return !access("/sys/kernel/realtime", F_OK);
+	if (!k->preempt_rt)
+		k->preempt_rt = access("/sys/kernel/realtime", F_OK) ? -1 : 1;
+	return k->preempt_rt > 0;
 }

@@ -54,7 +54,7 @@ bool hm_kernel_fentry_attaches(struct hm_kernel *k);
 /* A data symbol of vmlinux in /proc/kallsyms (needs CONFIG_KALLSYMS_ALL). */
 bool hm_kernel_has_data_symbol(const char *name);
 /* A PREEMPT_RT kernel (/sys/kernel/realtime): BPF programs are preemptible. */
-bool hm_kernel_preempt_rt(void);
+bool hm_kernel_preempt_rt(struct hm_kernel *k);
 /* The address of a vmlinux/module data symbol, 0 if absent or hidden (kptr_restrict). */
 uint64_t hm_kernel_data_symbol_addr(const char *name);
 /* A text symbol; *module is its module ("" for vmlinux). */

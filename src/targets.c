@@ -159,7 +159,7 @@ void hm_plan_target(struct hm_kernel *k, const struct hm_target *t, enum hm_atta
 	 * next runs of that program on its CPU (recursion guard), and a skipped
 	 * release leaves a phantom holder; kprobe programs run with preemption
 	 * off, so releases never skip there. */
-	if (pref == HM_PREF_AUTO && t->release && hm_kernel_preempt_rt())
+	if (pref == HM_PREF_AUTO && t->release && hm_kernel_preempt_rt(k))
 		pref = HM_PREF_KPROBE;
 	if (pref != HM_PREF_KPROBE && in_btf && hm_kernel_fentry_attaches(k))
 		out->mode = HM_MODE_FENTRY;
