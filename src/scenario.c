@@ -154,13 +154,17 @@ void scn_lock_wait(struct scenario *s, const struct scn_task *t, const struct hm
 	lock_event(s, t, HM_EV_LOCK_WAIT, dev, 0, stack_id);
 }
 
+/* As the live side records a wait: with the exclusive owner it read. */
+static void set_owner_read(union hm_event *wait, uint32_t owner_tid)
+{
+	wait->lock.owner_tid = owner_tid;
+	wait->lock.flags = HM_LOCK_F_OWNER_READ;
+}
+
 void scn_lock_wait_owner(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
 			 uint32_t owner_tid, int32_t stack_id)
 {
-	union hm_event *ev = lock_event(s, t, HM_EV_LOCK_WAIT, dev, 0, stack_id);
-
-	ev->lock.owner_tid = owner_tid;
-	ev->lock.flags = HM_LOCK_F_OWNER_READ;
+	set_owner_read(lock_event(s, t, HM_EV_LOCK_WAIT, dev, 0, stack_id), owner_tid);
 }
 
 void scn_lock_acquired(struct scenario *s, const struct scn_task *t,
@@ -199,9 +203,9 @@ struct scn_named_lock scn_named_lock(struct scenario *s, const char *name,
 	return l;
 }
 
-static void named_lock_event(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
-			     const struct scn_named_lock *l, enum hm_lock_type kind, int ret,
-			     int32_t stack_id)
+static union hm_event *named_lock_event(struct scenario *s, const struct scn_task *t,
+					enum hm_event_type type, const struct scn_named_lock *l,
+					enum hm_lock_type kind, int ret, int32_t stack_id)
 {
 	union hm_event *ev = scn_append(s, t, type, stack_id);
 
@@ -210,12 +214,20 @@ static void named_lock_event(struct scenario *s, const struct scn_task *t, enum 
 	ev->lock.origin = l->origin;
 	ev->lock.ret = ret;
 	ev->lock.dev.vf_id = -1;
+	return ev;
 }
 
 void scn_nlock_wait(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,
 		    enum hm_lock_type kind, int32_t stack_id)
 {
 	named_lock_event(s, t, HM_EV_LOCK_WAIT, l, kind, 0, stack_id);
+}
+
+void scn_nlock_wait_owner(struct scenario *s, const struct scn_task *t,
+			  const struct scn_named_lock *l, enum hm_lock_type kind, uint32_t owner_tid,
+			  int32_t stack_id)
+{
+	set_owner_read(named_lock_event(s, t, HM_EV_LOCK_WAIT, l, kind, 0, stack_id), owner_tid);
 }
 
 void scn_nlock(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,

@@ -73,6 +73,10 @@ struct scn_named_lock scn_named_lock(struct scenario *s, const char *name,
 /* kind: HM_LOCK_MUTEX, HM_LOCK_RWSEM_READ or HM_LOCK_RWSEM_WRITE */
 void scn_nlock_wait(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,
 		    enum hm_lock_type kind, int32_t stack_id);
+/* a wait with the exclusive owner the kernel read (0: none) */
+void scn_nlock_wait_owner(struct scenario *s, const struct scn_task *t,
+			  const struct scn_named_lock *l, enum hm_lock_type kind, uint32_t owner_tid,
+			  int32_t stack_id);
 void scn_nlock(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,
 	       enum hm_lock_type kind, int32_t stack_id);
 void scn_ntrylock(struct scenario *s, const struct scn_task *t, const struct scn_named_lock *l,

@@ -123,32 +123,44 @@ static bool task_remove_hold(struct lt_tracker *t, struct lt_task *task, uint64_
 	return true;
 }
 
-/* A mutex has one owner: if someone else still appears to hold it, its
- * release was lost (or predates the trace). */
+/* Forget an exclusive hold the tracker believes in but the kernel denies:
+ * its release was lost (a hook run the kernel skipped: on PREEMPT_RT a
+ * preempted fentry program makes the next run of it on that CPU skip) or
+ * predates the trace. `current` is the task whose event showed it. */
+static void drop_stale_hold(struct lt_tracker *t, struct lt_task *stale, uint64_t lock_addr,
+			    const struct lt_task *current)
+{
+	task_remove_hold(t, stale, lock_addr);
+	u64map_del(&t->owners, lock_addr);
+	t->stats.stale_holds++;
+	if (stale != current)
+		task_drop_if_idle(t, stale);
+}
+
+/* A mutex has one owner: if someone else still appears to hold it when a
+ * task takes it, that one's release was lost. */
 static void drop_stale_owner(struct lt_tracker *t, struct lt_task *taker, uint64_t lock_addr)
 {
 	struct lt_task *old = lt_owner(t, lock_addr);
 
-	if (!old || old == taker)
-		return;
-	task_remove_hold(t, old, lock_addr);
-	u64map_del(&t->owners, lock_addr);
-	t->stats.stale_holds++;
-	task_drop_if_idle(t, old);
+	if (old && old != taker)
+		drop_stale_hold(t, old, lock_addr, taker);
 }
 
-/* A task waiting for a lock we believe it owns: unless the kernel, which
- * read the owner at the wait, names it (a task deadlocking on itself), its
- * release was lost (a hook run the kernel skipped: on a preemptible kernel a
- * preempted fentry program makes the next run of it on that CPU skip), and
- * the hold is stale. */
-static void drop_hold_the_kernel_denies(struct lt_tracker *t, struct lt_task *task,
+/* A wait carries the exclusive owner the kernel read (a mutex's owner, an
+ * rwsem's writer, for read and write waits alike; 0 = none). If the tracker
+ * believes another task (or the waiter itself) owns the lock, that hold is
+ * stale: an unrepaired one would close a false deadlock through it. Only
+ * when the kernel names the believed owner does the hold stand (the waiter
+ * itself: a task deadlocking on itself). Ordering makes this safe: releases
+ * are recorded at unlock entry, before the kernel clears the owner. */
+static void drop_hold_the_kernel_denies(struct lt_tracker *t, struct lt_task *waiter,
 					const struct hm_lock_event *wait)
 {
-	if (is_exclusive(wait) && (wait->flags & HM_LOCK_F_OWNER_READ) &&
-	    wait->owner_tid != task->tid &&
-	    lt_owner(t, wait->lock_addr) == task && task_remove_hold(t, task, wait->lock_addr))
-		t->stats.stale_holds++;
+	struct lt_task *believed = lt_owner(t, wait->lock_addr);
+
+	if (believed && (wait->flags & HM_LOCK_F_OWNER_READ) && wait->owner_tid != believed->tid)
+		drop_stale_hold(t, believed, wait->lock_addr, waiter);
 }
 
 static void task_push_hold(struct lt_tracker *t, struct lt_task *task,

@@ -101,10 +101,10 @@ pf_then_vf() {
 		$(($(grep -c -v '^meta\|^end' "$BATS_TEST_TMPDIR/dump") / 2)) \
 		"$(sed -n 's/^meta load.ms=//p' "$BATS_TEST_TMPDIR/dump")" $(((t1 - t0) / 1000000)) |
 		tee -a "${HISIMIG_OUT:-$BATS_FILE_TMPDIR}/bpf-figures.txt"
-	run "$HM" replay --json "$BATS_TEST_TMPDIR/sriov.hmt"
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "$(jq -r 'select(.type == "summary") | .data.findings' <<<"$output")" = 0 ]
+	# PREEMPT_RT may skip hook runs: that info is the one finding allowed.
+	"$HM" replay --json "$BATS_TEST_TMPDIR/sriov.hmt" >"$BATS_TEST_TMPDIR/replay.json"
+	cat "$BATS_TEST_TMPDIR/replay.json"
+	[ "$(count_findings "$BATS_TEST_TMPDIR/replay.json")" -eq 0 ]
 }
 
 @test "the kprobe path records the same SR-IOV story" {

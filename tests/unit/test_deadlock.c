@@ -251,6 +251,49 @@ static void test_lost_release_is_no_self_deadlock(void **state)
 	assert_int_equal(w->found.n, 0);
 }
 
+/* PREEMPT_RT, 6.12: up_write(&pci_bus_sem) skipped, then down_read of it in
+ * the same task (pci_destroy_dev, then pcie_aspm_exit_link_state). The
+ * kernel read no writer at the read wait: the write hold is stale. */
+static void test_lost_up_write_before_down_read(void **state)
+{
+	struct world *w = *state;
+	struct scn_named_lock sem =
+		scn_named_lock(w->s, "pci_bus_sem", HM_LOCK_ORIGIN_GLOBAL, 0xffffffff82a1c120ULL);
+
+	scn_nlock(w->s, &w->a, &sem, HM_LOCK_RWSEM_WRITE, w->st_a);
+	scn_nlock_wait_owner(w->s, &w->a, &sem, HM_LOCK_RWSEM_READ, 0, w->st_wait_a);
+	run(w);
+	assert_int_equal(w->found.n, 0);
+}
+
+/* A lost release in one task, then ABBA with another: B waits for the lock
+ * A seems to hold, but the kernel read no owner, so no deadlock. */
+static void test_lost_release_of_another_task_closes_no_deadlock(void **state)
+{
+	struct world *w = *state;
+
+	scn_lock(w->s, &w->a, &w->vf1, w->st_a); /* its unlock was skipped */
+	scn_lock(w->s, &w->b, &w->pf, w->st_b);
+	scn_lock_wait_owner(w->s, &w->a, &w->pf, w->b.tid, w->st_wait_a);
+	scn_lock_wait_owner(w->s, &w->b, &w->vf1, 0, w->st_wait_b);
+	run(w);
+	assert_int_equal(w->found.n, 0);
+}
+
+/* The same read wait while the kernel names the task as the writer: a real
+ * self-deadlock (down_read under one's own down_write). */
+static void test_down_read_under_own_down_write(void **state)
+{
+	struct world *w = *state;
+	struct scn_named_lock sem =
+		scn_named_lock(w->s, "pci_bus_sem", HM_LOCK_ORIGIN_GLOBAL, 0xffffffff82a1c120ULL);
+
+	scn_nlock(w->s, &w->a, &sem, HM_LOCK_RWSEM_WRITE, w->st_a);
+	scn_nlock_wait_owner(w->s, &w->a, &sem, HM_LOCK_RWSEM_READ, w->a.tid, w->st_wait_a);
+	run(w);
+	assert_int_equal(unit_count_kind(&w->found, HM_FIND_DEADLOCK), 1);
+}
+
 static void test_same_deadlock_reported_once(void **state)
 {
 	struct world *w = *state;
@@ -280,6 +323,9 @@ int main(void)
 		T(test_task_waiting_for_its_own_lock),
 		T(test_kernel_owner_confirms_self_deadlock),
 		T(test_lost_release_is_no_self_deadlock),
+		T(test_lost_up_write_before_down_read),
+		T(test_down_read_under_own_down_write),
+		T(test_lost_release_of_another_task_closes_no_deadlock),
 		T(test_same_deadlock_reported_once),
 	};
 
