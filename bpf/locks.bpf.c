@@ -46,8 +46,13 @@ enum lock_func {
  * { struct rt_mutex_base rtmutex; } with a plain task pointer as owner
  * (kernel/locking/rtmutex_api.c), and no mutex.owner. These CO-RE flavours
  * let one object read either layout: the branch for the other kernel's
- * layout is dead code the verifier never sees.
+ * layout is dead code the verifier never sees. Both layouts are flavours,
+ * so the object also compiles against either kernel's vmlinux.h.
  */
+struct mutex___generic {
+	atomic_long_t owner;
+} __attribute__((preserve_access_index));
+
 struct rt_mutex_base___hm {
 	struct task_struct *owner;
 } __attribute__((preserve_access_index));
@@ -58,11 +63,12 @@ struct mutex___rt {
 
 static __always_inline __u64 mutex_owner_tid(struct mutex *lock)
 {
+	struct mutex___generic *generic = (void *)lock;
 	struct mutex___rt *rt = (void *)lock;
 	struct task_struct *owner;
 
-	if (bpf_core_field_exists(lock->owner))
-		owner = (void *)(BPF_CORE_READ(lock, owner.counter) & ~MUTEX_FLAGS);
+	if (bpf_core_field_exists(generic->owner))
+		owner = (void *)(BPF_CORE_READ(generic, owner.counter) & ~MUTEX_FLAGS);
 	else
 		owner = (void *)((unsigned long)BPF_CORE_READ(rt, rtmutex.owner) &
 				 ~RT_MUTEX_HAS_WAITERS);
@@ -181,15 +187,20 @@ struct rw_semaphore___rt {
 	struct rwbase_rt___hm rwbase;
 } __attribute__((preserve_access_index));
 
+struct rw_semaphore___generic {
+	atomic_long_t owner;
+} __attribute__((preserve_access_index));
+
 /* The writer holding an rwsem, 0 when readers (or nobody) hold it: a reader
  * owner is only the last reader's hint, useless for who-waits-for-whom. */
 static __always_inline __u64 rwsem_writer_tid(struct rw_semaphore *sem)
 {
+	struct rw_semaphore___generic *generic = (void *)sem;
 	struct rw_semaphore___rt *rt = (void *)sem;
 	unsigned long owner;
 
-	if (bpf_core_field_exists(sem->owner)) {
-		owner = BPF_CORE_READ(sem, owner.counter);
+	if (bpf_core_field_exists(generic->owner)) {
+		owner = BPF_CORE_READ(generic, owner.counter);
 		if (owner & RWSEM_READER_OWNED)
 			return 0;
 		owner &= ~RWSEM_OWNER_FLAGS;

@@ -13,9 +13,12 @@ BPF_OBJS     := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 BPF_SKELS    := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/gen/%.skel.h)
 BPF_HDRS     := $(wildcard bpf/*.h include/hisimig/*.h)
 
-# The target kernel's BTF: mk/guest.mk's vmlinux when there is one (the rule
-# there builds it when missing).
-BPF_VMLINUX_DEFAULT := $(firstword $(wildcard build/guest/kernels/6.1*-$(GUEST_ARCH)/vmlinux))
+# The target kernel's BTF: the default guest's (generic 6.1) vmlinux when
+# there is one, else the current guest's (the rule in mk/guest.mk builds it).
+# One object serves every kernel (CO-RE); pinning the header keeps a matrix
+# cell from rebuilding it against its own kernel.
+BPF_VMLINUX_DEFAULT := $(firstword $(filter-out %-rt-$(GUEST_ARCH)/vmlinux,\
+			$(wildcard build/guest/kernels/6.1.*-$(GUEST_ARCH)/vmlinux)))
 # An extracted vmlinux is used as is: naming GUEST_VMLINUX asks apt for the
 # current kernel release, which a plain build should not need.
 BPF_VMLINUX   = $(or $(BPF_VMLINUX_DEFAULT),$(GUEST_VMLINUX))
