@@ -187,7 +187,7 @@ int hm_live_command(int argc, char **argv, const struct hm_live_spec *spec)
 	struct hm_loader *loader;
 	struct hm_exporter *exporter = NULL;
 	uint64_t deadline = 0;
-	char err[256], summary[128];
+	char err[256], summary[128], skipped_by[512];
 	int status, perr = 0;
 
 	status = parse_live_args(argc, argv, spec, &a);
@@ -237,6 +237,9 @@ int hm_live_command(int argc, char **argv, const struct hm_live_spec *spec)
 	if (!perr)
 		perr = hm_loader_poll(loader, 0);
 	status = hm_session_finish(session, spec->name, hm_loader_lost(loader), hm_mono_ns());
+	/* the lost-events finding counts them; this says where (PREEMPT_RT) */
+	if (hm_loader_skipped_by(loader, skipped_by, sizeof(skipped_by)))
+		fprintf(stderr, "hisimig-trace: hook runs the kernel skipped: %s\n", skipped_by);
 	if (perr < 0) {
 		hm_cli_error("reading the ring buffer failed: %s", strerror(-perr));
 		status = HM_EXIT_USAGE;

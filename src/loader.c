@@ -554,11 +554,13 @@ static void record_loss(struct hm_loader *l, uint32_t lost_cpu, uint64_t lost)
 }
 
 /* Runs of our programs the kernel skipped: a program still running on that
- * CPU (preempted, on a preemptible kernel) makes the next one skip. */
-static uint64_t skipped_runs(const struct hm_loader *l)
+ * CPU (preempted, on a preemptible kernel) makes the next one skip. With
+ * `who`, also which programs: "prog count, prog count". */
+static uint64_t skipped_runs(const struct hm_loader *l, char *who, size_t wholen)
 {
 	struct bpf_program *prog;
 	uint64_t sum = 0;
+	size_t used = 0;
 
 	for (int i = 0; i < l->nobjs; i++)
 		bpf_object__for_each_program(prog, l->objs[i].skel.obj) {
@@ -566,10 +568,22 @@ static uint64_t skipped_runs(const struct hm_loader *l)
 			__u32 len = sizeof(info);
 			int fd = bpf_program__fd(prog);
 
-			if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-				sum += info.recursion_misses;
+			if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ||
+			    !info.recursion_misses)
+				continue;
+			sum += info.recursion_misses;
+			if (who && used < wholen)
+				used += (size_t)snprintf(who + used, wholen - used, "%s%s %llu",
+							 used ? ", " : "", bpf_program__name(prog),
+							 (unsigned long long)info.recursion_misses);
 		}
 	return sum;
+}
+
+bool hm_loader_skipped_by(const struct hm_loader *l, char *who, size_t wholen)
+{
+	who[0] = '\0';
+	return skipped_runs(l, who, wholen) > 0;
 }
 
 /* Per-CPU reserve failures (and, when asked, skipped runs) since the last
@@ -585,7 +599,7 @@ static void report_loss(struct hm_loader *l, bool with_skipped)
 				record_loss(l, cpu, now[cpu] - l->lost_seen[cpu]);
 				l->lost_seen[cpu] = now[cpu];
 			}
-	skipped = with_skipped ? skipped_runs(l) : 0;
+	skipped = with_skipped ? skipped_runs(l, NULL, 0) : 0;
 	if (skipped > l->skipped_seen) {
 		record_loss(l, HM_LOST_SKIPPED_RUNS, skipped - l->skipped_seen);
 		l->skipped_seen = skipped;

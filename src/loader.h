@@ -48,6 +48,8 @@ int hm_loader_poll(struct hm_loader *l, int timeout_ms);
 void hm_loader_summary(const struct hm_loader *l, char *buf, size_t len);
 /* Records the ring buffer refused so far (skipped hook runs are not counted). */
 uint64_t hm_loader_lost(const struct hm_loader *l);
+/* Which programs' runs the kernel skipped ("prog count, ..."); false: none */
+bool hm_loader_skipped_by(const struct hm_loader *l, char *who, size_t wholen);
 void hm_loader_free(struct hm_loader *l);
 
 /* CLOCK_MONOTONIC now, the clock of bpf_ktime_get_ns(). */
