@@ -19,13 +19,14 @@ MIGCTL_SRCS  := $(wildcard tests/migctl/*.c)
 MIGCTL_HDRS  := $(wildcard tests/migctl/*.h)
 
 .PHONY: kmod kmod-clean migctl
-# hmtest_vf is written against 6.1's vfio API (no migration_get_data_size,
-# no iommufd ops); on other kernels kmod.bats skips and nothing is built.
-ifeq ($(GUEST_KERNEL),6.1)
+# hmtest_vf is written for the vfio APIs of 6.1 and 6.12 (6.2+:
+# migration_get_data_size, iommufd ops; 6.12: no no_llseek); on other
+# kernels kmod.bats skips and nothing is built.
+ifneq ($(filter 6.1 6.12,$(GUEST_KERNEL)),)
 kmod: $(KMOD_OUT)/.built
 else
 kmod:
-	@echo "kmod: hmtest drivers target Linux 6.1 only; skipped for $(GUEST_KERNEL)"
+	@echo "kmod: hmtest drivers are written for Linux 6.1 and 6.12; skipped for $(GUEST_KERNEL)"
 endif
 
 # One stamp for both modules: one Kbuild run makes them.

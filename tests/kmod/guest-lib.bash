@@ -14,17 +14,21 @@ VF1=0000:01:00.2
 
 driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
 
-# setup_file of every hmtest suite: a 6.1 guest with the drivers and the
-# programs it names (default: migctl) built, and the drivers loaded. On other
-# kernels each test skips (hm_skip_unsupported in setup): bats 1.8 reports a
-# skip in setup_file as a failed teardown_file.
+# setup_file of every hmtest suite: a 6.1 or 6.12 guest (the vfio APIs
+# hmtest_vf is written for) with the drivers and the programs it names
+# (default: migctl) built, and the drivers loaded. On other kernels each test
+# skips (hm_skip_unsupported in setup): bats 1.8 reports a skip in setup_file
+# as a failed teardown_file.
 hm_setup_suite() {
 	local prog
 	require_guest
-	if [ "${HISIMIG_KERNEL:-}" != 6.1 ]; then
-		export HM_SUITE_SKIP="hmtest_vf targets 6.1's vfio API (guest runs ${HISIMIG_KERNEL:-?})"
+	case "${HISIMIG_KERNEL:-}" in
+	6.1 | 6.12) ;;
+	*)
+		export HM_SUITE_SKIP="hmtest_vf is written for the vfio API of 6.1 and 6.12 (guest runs ${HISIMIG_KERNEL:-?})"
 		return 0
-	fi
+		;;
+	esac
 	[ -f "$HM_KODIR/hmtest_vf.ko" ] || { echo "missing $HM_KODIR/hmtest_vf.ko (make kmod)"; false; }
 	for prog in "${@:-$MIGCTL}"; do
 		[ -x "$prog" ] || { echo "missing $prog (make kmod migctl, make)"; false; }

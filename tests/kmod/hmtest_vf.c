@@ -32,6 +32,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <linux/vfio.h>
 #include <linux/vfio_pci_core.h>
 
@@ -406,14 +407,18 @@ static const struct file_operations hmtest_vf_save_fops = {
 	.owner = THIS_MODULE,
 	.read = hmtest_vf_save_read,
 	.release = hmtest_vf_release_file,
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0) /* 6.12: a NULL llseek is unseekable */
 	.llseek = no_llseek,
+#endif
 };
 
 static const struct file_operations hmtest_vf_resume_fops = {
 	.owner = THIS_MODULE,
 	.write = hmtest_vf_resume_write,
 	.release = hmtest_vf_release_file,
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0) /* 6.12: a NULL llseek is unseekable */
 	.llseek = no_llseek,
+#endif
 };
 
 static struct hmtest_vf_migf *hmtest_vf_new_migf(struct hmtest_vf_device *hvdev,
@@ -765,9 +770,22 @@ noinline int hmtest_vf_get_device_state(struct vfio_device *vdev,
 	return 0;
 }
 
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+/* VFIO_DEVICE_FEATURE_MIG_DATA_SIZE (6.2+, required there): the STOP_COPY
+ * stream is the device content. */
+noinline int hmtest_vf_get_data_size(struct vfio_device *vdev, unsigned long *stop_copy_length)
+{
+	*stop_copy_length = hmtest_vf_from_vdev(vdev)->content_len;
+	return 0;
+}
+#endif
+
 static const struct vfio_migration_ops hmtest_vf_mig_ops = {
 	.migration_set_state = hmtest_vf_set_device_state,
 	.migration_get_state = hmtest_vf_get_device_state,
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	.migration_get_data_size = hmtest_vf_get_data_size,
+#endif
 };
 
 /* --- vfio_device_ops ---------------------------------------------------------- */
@@ -867,6 +885,15 @@ static const struct vfio_device_ops hmtest_vf_ops = {
 	.mmap = vfio_pci_core_mmap,
 	.request = vfio_pci_core_request,
 	.match = vfio_pci_core_match,
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	/* required with CONFIG_IOMMUFD (NULL without it, as in Debian's 6.12) */
+	.bind_iommufd = vfio_iommufd_physical_bind,
+	.unbind_iommufd = vfio_iommufd_physical_unbind,
+	.attach_ioas = vfio_iommufd_physical_attach_ioas,
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	.detach_ioas = vfio_iommufd_physical_detach_ioas,
+#endif
 };
 
 /* --- sysfs: what tests compare --------------------------------------------- */

@@ -20,6 +20,7 @@ struct file *hmtest_vf_set_device_state(struct vfio_device *vdev,
 					enum vfio_device_mig_state new_state);
 int hmtest_vf_get_device_state(struct vfio_device *vdev,
 			       enum vfio_device_mig_state *curr_state);
+int hmtest_vf_get_data_size(struct vfio_device *vdev, unsigned long *stop_copy_length);
 int hmtest_vf_init_dev(struct vfio_device *core_vdev);
 void hmtest_vf_release_dev(struct vfio_device *core_vdev);
 int hmtest_vf_open_device(struct vfio_device *core_vdev);
