@@ -109,9 +109,28 @@ static __always_inline struct hm_learn_counts *hm_learn_counts(void)
 static __always_inline void hm_learn_lock(__u64 addr, const struct hm_learned *what)
 {
 	struct hm_learn_counts *counts = hm_learn_counts();
+	struct hm_learned *old;
 
-	if (counts && addr && !bpf_map_update_elem(&learned_locks, &addr, what, BPF_NOEXIST))
+	if (!counts || !addr)
+		return;
+	/* a released lock's memory may come back as a new one */
+	old = bpf_map_lookup_elem(&learned_locks, &addr);
+	if (old && old->released)
+		bpf_map_update_elem(&learned_locks, &addr, what, BPF_EXIST);
+	else if (!bpf_map_update_elem(&learned_locks, &addr, what, BPF_NOEXIST))
 		__sync_fetch_and_add(&counts->learned, 1);
+}
+
+/* Is addr a learned lock still traced (not released)? */
+static __always_inline bool hm_is_learned(__u64 addr)
+{
+	struct hm_learn_counts *counts = hm_learn_counts();
+	struct hm_learned *what;
+
+	if (!counts || !counts->learned)
+		return false;
+	what = bpf_map_lookup_elem(&learned_locks, &addr);
+	return what && !what->released;
 }
 
 /* The PCI bus: a struct device on it is embedded in a struct pci_dev. An

@@ -200,15 +200,19 @@ int BPF_KRETPROBE(mig_file_io_kretprobe)
 	return 0;
 }
 
-/* The file goes, and its mutex with it: no longer a learned lock. */
+/* The file goes, and its mutex with it: no longer traced. The entry stays,
+ * marked, until userspace has named the records before (it deletes it). */
 static __always_inline int mig_file_forget(struct file *filp)
 {
 	__u64 key = (__u64)filp, lock, *learned = bpf_map_lookup_elem(&mig_files, &key);
+	struct hm_learned *what;
 
 	if (!learned)
 		return 0;
 	lock = *learned;
-	bpf_map_delete_elem(&learned_locks, &lock);
+	what = bpf_map_lookup_elem(&learned_locks, &lock);
+	if (what)
+		what->released = 1;
 	bpf_map_delete_elem(&mig_files, &key);
 	return 0;
 }

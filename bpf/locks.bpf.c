@@ -104,7 +104,7 @@ static __always_inline bool learned_lock(struct mutex *lock, bool is_device, boo
 			return true;
 		}
 	}
-	return !is_device && counts->learned && bpf_map_lookup_elem(&learned_locks, &addr);
+	return !is_device && hm_is_learned(addr);
 }
 
 static __always_inline bool known_global(__u64 addr)
@@ -163,15 +163,13 @@ static __always_inline bool mmap_lock_traced(void)
  * one (vfio-pci-core's memory_lock), or any in full mode. */
 static __always_inline __u8 rwsem_origin(struct rw_semaphore *sem)
 {
-	struct hm_learn_counts *counts;
 	__u64 addr = (__u64)sem;
 
 	if (known_global(addr))
 		return HM_LOCK_ORIGIN_GLOBAL;
 	if (sem == current_mmap_lock())
 		return mmap_lock_traced() ? HM_LOCK_ORIGIN_MMAP : ORIGIN_UNTRACKED;
-	counts = hm_learn_counts();
-	if (counts && counts->learned && bpf_map_lookup_elem(&learned_locks, &addr))
+	if (hm_is_learned(addr))
 		return HM_LOCK_ORIGIN_LEARNED;
 	return lock_mode == HM_LOCKS_FULL ? HM_LOCK_ORIGIN_NESTED : ORIGIN_UNTRACKED;
 }

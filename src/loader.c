@@ -489,22 +489,24 @@ static void name_lock(struct hm_loader *l, const struct hm_lock_event *e)
 	hm_session_event(l->session, &rec, sizeof(rec));
 }
 
-/* A VF's driver left (unbind) or the VF went away: the memory of its state
- * mutex may become anything, so it is no longer a learned lock; a new driver
- * instance is learned (and named) afresh. */
+/* Forget the learned locks `bdf` owns (NULL: the released ones): delete
+ * them from the map, and from the named set so a new lock at that address
+ * is named afresh. A VF's driver left (unbind) or the VF went away: the
+ * memory of its state mutex may become anything. A released migration
+ * file's mutex: the records before its release are read and named by now. */
 static void forget_learned(struct hm_loader *l, const struct hm_bdf *bdf)
 {
 	uint64_t addr, next, gone[HM_MAX_LEARNED_LOCKS];
 	struct hm_learned owner;
 	int n = 0;
 
-	if (!bdf->valid)
+	if (bdf && !bdf->valid)
 		return;
 	for (int more = !bpf_map_get_next_key(l->fds[MAP_LEARNED], NULL, &next); more;) {
 		addr = next;
 		more = !bpf_map_get_next_key(l->fds[MAP_LEARNED], &addr, &next);
 		if (n < HM_MAX_LEARNED_LOCKS && !bpf_map_lookup_elem(l->fds[MAP_LEARNED], &addr, &owner) &&
-		    !memcmp(&owner.dev.bdf, bdf, sizeof(*bdf)))
+		    (bdf ? !memcmp(&owner.dev.bdf, bdf, sizeof(*bdf)) : owner.released))
 			gone[n++] = addr;
 	}
 	for (int i = 0; i < n; i++) {
@@ -618,6 +620,8 @@ int hm_loader_poll(struct hm_loader *l, int timeout_ms)
 	 * final drain (timeout 0) */
 	report_loss(l, periodic || timeout_ms == 0);
 	if (periodic) {
+		/* after the drain above: the records of a released lock are named */
+		forget_learned(l, NULL);
 		late_attach(l);
 		l->next_late_check = hm_mono_ns() + LATE_CHECK_NS;
 	}

@@ -15,7 +15,8 @@
 
 /* Locks learned from the VFIO hooks (map learned_locks: mutex address ->
  * struct hm_learned; userspace drops a device's entries when its driver
- * unbinds or it is removed), and tasks inside a set_state callback. */
+ * unbinds or it is removed, and released ones after naming their records),
+ * and tasks inside a set_state callback. */
 #define HM_MAX_LEARNED_LOCKS 256
 #define HM_MAX_LEARNERS 1024
 
@@ -23,7 +24,9 @@
 struct hm_learned {
 	struct hm_device dev; /* the device whose driver / VFIO core owns it */
 	__u32 kind;           /* enum hm_learned_kind */
-	__u32 pad;
+	__u32 released;       /* its owner went (a migration file's release()): no
+				 longer traced; userspace deletes the entry once it
+				 has read the records before, so they keep the name */
 };
 
 /* What a learned lock is: its name (src/loader.c lock_class_name). */

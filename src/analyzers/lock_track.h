@@ -49,7 +49,8 @@ struct lt_task {
 struct lt_stats {
 	uint64_t held_overflow;         /* acquisitions beyond LT_MAX_HELD, not tracked */
 	uint64_t task_overflow;         /* tasks beyond LT_MAX_TASKS, not tracked */
-	uint64_t stale_holds;           /* holds dropped because another task took the lock */
+	uint64_t stale_holds;           /* holds dropped: another task took the lock, or a wait
+					 * record's kernel-read owner denied them */
 };
 
 struct lt_tracker {
