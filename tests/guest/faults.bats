@@ -147,7 +147,7 @@ expect_devices() {
 	trace_stop
 	expect_findings "mig-downtime warning"
 	expect_devices mig-downtime "$VF0 vf"
-	[ "$(jq 'select(.type == "finding") | .data.duration_ns' "$BATS_TEST_TMPDIR/out")" -ge 1500000000 ]
+	[ "$(jq 'select(.type == "finding" and .data.kind == "mig-downtime") | .data.duration_ns' "$BATS_TEST_TMPDIR/out")" -ge 1500000000 ]
 }
 
 @test "fault 7: PF drvdata cached at probe is used after the PF driver unbound" {
