@@ -57,7 +57,13 @@ arch_setup() {
 	case "$KERNEL_ARCH" in
 	amd64)
 		QEMU_BIN=qemu-system-x86_64
-		QEMU_MACHINE=(-machine q35)
+		# 6.12 generic: no CMPXCHG16B. Its SLUB fast path (try_cmpxchg128
+		# on a per-CPU slot) came back from QEMU 7.2's TCG twice with RFLAGS
+		# holding pointer bits, TF and DF set: "WARNING ... exc_debug_kernel"
+		# right after that instruction, then an oops (docs/matrix.md). Without
+		# CX16 SLUB takes its locked path; RT kernels never use the fast path.
+		[ "$KERNEL_VERSION-$KERNEL_FLAVOUR" != 6.12-amd64 ] || : "${GUEST_QEMU_CPU:=qemu64,-cx16}"
+		QEMU_MACHINE=(-machine q35 ${GUEST_QEMU_CPU:+-cpu "$GUEST_QEMU_CPU"})
 		# The vIOMMU must precede the devices it translates for.
 		QEMU_IOMMU=(-device intel-iommu)
 		KERNEL_CONSOLE=ttyS0 KERNEL_ARGS=intel_iommu=on
