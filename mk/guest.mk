@@ -1,4 +1,4 @@
-# Guest test tier (issue 4): live tests in a QEMU guest running Debian's own
+# Guest test tier: live tests in a QEMU guest running Debian's own
 # kernel; see docs/guest.md. Included by the top Makefile.
 #
 #   make vm-check                    all guest .bats files, one boot (default 6.1 amd64)

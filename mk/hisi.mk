@@ -1,4 +1,4 @@
-# The real hisi_acc_vfio_pci in the guest (issue 9); see tests/hisi/README.md.
+# The real hisi_acc_vfio_pci in the guest; see tests/hisi/README.md.
 #
 #   make hisi      hisi_qm, hisi_zip, hisi_sec2, hisi_hpre and hisi-acc-vfio-pci
 #                  for the guest kernel (GUEST_KERNEL/GUEST_FLAVOUR select it)

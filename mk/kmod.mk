@@ -1,4 +1,4 @@
-# Test drivers and migration client for the guest tier (issue 6); see
+# Test drivers and migration client for the guest tier; see
 # tests/kmod/README.md. Included by the top Makefile after mk/guest.mk.
 #
 #   make kmod      hmtest_pf.ko + hmtest_vf.ko for the guest kernel

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The upstream hisi_acc_vfio_pci in the guest (issue 9): the HiSilicon QM,
+# The upstream hisi_acc_vfio_pci in the guest: the HiSilicon QM,
 # ZIP, SEC2, HPRE and hisi-acc-vfio-pci modules built from Debian's
 # linux-source for this kernel (make hisi), bound to the emulated NVMe VFs.
 # Not HiSilicon VFs, so probe picks the generic (non-migration) vfio ops, but

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Locks beyond device mutexes, live (issue 8): the known global mutexes named
+# Locks beyond device mutexes, live: the known global mutexes named
 # in focused mode, and a lock-order cycle through a VFIO user predicted from
 # real kernel paths before anything hangs. Clean orders repeated stay silent.
 
