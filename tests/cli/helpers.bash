@@ -1,5 +1,8 @@
 # Shared by the CLI bats tests: the binary under test and scenario traces.
 HISIMIG=${HISIMIG:-$BATS_TEST_DIRNAME/../../hisimig-trace}
+# The sanitizer build exits 99 on a report, never 1 (findings) or 2 (errors).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:exitcode=99}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:exitcode=99:print_stacktrace=1}
 
 # gen_trace NAME -> path of a freshly generated trace of scenario NAME
 gen_trace() {
