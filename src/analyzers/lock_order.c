@@ -462,8 +462,7 @@ static bool list_longer(const struct lg_edge *const *path, size_t len, void *ctx
 		return true;
 	if (!lc->listed++) {
 		hm_finding_detail(lc->f, "%s", "");
-		hm_finding_detail(lc->f, "Longer cycles through the same new dependency (fixing the "
-				  "one above may not fix them):");
+		hm_finding_detail(lc->f, "Longer cycles the same new dependency closes:");
 	}
 	memcpy(longer.edge, path, len * sizeof(path[0]));
 	longer.edge[len] = c->edge[c->n - 1];
