@@ -374,6 +374,24 @@ static void build_rescan_cycle(struct scenario *s)
 	remove_vf_via_sysfs(s, &t, &rescan, &t.vf1);
 }
 
+/* SR-IOV disable while QEMU holds VF1 open: the unregister waits 100 ms until
+ * QEMU closes it on request. */
+static void sriov_disable_releasing_vf1(struct scenario *s, struct topo *t)
+{
+	scn_lock(s, &t->shell, &t->pf, stack_sriov_numvfs(s));
+	scn_sriov(s, &t->shell, HM_EV_SRIOV_DISABLE_BEGIN, &t->pf, 0, 0);
+	scn_lock(s, &t->shell, &t->vf1, stack_vf_remove(s));
+	scn_vfio(s, &t->shell, HM_EV_VFIO_UNREGISTER_BEGIN, &t->vf1, 0);
+	scn_advance(s, 100 * MS);
+	scn_vfio(s, &t->qemu, HM_EV_VFIO_CLOSE, &t->vf1, 0);
+	scn_vfio(s, &t->shell, HM_EV_VFIO_UNREGISTER_END, &t->vf1, 0);
+	scn_unlock(s, &t->shell, &t->vf1);
+	scn_vf(s, &t->shell, HM_EV_VF_REMOVED, &t->vf1);
+	remove_vf(s, &t->shell, &t->vf2);
+	scn_sriov(s, &t->shell, HM_EV_SRIOV_DISABLE_END, &t->pf, 0, 0);
+	scn_unlock(s, &t->shell, &t->pf);
+}
+
 /* A VFIO user (pid 2201) holding VF1 open reads the PF's sriov_numvfs (PF
  * lock); later SR-IOV disable waits for it under the PF lock. The user
  * closes on request this time: the cycle is predicted, nothing hangs. */
@@ -386,18 +404,7 @@ static void build_vfio_user_cycle(struct scenario *s)
 	scn_lock(s, &t.qemu, &t.pf, stack_numvfs_show(s));
 	scn_unlock(s, &t.qemu, &t.pf);
 	scn_advance(s, 500 * MS);
-	scn_lock(s, &t.shell, &t.pf, stack_sriov_numvfs(s));
-	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_BEGIN, &t.pf, 0, 0);
-	scn_lock(s, &t.shell, &t.vf1, stack_vf_remove(s));
-	scn_vfio(s, &t.shell, HM_EV_VFIO_UNREGISTER_BEGIN, &t.vf1, 0);
-	scn_advance(s, 100 * MS);
-	scn_vfio(s, &t.qemu, HM_EV_VFIO_CLOSE, &t.vf1, 0);
-	scn_vfio(s, &t.shell, HM_EV_VFIO_UNREGISTER_END, &t.vf1, 0);
-	scn_unlock(s, &t.shell, &t.vf1);
-	scn_vf(s, &t.shell, HM_EV_VF_REMOVED, &t.vf1);
-	remove_vf(s, &t.shell, &t.vf2);
-	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_END, &t.pf, 0, 0);
-	scn_unlock(s, &t.shell, &t.pf);
+	sriov_disable_releasing_vf1(s, &t);
 }
 
 /* The same, live: SR-IOV disable waits for the VFIO user while the user's
@@ -628,18 +635,7 @@ static void build_vfio_user_two_pfs(struct scenario *s)
 	scn_lock(s, &a.qemu, &b.pf, stack_numvfs_show(s));
 	scn_unlock(s, &a.qemu, &b.pf);
 	scn_advance(s, 500 * MS);
-	scn_lock(s, &b.shell, &b.pf, stack_sriov_numvfs(s));
-	scn_sriov(s, &b.shell, HM_EV_SRIOV_DISABLE_BEGIN, &b.pf, 0, 0);
-	scn_lock(s, &b.shell, &b.vf1, stack_vf_remove(s));
-	scn_vfio(s, &b.shell, HM_EV_VFIO_UNREGISTER_BEGIN, &b.vf1, 0);
-	scn_advance(s, 100 * MS);
-	scn_vfio(s, &b.qemu, HM_EV_VFIO_CLOSE, &b.vf1, 0);
-	scn_vfio(s, &b.shell, HM_EV_VFIO_UNREGISTER_END, &b.vf1, 0);
-	scn_unlock(s, &b.shell, &b.vf1);
-	scn_vf(s, &b.shell, HM_EV_VF_REMOVED, &b.vf1);
-	remove_vf(s, &b.shell, &b.vf2);
-	scn_sriov(s, &b.shell, HM_EV_SRIOV_DISABLE_END, &b.pf, 0, 0);
-	scn_unlock(s, &b.shell, &b.pf);
+	sriov_disable_releasing_vf1(s, &b);
 }
 
 static int32_t stack_msix_count(struct scenario *s)

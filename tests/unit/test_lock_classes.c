@@ -68,6 +68,14 @@ static void build_named(struct world *w, const char *name)
 	named->build(w->s);
 }
 
+/* Replay a named scenario through the engine: exactly `findings` findings. */
+static void run_named(struct world *w, const char *name, size_t findings)
+{
+	build_named(w, name);
+	run_engine(w);
+	assert_int_equal(w->found.n, findings);
+}
+
 /* Two tasks take two named globals in both orders, seconds apart. */
 static void abba_named(struct world *w, enum hm_lock_type first, enum hm_lock_type second)
 {
@@ -197,9 +205,7 @@ static void rescan_cycle_scenario_reports_one_cycle(void **state)
 {
 	struct world *w = *state;
 
-	build_named(w, "rescan-cycle");
-	run_engine(w);
-	assert_int_equal(w->found.n, 1);
+	run_named(w, "rescan-cycle", 1);
 	assert_non_null(strstr(w->found.items[0].summary, "pci_rescan_remove_lock"));
 }
 
@@ -209,9 +215,7 @@ static void vfio_user_cycle_is_predicted_once(void **state)
 	struct world *w = *state;
 	const struct hm_finding *f;
 
-	build_named(w, "vfio-user-cycle");
-	run_engine(w);
-	assert_int_equal(w->found.n, 1);
+	run_named(w, "vfio-user-cycle", 1);
 	f = unit_find_kind(&w->found, HM_FIND_LOCK_CYCLE);
 	assert_non_null(f);
 	assert_non_null(strstr(f->summary, "vfio_user(0000:01:00.1)"));
@@ -309,9 +313,7 @@ static void clean_orders_repeated_are_silent(void **state)
 {
 	struct world *w = *state;
 
-	build_named(w, "locks-clean");
-	run_engine(w);
-	assert_int_equal(w->found.n, 0);
+	run_named(w, "locks-clean", 0);
 }
 
 /* ---- rwsem dependency types, readers, instances, longer cycles ---------- */
@@ -329,9 +331,7 @@ static void write_order_after_read_order_closes_cycle(void **state)
 	struct world *w = *state;
 	const struct hm_finding *f;
 
-	build_named(w, "rwsem-abba");
-	run_engine(w);
-	assert_int_equal(w->found.n, 1);
+	run_named(w, "rwsem-abba", 1);
 	f = only_cycle(w);
 	assert_int_equal(f->severity, HM_SEV_ERROR);
 	assert_non_null(strstr(f->detail, "task kworker/1:2/97 took pci_bus_sem (write)"));
@@ -364,9 +364,7 @@ static void reader_held_rwsem_closes_deadlock(void **state)
 	struct world *w = *state;
 	const struct hm_finding *f;
 
-	build_named(w, "rwsem-reader-deadlock");
-	run_engine(w);
-	assert_int_equal(w->found.n, 2);
+	run_named(w, "rwsem-reader-deadlock", 2);
 	f = unit_find_kind(&w->found, HM_FIND_DEADLOCK);
 	assert_non_null(f);
 	assert_non_null(strstr(f->summary, "bash/812 -> pci_bus_sem -> irq/25-aerdrv/141 -> "
@@ -382,9 +380,7 @@ static void recursive_read_with_queued_writer(void **state)
 	struct world *w = *state;
 	const struct hm_finding *f;
 
-	build_named(w, "rwsem-recursive-read");
-	run_engine(w);
-	assert_int_equal(w->found.n, 2);
+	run_named(w, "rwsem-recursive-read", 2);
 	f = only_cycle(w);
 	assert_int_equal(f->severity, HM_SEV_ERROR);
 	assert_non_null(strstr(f->summary, "possible recursive locking: task CPU 0/KVM/2205 takes "
@@ -419,9 +415,7 @@ static void readdressed_vfs_are_new_instances(void **state)
 {
 	struct world *w = *state;
 
-	build_named(w, "vf-readdress");
-	run_engine(w);
-	assert_int_equal(w->found.n, 0);
+	run_named(w, "vf-readdress", 0);
 }
 
 /* The VFIO-user pseudo-lock is per device: a user of one PF's VF and another
@@ -430,9 +424,7 @@ static void vfio_user_of_another_pf_is_no_cycle(void **state)
 {
 	struct world *w = *state;
 
-	build_named(w, "vfio-user-two-pfs");
-	run_engine(w);
-	assert_int_equal(w->found.n, 0);
+	run_named(w, "vfio-user-two-pfs", 0);
 }
 
 /* One new edge closes two cycles: the shortest is the error, the longer one
@@ -442,9 +434,7 @@ static void longer_cycle_is_listed_in_the_shortest(void **state)
 	struct world *w = *state;
 	const struct hm_finding *f;
 
-	build_named(w, "longer-cycle");
-	run_engine(w);
-	assert_int_equal(w->found.n, 2);
+	run_named(w, "longer-cycle", 2);
 	f = only_cycle(w);
 	assert_int_equal(f->severity, HM_SEV_ERROR);
 	assert_non_null(strstr(f->detail, "Chain exists of:\n"
@@ -459,9 +449,7 @@ static void longer_cycle_found_later_is_info(void **state)
 {
 	struct world *w = *state;
 
-	build_named(w, "longer-cycle-later");
-	run_engine(w);
-	assert_int_equal(w->found.n, 3);
+	run_named(w, "longer-cycle-later", 3);
 	assert_int_equal(unit_count_kind(&w->found, HM_FIND_LOCK_CYCLE), 2);
 	assert_int_equal(w->found.items[2].kind, HM_FIND_LOCK_CYCLE);
 	assert_int_equal(w->found.items[2].severity, HM_SEV_INFO);
@@ -476,9 +464,7 @@ static void probe_time_vf_lock_is_the_class_of_the_bound_vf(void **state)
 {
 	struct world *w = *state;
 
-	build_named(w, "seed-bug");
-	run_engine(w);
-	assert_int_equal(w->found.n, 2);
+	run_named(w, "seed-bug", 2);
 	assert_int_equal(unit_count_kind(&w->found, HM_FIND_VF_PF_ORDER), 1);
 	assert_int_equal(only_cycle(w)->severity, HM_SEV_ERROR);
 	assert_non_null(strstr(only_cycle(w)->summary,
