@@ -18,12 +18,12 @@
  * for ordering: a reader queues behind a waiting writer, so every
  * acquisition adds edges, as lockdep does for non-recursive readers (its
  * "strong dependency path" only skips recursive-read junctions, which
- * rwsems never have). A cycle is an error when its tasks alone deadlock:
- * at every lock of it the task that wants it and the task that holds it
- * conflict (one of them writes); the edge types are chosen to make as many
- * junctions conflict as seen. A cycle with a junction where both sides only
- * ever read still deadlocks once a writer queues on that rwsem between the
- * two reads: a warning that says which rwsem. A task that reads an rwsem it
+ * rwsems never have). Every cycle is an error. The edge types are chosen so
+ * that at as many locks of it as seen the task that wants the lock and the
+ * task that holds it conflict (one of them writes): then its tasks deadlock
+ * alone. A cycle with a lock only ever read on both sides deadlocks once a
+ * writer queues on that rwsem between the two reads (for mmap_lock, any
+ * mmap() of the process): the finding says which rwsem. A task that reads an rwsem it
  * holds for read (recursive down_read) is the one-lock case of the same:
  * reported as a cycle of one lock.
  *
@@ -330,8 +330,7 @@ static uint64_t cycle_fingerprint(const struct cycle *c, uint64_t h)
 			first = i;
 	for (size_t i = 0; i < c->n; i++)
 		h = hm_hash_str(h, c->name[(first + i) % c->n]);
-	/* a write order seen later makes a reader-only cycle a certain one */
-	return needs_queued_writer(c) ? hm_fp_u32(h, 1) : h;
+	return h;
 }
 
 /* "device_lock(pf) --> device_lock(vf) --> device_lock(pf)" */
@@ -561,8 +560,8 @@ static void report_cycle(struct lock_order *lo, struct cycle *c, const struct hm
 	f.fingerprint = cycle_fingerprint(c, f.fingerprint);
 	if (!first_report(lo, f.fingerprint))
 		return;
-	if (inner || needs_queued_writer(c))
-		f.severity = inner ? HM_SEV_INFO : HM_SEV_WARNING;
+	if (inner)
+		f.severity = HM_SEV_INFO;
 	format_chain(c, chain, sizeof(chain));
 	lt_task_name(&closing->next.hdr, task);
 	lt_lock_name(&lo->locks, &closing->held, held_lock);
