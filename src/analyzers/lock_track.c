@@ -168,7 +168,9 @@ static void drop_stale_hold(struct lt_tracker *t, struct lt_task *stale, uint64_
 			    const struct lt_task *current)
 {
 	task_remove_hold(t, stale, lock_addr);
-	u64map_del(&t->owners, lock_addr);
+	/* a stale reader leaves a writer's ownership alone */
+	if (lt_owner(t, lock_addr) == stale)
+		u64map_del(&t->owners, lock_addr);
 	t->stats.stale_holds++;
 	if (stale != current)
 		task_drop_if_idle(t, stale);
