@@ -27,8 +27,8 @@
  * holds for read (recursive down_read) is the one-lock case of the same:
  * reported as a cycle of one lock.
  *
- * Cycles: the shortest one a new edge closes is reported, with the longer
- * ones the same edge closes listed in it; a longer cycle found later that
+ * Cycles: the shortest one an acquisition's new edges close is reported, with
+ * the longer ones they close listed in it; a longer cycle found later that
  * runs through every lock of a reported one and shares an edge with it is
  * an info pointing at it, not a second error.
  *
@@ -433,16 +433,27 @@ static void add_cycle_edge_evidence(struct hm_finding *f, const struct cycle *c,
 	lt_add_lock_device(f, &e->next);
 }
 
-/* The longer cycles the closing edge closes too, besides the shortest. */
+/* The edges one acquisition added (one per lock held), with their graphs:
+ * the cycles they close are reported together. */
+struct new_edges {
+	size_t n;
+	const struct lg_edge *edge[LT_MAX_HELD + 1];
+	struct lock_graph *g[LT_MAX_HELD + 1];
+	node_namer namer[LT_MAX_HELD + 1];
+};
+
+/* The longer cycles the new edges close too, besides the shortest. */
 struct longer_cycles {
 	struct cycle *shortest;
+	const struct lg_edge *closing;  /* the new edge whose paths are walked */
 	struct hm_finding *f;
 	size_t listed;
 };
 
-static bool is_shortest_path(const struct cycle *c, const struct lg_edge *const *path, size_t len)
+static bool is_shortest_path(const struct cycle *c, const struct lg_edge *closing,
+			     const struct lg_edge *const *path, size_t len)
 {
-	if (len != c->n - 1)
+	if (len != c->n - 1 || closing != c->edge[c->n - 1])
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (path[i] != c->edge[i])
@@ -457,14 +468,14 @@ static bool list_longer(const struct lg_edge *const *path, size_t len, void *ctx
 	struct cycle longer = { .locks = c->locks, .g = c->g, .namer = c->namer, .n = len + 1 };
 	char chain[LO_MAX_CYCLE * (LT_NAME_LEN + 5)];
 
-	if (is_shortest_path(c, path, len))
+	if (is_shortest_path(c, lc->closing, path, len))
 		return true;
 	if (!lc->listed++) {
 		hm_finding_detail(lc->f, "%s", "");
-		hm_finding_detail(lc->f, "Longer cycles the same new dependency closes:");
+		hm_finding_detail(lc->f, "Longer cycles this acquisition closes too:");
 	}
 	memcpy(longer.edge, path, len * sizeof(path[0]));
-	longer.edge[len] = c->edge[c->n - 1];
+	longer.edge[len] = lc->closing;
 	choose_pairs(&longer);
 	name_nodes(&longer);
 	format_chain(&longer, chain, sizeof(chain));
@@ -547,14 +558,28 @@ static void forget_cycles_through(struct lock_order *lo, const struct lock_graph
 	}
 }
 
-static void report_cycle(struct lock_order *lo, struct cycle *c, const struct hm_emitter *out)
+/* List in f the other cycles the acquisition's new edges of c's graph close. */
+static void list_longer_cycles(struct hm_finding *f, struct cycle *c, const struct new_edges *ne)
+{
+	struct longer_cycles longer = { .shortest = c, .f = f };
+
+	for (size_t j = 0; j < ne->n && longer.listed < LO_MAX_LONGER; j++) {
+		if (ne->g[j] != c->g)
+			continue;
+		longer.closing = ne->edge[j];
+		lg_each_path(ne->g[j], ne->edge[j]->to, ne->edge[j]->from, LO_MAX_CYCLE - 1,
+			     list_longer, &longer);
+	}
+}
+
+static void report_cycle(struct lock_order *lo, struct cycle *c, const struct new_edges *ne,
+			 const struct hm_emitter *out)
 {
 	const struct lg_pair *closing = c->pair[c->n - 1];
 	const struct reported_cycle *inner = contained_cycle(lo, c);
 	char chain[LO_MAX_CYCLE * (LT_NAME_LEN + 5)], task[LT_NAME_LEN];
 	char held_lock[LT_NAME_LEN], next_lock[LT_NAME_LEN];
 	struct hm_finding f;
-	struct longer_cycles longer = { .shortest = c, .f = &f };
 
 	hm_finding_init(&f, HM_FIND_LOCK_CYCLE, closing->next.hdr.ts_ns);
 	f.fingerprint = cycle_fingerprint(c, f.fingerprint);
@@ -589,8 +614,7 @@ static void report_cycle(struct lock_order *lo, struct cycle *c, const struct hm
 		hm_finding_detail(&f, "It runs through every lock of the cycle %s reported before "
 				  "and shares a dependency with it: fix that one first.", inner->chain);
 	} else {
-		lg_each_path((struct lock_graph *)c->g, c->edge[c->n - 1]->to,
-			     c->edge[c->n - 1]->from, LO_MAX_CYCLE - 1, list_longer, &longer);
+		list_longer_cycles(&f, c, ne);
 	}
 	if (needs_queued_writer(c))
 		detail_reader_junction(&f, c);
@@ -602,21 +626,52 @@ static void report_cycle(struct lock_order *lo, struct cycle *c, const struct hm
 	hm_finding_release(&f);
 }
 
-/* A new edge held -> next closes a cycle if next already reaches held.
- * Returns true when it does (reported now or before). */
-static bool check_cycle(struct lock_order *lo, struct lock_graph *g, const struct lg_edge *added,
-			node_namer name, const struct hm_emitter *out)
+/* The shortest cycle through a new edge held -> next (next already reaches
+ * held), its length 0 if there is none. */
+static size_t find_cycle(struct lock_order *lo, const struct new_edges *ne, size_t i,
+			 struct cycle *c)
 {
-	struct cycle c = { .locks = &lo->locks, .g = g, .namer = name };
+	*c = (struct cycle){ .locks = &lo->locks, .g = ne->g[i], .namer = ne->namer[i] };
+	c->n = lg_find_path(ne->g[i], ne->edge[i]->to, ne->edge[i]->from, c->edge,
+			    LO_MAX_CYCLE - 1);
+	if (!c->n)
+		return 0;
+	c->edge[c->n++] = ne->edge[i];
+	choose_pairs(c);
+	name_nodes(c);
+	return c->n;
+}
 
-	c.n = lg_find_path(g, added->to, added->from, c.edge, LO_MAX_CYCLE - 1);
-	if (!c.n)
-		return false;
-	c.edge[c.n++] = added;
-	choose_pairs(&c);
-	name_nodes(&c);
-	report_cycle(lo, &c, out);
-	return true;
+/* The cycles an acquisition's new edges close, shortest first: one that
+ * runs through a cycle reported for this same acquisition is listed in it,
+ * not reported again. Returns true when any cycle closed. */
+static bool report_new_cycles(struct lock_order *lo, const struct new_edges *ne,
+			      const struct hm_emitter *out)
+{
+	size_t len[LT_MAX_HELD + 1], first_new = lo->ncycles;
+	bool done[LT_MAX_HELD + 1] = { false }, any = false;
+	struct cycle c;
+
+	for (size_t i = 0; i < ne->n; i++) {
+		len[i] = find_cycle(lo, ne, i, &c);
+		any = any || len[i];
+	}
+	for (;;) {
+		const struct reported_cycle *inner;
+		size_t best = ne->n;
+
+		for (size_t i = 0; i < ne->n; i++)
+			if (len[i] && !done[i] && (best == ne->n || len[i] < len[best]))
+				best = i;
+		if (best == ne->n)
+			return any;
+		done[best] = true;
+		find_cycle(lo, ne, best, &c);
+		inner = contained_cycle(lo, &c);
+		if (inner && (size_t)(inner - lo->cycles) >= first_new)
+			continue;
+		report_cycle(lo, &c, ne, out);
+	}
 }
 
 /* The node of a lock in the same-class instance graph: a device mutex is its
@@ -627,11 +682,14 @@ static uint64_t instance_key(const struct hm_lock_event *ev)
 									 : ev->lock_addr;
 }
 
-/* Returns true when the new dependency closes a cycle. */
-static bool add_dependency(struct lock_order *lo, const struct lt_hold *held,
-			   const struct hm_lock_event *next, uint64_t next_class,
-			   const struct hm_emitter *out)
+/* Add held -> next to the class graph, or to the instance graph for two
+ * locks of one class (e.g. two VFs: legal nesting unless two instances are
+ * taken in both orders). Records a new edge in ne. */
+static void add_edge(struct lock_order *lo, const struct lt_hold *held,
+		     const struct hm_lock_event *next, uint64_t next_class, struct new_edges *ne)
 {
+	bool same = held->class_key == next_class;
+	struct lock_graph *g = same ? &lo->instances : &lo->classes;
 	const struct lg_edge *added;
 
 	/* Full mode's untracked locks matter next to a tracked one; between
@@ -639,16 +697,25 @@ static bool add_dependency(struct lock_order *lo, const struct lt_hold *held,
 	 * lockdep's domain, and an address class may be a freed and reused
 	 * object: no edge, so no cycle made of them alone. */
 	if (lt_is_anonymous(&lo->locks, &held->acq) && lt_is_anonymous(&lo->locks, next))
-		return false;
-	if (held->class_key != next_class) {
-		added = lg_add(&lo->classes, held->class_key, next_class, &held->acq, next);
-		return added && check_cycle(lo, &lo->classes, added, lt_class_name, out);
-	}
-	/* same class (e.g. two VFs): legal nesting unless two instances are
-	 * taken in both orders */
-	added = lg_add(&lo->instances, instance_key(&held->acq), instance_key(next), &held->acq,
-		       next);
-	return added && check_cycle(lo, &lo->instances, added, lt_lock_name, out);
+		return;
+	added = same ? lg_add(g, instance_key(&held->acq), instance_key(next), &held->acq, next)
+		     : lg_add(g, held->class_key, next_class, &held->acq, next);
+	if (!added || ne->n == sizeof(ne->edge) / sizeof(ne->edge[0]))
+		return;
+	ne->edge[ne->n] = added;
+	ne->g[ne->n] = g;
+	ne->namer[ne->n++] = same ? lt_lock_name : lt_class_name;
+}
+
+/* One dependency alone; returns true when it closes a cycle. */
+static bool add_dependency(struct lock_order *lo, const struct lt_hold *held,
+			   const struct hm_lock_event *next, uint64_t next_class,
+			   const struct hm_emitter *out)
+{
+	struct new_edges ne = { .n = 0 };
+
+	add_edge(lo, held, next, next_class, &ne);
+	return report_new_cycles(lo, &ne, out);
 }
 
 /* ---- recursive down_read ------------------------------------------------ */
@@ -706,6 +773,8 @@ static void check_against_held(struct lock_order *lo, const struct lt_task *task
 			       const struct hm_lock_event *next, uint64_t next_class,
 			       enum lt_action action, const struct hm_emitter *out)
 {
+	struct new_edges ne = { .n = 0 };
+
 	for (unsigned int i = 0; i < task->depth; i++) {
 		const struct lt_hold *held = &task->held[i];
 
@@ -720,8 +789,9 @@ static void check_against_held(struct lock_order *lo, const struct lt_task *task
 			report_vf_pf(lo, &held->acq, next, action, out);
 		/* lockdep: a trylock can be taken in any order, it adds no edge */
 		if (is_blocking_attempt(action))
-			add_dependency(lo, held, next, next_class, out);
+			add_edge(lo, held, next, next_class, &ne);
 	}
+	report_new_cycles(lo, &ne, out);
 }
 
 /* Everything this acquisition can add depends on the held classes, the new

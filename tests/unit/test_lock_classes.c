@@ -440,9 +440,34 @@ static void longer_cycle_is_listed_in_the_shortest(void **state)
 	assert_int_equal(f->severity, HM_SEV_ERROR);
 	assert_non_null(strstr(f->detail, "Chain exists of:\n"
 					  "  device_lock(pf) --> device_lock(vf) --> device_lock(pf)\n"));
-	assert_non_null(strstr(f->detail, "Longer cycles the same new dependency closes:\n"
+	assert_non_null(strstr(f->detail, "Longer cycles this acquisition closes too:\n"
 					  "  device_lock(pf) --> pci_rescan_remove_lock --> "
 					  "device_lock(vf) --> device_lock(pf)\n"));
+}
+
+/* 6.1's sriov_numvfs_store() takes pci_rescan_remove_lock under the PF lock,
+ * then each VF's lock: after a VF path locked the PF, that one acquisition
+ * closes VF -> PF -> VF and VF -> PF -> rescan -> VF: one error, both listed. */
+static void one_acquisition_closing_two_cycles_is_one_finding(void **state)
+{
+	struct world *w = *state;
+	const struct hm_finding *f;
+
+	scn_lock(w->s, &w->kworker, &w->vf1, w->st);
+	scn_lock(w->s, &w->kworker, &w->pf, w->st);
+	scn_unlock(w->s, &w->kworker, &w->pf);
+	scn_unlock(w->s, &w->kworker, &w->vf1);
+	scn_lock(w->s, &w->shell, &w->pf, w->st);
+	scn_nlock(w->s, &w->shell, &w->a, HM_LOCK_MUTEX, w->st);
+	scn_lock(w->s, &w->shell, &w->vf1, w->st);
+	unit_run_analyzer(&hm_lock_order_analyzer, w->s, NULL, &w->found);
+	assert_int_equal(unit_count_kind(&w->found, HM_FIND_LOCK_CYCLE), 1);
+	f = only_cycle(w);
+	assert_int_equal(f->severity, HM_SEV_ERROR);
+	assert_non_null(strstr(f->summary, "device_lock(vf) --> device_lock(pf) --> device_lock(vf)"));
+	assert_non_null(strstr(f->detail, "Longer cycles this acquisition closes too:\n"
+					  "  device_lock(vf) --> device_lock(pf) --> "
+					  "pci_rescan_remove_lock --> device_lock(vf)\n"));
 }
 
 /* A longer cycle closed later through a reported one is an info naming it. */
@@ -500,6 +525,7 @@ int main(void)
 		T(vfio_user_of_another_pf_is_no_cycle),
 		T(longer_cycle_is_listed_in_the_shortest),
 		T(longer_cycle_found_later_is_info),
+		T(one_acquisition_closing_two_cycles_is_one_finding),
 		T(probe_time_vf_lock_is_the_class_of_the_bound_vf),
 #undef T
 	};
