@@ -112,10 +112,22 @@ static void sriov_disable(struct scenario *s, struct topo *t)
 	scn_unlock(s, &t->shell, &t->pf);
 }
 
+/* The device as __device_attach() locks it: dev->driver is still NULL
+ * (really_probe() sets it under the lock, just before the probe). */
+static struct hm_device unbound(const struct hm_device *dev)
+{
+	struct hm_device bare = *dev;
+
+	bare.driver[0] = '\0';
+	return bare;
+}
+
 static void bind_vf(struct scenario *s, struct topo *t, const struct hm_device *vf,
 		    void (*inside_probe)(struct scenario *, struct topo *))
 {
-	scn_lock(s, &t->shell, vf, stack_vf_probe_lock(s));
+	struct hm_device attaching = unbound(vf);
+
+	scn_lock(s, &t->shell, &attaching, stack_vf_probe_lock(s));
 	scn_bind(s, &t->shell, HM_EV_BIND_BEGIN, vf, 0);
 	if (inside_probe)
 		inside_probe(s, t);
@@ -362,6 +374,24 @@ static void build_rescan_cycle(struct scenario *s)
 	remove_vf_via_sysfs(s, &t, &rescan, &t.vf1);
 }
 
+/* SR-IOV disable while QEMU holds VF1 open: the unregister waits 100 ms until
+ * QEMU closes it on request. */
+static void sriov_disable_releasing_vf1(struct scenario *s, struct topo *t)
+{
+	scn_lock(s, &t->shell, &t->pf, stack_sriov_numvfs(s));
+	scn_sriov(s, &t->shell, HM_EV_SRIOV_DISABLE_BEGIN, &t->pf, 0, 0);
+	scn_lock(s, &t->shell, &t->vf1, stack_vf_remove(s));
+	scn_vfio(s, &t->shell, HM_EV_VFIO_UNREGISTER_BEGIN, &t->vf1, 0);
+	scn_advance(s, 100 * MS);
+	scn_vfio(s, &t->qemu, HM_EV_VFIO_CLOSE, &t->vf1, 0);
+	scn_vfio(s, &t->shell, HM_EV_VFIO_UNREGISTER_END, &t->vf1, 0);
+	scn_unlock(s, &t->shell, &t->vf1);
+	scn_vf(s, &t->shell, HM_EV_VF_REMOVED, &t->vf1);
+	remove_vf(s, &t->shell, &t->vf2);
+	scn_sriov(s, &t->shell, HM_EV_SRIOV_DISABLE_END, &t->pf, 0, 0);
+	scn_unlock(s, &t->shell, &t->pf);
+}
+
 /* A VFIO user (pid 2201) holding VF1 open reads the PF's sriov_numvfs (PF
  * lock); later SR-IOV disable waits for it under the PF lock. The user
  * closes on request this time: the cycle is predicted, nothing hangs. */
@@ -374,18 +404,7 @@ static void build_vfio_user_cycle(struct scenario *s)
 	scn_lock(s, &t.qemu, &t.pf, stack_numvfs_show(s));
 	scn_unlock(s, &t.qemu, &t.pf);
 	scn_advance(s, 500 * MS);
-	scn_lock(s, &t.shell, &t.pf, stack_sriov_numvfs(s));
-	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_BEGIN, &t.pf, 0, 0);
-	scn_lock(s, &t.shell, &t.vf1, stack_vf_remove(s));
-	scn_vfio(s, &t.shell, HM_EV_VFIO_UNREGISTER_BEGIN, &t.vf1, 0);
-	scn_advance(s, 100 * MS);
-	scn_vfio(s, &t.qemu, HM_EV_VFIO_CLOSE, &t.vf1, 0);
-	scn_vfio(s, &t.shell, HM_EV_VFIO_UNREGISTER_END, &t.vf1, 0);
-	scn_unlock(s, &t.shell, &t.vf1);
-	scn_vf(s, &t.shell, HM_EV_VF_REMOVED, &t.vf1);
-	remove_vf(s, &t.shell, &t.vf2);
-	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_END, &t.pf, 0, 0);
-	scn_unlock(s, &t.shell, &t.pf);
+	sriov_disable_releasing_vf1(s, &t);
 }
 
 /* The same, live: SR-IOV disable waits for the VFIO user while the user's
@@ -467,6 +486,220 @@ static void build_bench(struct scenario *s)
 	build_locks_clean_n(s, 0);
 }
 
+/* ---- rwsem orders, readers, instances, longer cycles -------------------- */
+
+#define MEMORY_LOCK_ADDR 0xffff888104a3d2c0ULL /* the VF's vfio_pci_core_device */
+
+static int32_t stack_walk_bus(struct scenario *s)
+{
+	return scn_stack(s, "down_read", "pci_walk_bus", "pcie_do_recovery", "aer_process_err_devices",
+			 "aer_isr", "irq_thread_fn", "irq_thread", "kthread", NULL);
+}
+
+static int32_t stack_walk_bus_device_lock(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "report_error_detected", "pci_walk_bus", "pcie_do_recovery",
+			 "aer_process_err_devices", "aer_isr", "irq_thread_fn", NULL);
+}
+
+static int32_t stack_device_add(struct scenario *s)
+{
+	return scn_stack(s, "down_write", "pci_device_add", "pci_iov_add_virtfn", "sriov_add_vfs",
+			 "sriov_enable", "pci_enable_sriov", "sriov_numvfs_store",
+			 "kernfs_fop_write_iter", "vfs_write", NULL);
+}
+
+static int32_t stack_memory_lock(struct scenario *s, const char *how)
+{
+	return scn_stack(s, how, "vfio_pci_memory_lock_and_enable", "vfio_pci_core_write",
+			 "vfs_write", "ksys_write", "do_syscall_64", NULL);
+}
+
+/* T1 reads pci_bus_sem then memory_lock; T2 writes both in that order; T3
+ * reads memory_lock then pci_bus_sem. T2 and T3 deadlock without any other
+ * writer: the write order seen after the read one of the same pair counts. */
+static void build_rwsem_abba(struct scenario *s)
+{
+	struct topo t = topo_new("vfio-pci");
+	struct scn_named_lock a = scn_named_lock(s, "pci_bus_sem", HM_LOCK_ORIGIN_GLOBAL,
+						 PCI_BUS_SEM_ADDR);
+	struct scn_named_lock b = scn_named_lock(s, "vfio_pci_core_device.memory_lock",
+						 HM_LOCK_ORIGIN_LEARNED, MEMORY_LOCK_ADDR);
+	struct scn_task t3 = scn_task(3301, "aer-recovery");
+	const enum hm_lock_type rd = HM_LOCK_RWSEM_READ, wr = HM_LOCK_RWSEM_WRITE;
+
+	scn_nlock(s, &t.shell, &a, rd, stack_walk_bus(s));
+	scn_nlock(s, &t.shell, &b, rd, stack_memory_lock(s, "down_read"));
+	scn_nunlock(s, &t.shell, &b, rd);
+	scn_nunlock(s, &t.shell, &a, rd);
+	scn_advance(s, 100 * MS);
+	scn_nlock(s, &t.kworker, &a, wr, stack_device_add(s));
+	scn_nlock(s, &t.kworker, &b, wr, stack_memory_lock(s, "down_write"));
+	scn_nunlock(s, &t.kworker, &b, wr);
+	scn_nunlock(s, &t.kworker, &a, wr);
+	scn_advance(s, 100 * MS);
+	scn_nlock(s, &t3, &b, rd, stack_memory_lock(s, "down_read"));
+	scn_nlock(s, &t3, &a, rd, stack_walk_bus(s));
+	scn_nunlock(s, &t3, &a, rd);
+	scn_nunlock(s, &t3, &b, rd);
+}
+
+/* AER recovery walks the bus (pci_bus_sem read) and locks the PF; SR-IOV
+ * enable holds the PF lock and adds a VF (pci_bus_sem write). */
+static void build_rwsem_reader_deadlock(struct scenario *s)
+{
+	struct topo t = topo_new("vfio-pci");
+	struct scn_named_lock bus_sem = scn_named_lock(s, "pci_bus_sem", HM_LOCK_ORIGIN_GLOBAL,
+						       PCI_BUS_SEM_ADDR);
+	struct scn_task aer = scn_task(141, "irq/25-aerdrv");
+
+	scn_nlock(s, &aer, &bus_sem, HM_LOCK_RWSEM_READ, stack_walk_bus(s));
+	scn_lock(s, &t.shell, &t.pf, stack_sriov_numvfs(s));
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_ENABLE_BEGIN, &t.pf, 2, 0);
+	scn_lock_wait(s, &aer, &t.pf, stack_walk_bus_device_lock(s));
+	scn_nlock_wait(s, &t.shell, &bus_sem, HM_LOCK_RWSEM_WRITE, stack_device_add(s));
+}
+
+/* QEMU's vCPU thread faults (mmap_lock read) into a handler that reads
+ * mmap_lock again while another QEMU thread's mmap() queued to write it. */
+static void build_rwsem_recursive_read(struct scenario *s)
+{
+	struct topo t = topo_new("vfio-pci");
+	struct scn_named_lock mm = scn_named_lock(s, "mmap_lock", HM_LOCK_ORIGIN_MMAP,
+						  MMAP_LOCK_ADDR);
+	struct scn_task vcpu = scn_task(2205, "CPU 0/KVM");
+	int32_t fault = scn_stack(s, "down_read", "do_user_addr_fault", "exc_page_fault",
+				  "asm_exc_page_fault", NULL);
+	int32_t again = scn_stack(s, "down_read", "mmap_read_lock", "vfio_pci_mmap_fault",
+				  "__do_fault", "handle_mm_fault", "do_user_addr_fault", NULL);
+	int32_t mmap = scn_stack(s, "down_write", "vm_mmap_pgoff", "ksys_mmap_pgoff",
+				 "do_syscall_64", NULL);
+
+	vcpu.pid = t.qemu.pid;
+	scn_nlock(s, &vcpu, &mm, HM_LOCK_RWSEM_READ, fault);
+	scn_nlock_wait(s, &t.qemu, &mm, HM_LOCK_RWSEM_WRITE, mmap);
+	scn_nlock_wait(s, &vcpu, &mm, HM_LOCK_RWSEM_READ, again);
+}
+
+static int32_t stack_bus_reset_lock(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "pci_dev_lock", "pci_bus_lock", "pci_bus_reset",
+			 "pci_reset_bus", "reset_store", "kernfs_fop_write_iter", "vfs_write", NULL);
+}
+
+/* A bus reset locks every device of the bus in list order: VF1, then VF2. */
+static void lock_vfs_in_bus_order(struct scenario *s, struct topo *t)
+{
+	scn_lock(s, &t->kworker, &t->vf1, stack_bus_reset_lock(s));
+	scn_lock(s, &t->kworker, &t->vf2, stack_bus_reset_lock(s));
+	scn_unlock(s, &t->kworker, &t->vf2);
+	scn_unlock(s, &t->kworker, &t->vf1);
+}
+
+/* Two SR-IOV cycles; the second allocates each VF's struct device where the
+ * other VF's was: the same correct order by BDF is the reverse by address. */
+static void build_vf_readdress(struct scenario *s)
+{
+	struct topo t = topo_new("");
+	uint64_t first = t.vf1.dev_addr;
+
+	sriov_enable(s, &t);
+	lock_vfs_in_bus_order(s, &t);
+	sriov_disable(s, &t);
+	scn_advance(s, 200 * MS);
+	t.vf1.dev_addr = t.vf2.dev_addr;
+	t.vf2.dev_addr = first;
+	sriov_enable(s, &t);
+	lock_vfs_in_bus_order(s, &t);
+	sriov_disable(s, &t);
+}
+
+/* A VFIO user of a VF of one PF reads another PF's sriov_numvfs; that PF's
+ * SR-IOV disable then waits for the users of its own VFs: no cycle. */
+static void build_vfio_user_two_pfs(struct scenario *s)
+{
+	struct topo a = topo_new("vfio-pci");
+	struct topo b = {
+		.pf = scn_device("0000:02:00.0", HM_ROLE_PF, NULL, "nvme"),
+		.vf1 = scn_device("0000:02:00.1", HM_ROLE_VF, "0000:02:00.0", "vfio-pci"),
+		.vf2 = scn_device("0000:02:00.2", HM_ROLE_VF, "0000:02:00.0", "vfio-pci"),
+		.shell = scn_task(813, "bash"),
+		.qemu = scn_task(2301, "qemu-system-x86"),
+		.kworker = scn_task(98, "kworker/0:1"),
+	};
+
+	bind_both(s, &a);
+	bind_both(s, &b);
+	scn_vfio(s, &a.qemu, HM_EV_VFIO_OPEN, &a.vf1, 0);
+	scn_vfio(s, &b.qemu, HM_EV_VFIO_OPEN, &b.vf1, 0);
+	scn_lock(s, &a.qemu, &b.pf, stack_numvfs_show(s));
+	scn_unlock(s, &a.qemu, &b.pf);
+	scn_advance(s, 500 * MS);
+	sriov_disable_releasing_vf1(s, &b);
+}
+
+static int32_t stack_msix_count(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "sriov_vf_msix_count_store", "dev_attr_store",
+			 "kernfs_fop_write_iter", "vfs_write", NULL);
+}
+
+static int32_t stack_pf_configure_rescan(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "pci_lock_rescan_remove", "hmtest_pf_sriov_configure",
+			 "sriov_numvfs_store", "kernfs_fop_write_iter", "vfs_write", NULL);
+}
+
+/* PF -> VF: a VF's MSI-X count set through its PF. */
+static void set_vf_msix_count(struct scenario *s, struct topo *t)
+{
+	scn_lock(s, &t->shell, &t->pf, stack_msix_count(s));
+	scn_lock(s, &t->shell, &t->vf1, stack_msix_count(s));
+	scn_unlock(s, &t->shell, &t->vf1);
+	scn_unlock(s, &t->shell, &t->pf);
+}
+
+/* PF -> rescan lock: a PF driver's sriov_configure. */
+static void pf_configure_takes_rescan(struct scenario *s, struct topo *t,
+				      const struct scn_named_lock *rescan)
+{
+	scn_lock(s, &t->shell, &t->pf, stack_sriov_numvfs(s));
+	scn_nlock(s, &t->shell, rescan, HM_LOCK_MUTEX, stack_pf_configure_rescan(s));
+	scn_nunlock(s, &t->shell, rescan, HM_LOCK_MUTEX);
+	scn_unlock(s, &t->shell, &t->pf);
+}
+
+/* PF -> VF, PF -> rescan lock and rescan lock -> VF (sysfs remove of VF2) are
+ * seen first; then VF1's probe locks the PF: the one new edge closes
+ * VF -> PF -> VF and VF -> PF -> rescan -> VF. */
+static void build_longer_cycle(struct scenario *s)
+{
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+	struct scn_named_lock rescan = rescan_remove_lock(s);
+
+	sriov_enable(s, &t);
+	set_vf_msix_count(s, &t);
+	pf_configure_takes_rescan(s, &t, &rescan);
+	remove_vf_via_sysfs(s, &t, &rescan, &t.vf2);
+	scn_advance(s, 100 * MS);
+	bind_vf(s, &t, &t.vf1, probe_locks_pf);
+}
+
+/* The same orders, the PF driver's rescan lock last: VF -> PF -> VF is
+ * reported, then PF -> rescan closes PF -> rescan -> VF -> PF through it. */
+static void build_longer_cycle_later(struct scenario *s)
+{
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+	struct scn_named_lock rescan = rescan_remove_lock(s);
+
+	sriov_enable(s, &t);
+	set_vf_msix_count(s, &t);
+	remove_vf_via_sysfs(s, &t, &rescan, &t.vf2);
+	bind_vf(s, &t, &t.vf1, probe_locks_pf);
+	scn_advance(s, 100 * MS);
+	pf_configure_takes_rescan(s, &t, &rescan);
+}
+
 static const struct hm_named_scenario scenarios[] = {
 	{ "sriov-clean", "SR-IOV enable/disable cycles in the PCI core's order (no finding)",
 	  build_sriov_clean },
@@ -493,6 +726,20 @@ static const struct hm_named_scenario scenarios[] = {
 	  build_locks_clean },
 	{ "bench", "locks-clean repeated to --events N (default 100000): replay throughput",
 	  build_bench },
+	{ "rwsem-abba", "read-read, then write-write and reverse read-read orders of two rwsems",
+	  build_rwsem_abba },
+	{ "rwsem-reader-deadlock", "AER reads pci_bus_sem and waits for the PF; SR-IOV enable "
+	  "holds the PF and waits to write it", build_rwsem_reader_deadlock },
+	{ "rwsem-recursive-read", "a task reads mmap_lock again while a writer is queued",
+	  build_rwsem_recursive_read },
+	{ "vf-readdress", "two SR-IOV cycles, VFs swap struct device addresses, correct order "
+	  "(no finding)", build_vf_readdress },
+	{ "vfio-user-two-pfs", "a VFIO user of PF A's VF reads PF B; PF B's SR-IOV disable "
+	  "(no finding)", build_vfio_user_two_pfs },
+	{ "longer-cycle", "one new edge closes VF->PF->VF and VF->PF->rescan->VF",
+	  build_longer_cycle },
+	{ "longer-cycle-later", "VF->PF->VF reported, then PF->rescan closes a cycle through it",
+	  build_longer_cycle_later },
 };
 
 const struct hm_named_scenario *hm_scenarios(size_t *count)

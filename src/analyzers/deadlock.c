@@ -6,7 +6,10 @@
  * after a hung-task timeout.
  *
  * Two kinds of wait:
- *  - for a lock: ended by its owner (one successor);
+ *  - for a lock: ended by its owner; a writer's wait on an rwsem by every
+ *    task holding it for read, a reader's by the writers queued before it
+ *    (rwsems are fair: a reader waits behind a queued writer, even when it
+ *    holds the rwsem for read already);
  *  - across the kernel/user boundary: vfio_unregister_group_dev() waits until
  *    the device's VFIO user closes it; any thread of that process could, so
  *    the wait leads to every thread of it that is itself blocked on a lock. If
@@ -208,19 +211,24 @@ static bool follow(const struct deadlock *d, const struct lt_task *start,
 		   const struct lt_task *cur, struct wait_cycle *c)
 {
 	const struct release_wait *rw = release_of(d, cur->tid);
-	const struct lt_task *owner;
+	const struct lt_task *blocker[LT_MAX_BLOCKERS];
+	size_t nblockers;
 
 	if (cur == start && c->n)
 		return true;
 	if (on_path(c, cur) || c->n == DL_MAX_CHAIN)
 		return false; /* a cycle not through start was reported when it closed */
 	if (cur->waiting) {
-		owner = lt_owner(&d->locks, cur->wait.lock_addr);
+		nblockers = lt_blockers(&d->locks, cur, blocker, LT_MAX_BLOCKERS);
 		c->hop[c->n++] = (struct hop){ .task = cur, .lock = &cur->wait };
-		/* free, unknown or running owner: the wait will end */
-		if (owner && (owner == start || owner->waiting || release_of(d, owner->tid)) &&
-		    follow(d, start, owner, c))
-			return true;
+		/* free, unknown or running blockers: the wait will end */
+		for (size_t i = 0; i < nblockers; i++) {
+			const struct lt_task *b = blocker[i];
+
+			if ((b == start || b->waiting || release_of(d, b->tid)) &&
+			    follow(d, start, b, c))
+				return true;
+		}
 	} else if (rw) {
 		c->hop[c->n++] = (struct hop){ .task = cur, .release = rw };
 		if (follow_user(d, start, rw, c))
@@ -328,6 +336,10 @@ static void describe_hop(const struct deadlock *d, struct hm_finding *f,
 		hm_finding_detail(f, "task %s holds %s [acquired at %s] and waits for %s [waiting since %s]",
 				  task, lt_lock_name(&d->locks, &hold->acq, held),
 				  lt_where(&hold->acq.hdr, held_at), wanted, wait_at);
+	else if (waiter->lock && lt_is_queued_ahead(waiter->task, h->task))
+		hm_finding_detail(f, "task %s is queued to write %s ahead of it (rwsems are fair: a "
+				  "reader waits behind a queued writer) and waits for %s [waiting since %s]",
+				  task, lt_lock_name(&d->locks, waiter->lock, held), wanted, wait_at);
 	else if (!waiter->lock)
 		hm_finding_detail(f, "task %s (pid %u) is a thread of that VFIO user and waits for "
 				  "%s [waiting since %s]: it cannot close the device",

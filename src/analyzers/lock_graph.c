@@ -24,6 +24,19 @@ static uint64_t edge_key(uint64_t from, uint64_t to)
 	return valid_key(h) ? h : 1;
 }
 
+static void edge_free(struct lg_edge *e)
+{
+	for (unsigned int t = 0; t < LG_DEP_TYPES; t++)
+		free(e->dep[t]);
+	free(e);
+}
+
+static enum lg_dep dep_type(const struct hm_lock_event *held, const struct hm_lock_event *next)
+{
+	return (enum lg_dep)((held->lock_type == HM_LOCK_RWSEM_READ) << 1 |
+			     (next->lock_type == HM_LOCK_RWSEM_READ));
+}
+
 void lg_init(struct lock_graph *g, size_t max_edges)
 {
 	*g = (struct lock_graph){ .max_edges = max_edges };
@@ -41,7 +54,7 @@ void lg_free(struct lock_graph *g)
 		struct lg_node *node = val;
 
 		for (unsigned int i = 0; i < node->nout; i++)
-			free(node->out[i]);
+			edge_free(node->out[i]);
 		free(node->out);
 		free(node);
 	}
@@ -56,9 +69,8 @@ static struct lg_edge *find_edge(const struct lock_graph *g, uint64_t from, uint
 
 	if (e && e->from == from && e->to == to)
 		return e;
-	if (!e)
-		return NULL;
-	/* hash collision in the index: the node's own list is authoritative */
+	/* a hash collision in the index (or its entry went with a removed
+	 * node): the node's own list is authoritative */
 	node = u64map_get(&g->nodes, from);
 	for (unsigned int i = 0; node && i < node->nout; i++)
 		if (node->out[i]->to == to)
@@ -100,32 +112,90 @@ static bool node_append(struct lg_node *node, struct lg_edge *e)
 	return true;
 }
 
+/* The first pair of a type: a new edge's, or a known edge's new type. */
+static bool edge_set_dep(struct lg_edge *e, enum lg_dep type, const struct hm_lock_event *held,
+			 const struct hm_lock_event *next)
+{
+	struct lg_pair *pair = malloc(sizeof(*pair));
+
+	if (!pair)
+		return false;
+	*pair = (struct lg_pair){ .held = *held, .next = *next };
+	e->dep[type] = pair;
+	return true;
+}
+
 const struct lg_edge *lg_add(struct lock_graph *g, uint64_t from, uint64_t to,
 			     const struct hm_lock_event *held, const struct hm_lock_event *next)
 {
+	enum lg_dep type = dep_type(held, next);
 	struct lg_node *node;
 	struct lg_edge *e;
 	uint64_t ikey;
 
-	if (!valid_key(from) || !valid_key(to) || find_edge(g, from, to))
+	if (!valid_key(from) || !valid_key(to))
 		return NULL;
+	e = find_edge(g, from, to);
+	if (e)
+		return !e->dep[type] && edge_set_dep(e, type, held, next) ? e : NULL;
 	if (g->nedges >= g->max_edges) {
 		g->edge_overflow++;
 		return NULL;
 	}
 	node = node_get_or_add(g, from);
-	e = node ? malloc(sizeof(*e)) : NULL;
-	if (!e || !node_append(node, e)) {
-		free(e);
+	e = node ? calloc(1, sizeof(*e)) : NULL;
+	if (!e || !edge_set_dep(e, type, held, next) || !node_append(node, e)) {
+		if (e)
+			edge_free(e);
 		g->edge_overflow++;
 		return NULL;
 	}
-	*e = (struct lg_edge){ .from = from, .to = to, .held = *held, .next = *next };
+	e->from = from;
+	e->to = to;
+	e->first = type;
 	g->nedges++;
 	ikey = edge_key(from, to);
 	if (!u64map_get(&g->index, ikey))
 		u64map_put(&g->index, ikey, e);
 	return e;
+}
+
+static void edge_unindex(struct lock_graph *g, struct lg_edge *e)
+{
+	uint64_t ikey = edge_key(e->from, e->to);
+
+	if (u64map_get(&g->index, ikey) == e)
+		u64map_del(&g->index, ikey);
+	edge_free(e);
+	g->nedges--;
+}
+
+void lg_remove_node(struct lock_graph *g, uint64_t key)
+{
+	struct lg_node *node = valid_key(key) ? u64map_del(&g->nodes, key) : NULL;
+	size_t it = 0;
+	uint64_t other;
+	void *val;
+
+	for (unsigned int i = 0; node && i < node->nout; i++)
+		edge_unindex(g, node->out[i]);
+	if (node) {
+		free(node->out);
+		free(node);
+	}
+	/* edges into it: rare (a device or lock went away), so a full scan */
+	while (valid_key(key) && u64map_next(&g->nodes, &it, &other, &val)) {
+		struct lg_node *from = val;
+
+		for (unsigned int i = 0; i < from->nout;) {
+			if (from->out[i]->to != key) {
+				i++;
+				continue;
+			}
+			edge_unindex(g, from->out[i]);
+			from->out[i] = from->out[--from->nout];
+		}
+	}
 }
 
 struct bfs_entry {
@@ -190,4 +260,57 @@ size_t lg_find_path(struct lock_graph *g, uint64_t from, uint64_t to,
 	u64map_free(&seen);
 	free(q);
 	return found;
+}
+
+struct path_walk {
+	struct lock_graph *g;
+	uint64_t to;
+	size_t max_len, given, steps;
+	const struct lg_edge *path[LG_MAX_PATH];
+	lg_path_fn each;
+	void *ctx;
+};
+
+static bool on_walk(const struct path_walk *w, size_t len, uint64_t key)
+{
+	for (size_t i = 0; i < len; i++)
+		if (w->path[i]->from == key)
+			return true;
+	return false;
+}
+
+/* Depth-first from key with len edges walked; false stops the walk. */
+static bool walk_from(struct path_walk *w, uint64_t key, size_t len)
+{
+	const struct lg_node *node = u64map_get(&w->g->nodes, key);
+
+	for (unsigned int i = 0; node && len < w->max_len && i < node->nout; i++) {
+		const struct lg_edge *e = node->out[i];
+
+		if (++w->steps > LG_MAX_VISIT) {
+			w->g->search_truncated++;
+			return false;
+		}
+		w->path[len] = e;
+		if (e->to == w->to) {
+			w->given++;
+			if (!w->each(w->path, len + 1, w->ctx))
+				return false;
+			continue;
+		}
+		if (!on_walk(w, len, e->to) && !walk_from(w, e->to, len + 1))
+			return false;
+	}
+	return true;
+}
+
+size_t lg_each_path(struct lock_graph *g, uint64_t from, uint64_t to, size_t max_len,
+		    lg_path_fn each, void *ctx)
+{
+	struct path_walk w = { .g = g, .to = to, .each = each, .ctx = ctx,
+			       .max_len = max_len > LG_MAX_PATH ? LG_MAX_PATH : max_len };
+
+	if (valid_key(from) && valid_key(to) && from != to)
+		walk_from(&w, from, 0);
+	return w.given;
 }

@@ -6,22 +6,44 @@
  * closes a cycle is reported with the stack that created each edge. The
  * PCI rule "PF lock first, VF lock second" is checked on the spot.
  *
- * Classes: device mutexes by (role, driver), named locks by their LOCK_CLASS
- * name (a global is one class; every mmap_lock is one class), others by
- * address (an edge between two such anonymous locks is not added: see
- * add_dependency). rwsems: read and write sides are one lock; a reader waits behind
- * a queued writer (rwsems are fair, not recursive for readers), so read
- * acquisitions add edges like writes do, as lockdep does for non-recursive
- * readers; a cycle whose every acquisition is a read needs writers that were
- * never seen and is not reported.
+ * Classes: device mutexes by SR-IOV role (pf, vf, other; the driver is only
+ * a label: it is NULL while __device_attach() holds a VF's lock for probe and
+ * set when SR-IOV disable takes it, and both are one lock), named locks by
+ * their LOCK_CLASS name (a global is one class; every mmap_lock is one
+ * class), others by address (an edge between two such anonymous locks is not
+ * added: see add_dependency).
+ *
+ * rwsems: read and write sides are one lock, and each edge keeps how both
+ * ends were taken (lockdep's dependency types). down_read() is not recursive
+ * for ordering: a reader queues behind a waiting writer, so every
+ * acquisition adds edges, as lockdep does for non-recursive readers (its
+ * "strong dependency path" only skips recursive-read junctions, which
+ * rwsems never have). Every cycle is an error. The edge types are chosen so
+ * that at as many locks of it as seen the task that wants the lock and the
+ * task that holds it conflict (one of them writes): then its tasks deadlock
+ * alone. A cycle with a lock only ever read on both sides deadlocks once a
+ * writer queues on that rwsem between the two reads (for mmap_lock, any
+ * mmap() of the process): the finding says which rwsem. A task that reads an rwsem it
+ * holds for read (recursive down_read) is the one-lock case of the same:
+ * reported as a cycle of one lock.
+ *
+ * Cycles: the shortest one an acquisition's new edges close is reported, with
+ * the longer ones they close listed in it; a longer cycle found later that
+ * runs through every lock of a reported one and shares an edge with it is
+ * an info pointing at it, not a second error.
+ *
+ * Instances: same-class nesting is checked between instances (device mutexes
+ * by struct device, other locks by address); a removed VF's instance and its
+ * VFIO-user pseudo-lock, and a lock whose address is named anew, are
+ * forgotten: the address may come back as another device or lock.
  *
  * The kernel/user boundary: vfio_unregister_group_dev() waits until the
  * device's user closes it, so a VFIO user process "holds" the pseudo-lock
- * vfio_user(<VF class>) from open to close (every thread of it: whichever
+ * vfio_user(<VF>) from open to close (every thread of it: whichever
  * thread would close the device), and the unregistering task "acquires" it
  * under the PF/VF locks it holds. A user thread that takes lock L while the
  * device is open adds vfio_user -> L; an unregister under L adds L ->
- * vfio_user: the cycle is found from orders seen at different times, before
+ * vfio_user (one pseudo-lock per device): the cycle is found from orders seen at different times, before
  * the release wait ever meets a blocked user.
  */
 #include <inttypes.h>
@@ -34,12 +56,23 @@
 #include "analyzers/lock_track.h"
 #include "event.h"
 #include "finding.h"
+#include "analyzers/find_util.h"
 
 #define LO_MAX_CLASS_EDGES 16384
 #define LO_MAX_INSTANCE_EDGES 16384
 #define LO_MAX_CHAINS 65536     /* held-lock chains remembered as validated */
 #define LO_MAX_CYCLE (LG_MAX_PATH + 1)
 #define LO_MAX_USER_DEVICES 8   /* VFIO devices one process holds open, tracked */
+#define LO_MAX_LONGER 4         /* longer cycles listed in a cycle finding */
+#define LO_MAX_CYCLES_KEPT 256  /* reported cycles remembered to recognise longer ones */
+
+/* A reported cycle: its nodes (graph keys) in order. */
+struct reported_cycle {
+	const struct lock_graph *g;
+	size_t n;
+	uint64_t node[LO_MAX_CYCLE];
+	char chain[LO_MAX_CYCLE * (LT_NAME_LEN + 5)];
+};
 
 /* A process with VFIO devices open: it holds their vfio_user pseudo-locks. */
 struct vfio_user {
@@ -63,6 +96,8 @@ struct lock_order {
 	 * checked adds nothing new, so steady state costs one hash lookup */
 	struct u64map chains;
 	struct u64map users;            /* tgid + 1 -> struct vfio_user * */
+	struct reported_cycle *cycles;  /* the first LO_MAX_CYCLES_KEPT reported */
+	size_t ncycles;
 };
 
 /* Names a node of a graph from an acquisition of it. */
@@ -95,6 +130,7 @@ static void lo_destroy(void *self)
 	u64map_free(&lo->reported);
 	u64map_free(&lo->chains);
 	u64map_free_all(&lo->users);
+	free(lo->cycles);
 	free(lo);
 }
 
@@ -133,13 +169,14 @@ static void detail_pf_order_seen(struct lock_order *lo, struct hm_finding *f,
 {
 	const struct lg_edge *e = lg_find(&lo->classes, lt_class_key(&lo->locks, pf),
 					  lt_class_key(&lo->locks, vf));
+	const struct lg_pair *p = e ? lg_first(e) : NULL;
 	char task[LT_NAME_LEN], first[LT_NAME_LEN], second[LT_NAME_LEN], where[LT_WHERE_LEN];
 
-	if (!e)
+	if (!p)
 		return;
 	hm_finding_detail(f, "The PCI core order was also seen: task %s took %s then %s [at %s].",
-			  lt_task_name(&e->next.hdr, task), lt_lock_name(&lo->locks, &e->held, first),
-			  lt_lock_name(&lo->locks, &e->next, second), lt_where(&e->next.hdr, where));
+			  lt_task_name(&p->next.hdr, task), lt_lock_name(&lo->locks, &p->held, first),
+			  lt_lock_name(&lo->locks, &p->next, second), lt_where(&p->next.hdr, where));
 }
 
 /* Like lockdep, judge a blocking acquisition when it is attempted: in a real
@@ -167,6 +204,8 @@ static void report_vf_pf(struct lock_order *lo, const struct hm_lock_event *vf,
 	hm_finding_init(&f, kind, pf->hdr.ts_ns);
 	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(&lo->locks, vf, vf_class));
 	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(&lo->locks, pf, pf_class));
+	/* classes are roles: one report per PF, whatever the VF's bind state */
+	f.fingerprint = hm_fp_device(f.fingerprint, &pf->dev);
 	if (!first_report(lo, f.fingerprint))
 		return;
 	lt_task_name(&pf->hdr, task);
@@ -199,10 +238,86 @@ static void report_vf_pf(struct lock_order *lo, const struct hm_lock_event *vf,
 
 struct cycle {
 	const struct lt_tracker *locks;           /* names the locks */
+	const struct lock_graph *g;
+	node_namer namer;
 	const struct lg_edge *edge[LO_MAX_CYCLE]; /* edge[i]: node i -> node i+1 */
-	char name[LO_MAX_CYCLE][LT_NAME_LEN];     /* node i, named from edge[i]->held */
+	const struct lg_pair *pair[LO_MAX_CYCLE]; /* the acquisitions chosen for edge[i] */
+	char name[LO_MAX_CYCLE][LT_NAME_LEN];     /* node i, named from pair[i]->held */
 	size_t n;
+	size_t read_junction;                     /* a node only read on both sides, or n */
 };
+
+/* At node k the task of edge k-1 wants it and the task of edge k holds it:
+ * they exclude each other unless both read. */
+static bool junction_conflicts(enum lg_dep wanting, enum lg_dep holding)
+{
+	return !(lg_dep_next_read(wanting) && lg_dep_held_read(holding));
+}
+
+/* Pick one dependency type per edge so that as many junctions conflict as
+ * possible (all of them: a deadlock of these tasks alone), by dynamic
+ * programming around the cycle for each type of edge 0. */
+static void choose_pairs(struct cycle *c)
+{
+	size_t best_cost = SIZE_MAX;
+	enum lg_dep best[LO_MAX_CYCLE] = { 0 };
+
+	for (unsigned int t0 = 0; t0 < LG_DEP_TYPES; t0++) {
+		size_t cost[LO_MAX_CYCLE][LG_DEP_TYPES];
+		uint8_t from[LO_MAX_CYCLE][LG_DEP_TYPES];
+		enum lg_dep pick[LO_MAX_CYCLE];
+		size_t total = SIZE_MAX;
+
+		if (!c->edge[0]->dep[t0])
+			continue;
+		for (unsigned int t = 0; t < LG_DEP_TYPES; t++)
+			cost[0][t] = t == t0 ? 0 : SIZE_MAX;
+		for (size_t i = 1; i < c->n; i++)
+			for (unsigned int t = 0; t < LG_DEP_TYPES; t++) {
+				cost[i][t] = SIZE_MAX;
+				for (unsigned int p = 0; c->edge[i]->dep[t] && p < LG_DEP_TYPES; p++) {
+					size_t v = cost[i - 1][p];
+
+					if (v == SIZE_MAX)
+						continue;
+					v += !junction_conflicts(p, t);
+					if (v < cost[i][t]) {
+						cost[i][t] = v;
+						from[i][t] = (uint8_t)p;
+					}
+				}
+			}
+		for (unsigned int t = 0; t < LG_DEP_TYPES; t++) {
+			size_t v = cost[c->n - 1][t];
+
+			if (v == SIZE_MAX)
+				continue;
+			v += !junction_conflicts(t, t0);
+			if (v < total) {
+				total = v;
+				pick[c->n - 1] = t;
+			}
+		}
+		if (total >= best_cost)
+			continue;
+		for (size_t i = c->n - 1; i > 0; i--)
+			pick[i - 1] = from[i][pick[i]];
+		best_cost = total;
+		memcpy(best, pick, sizeof(pick[0]) * c->n);
+	}
+	c->read_junction = c->n;
+	for (size_t i = 0; i < c->n; i++) {
+		c->pair[i] = c->edge[i]->dep[best[i]];
+		if (c->read_junction == c->n &&
+		    !junction_conflicts(best[(i + c->n - 1) % c->n], best[i]))
+			c->read_junction = i;
+	}
+}
+
+static bool needs_queued_writer(const struct cycle *c)
+{
+	return c->read_junction < c->n;
+}
 
 /* The same cycle is found from any of its edges: hash it from its smallest
  * name so every rotation gets one fingerprint. */
@@ -218,7 +333,7 @@ static uint64_t cycle_fingerprint(const struct cycle *c, uint64_t h)
 	return h;
 }
 
-/* "pf:nvme --> vf:vfio-pci --> pf:nvme" */
+/* "device_lock(pf) --> device_lock(vf) --> device_lock(pf)" */
 static void format_chain(const struct cycle *c, char *buf, size_t len)
 {
 	size_t used = 0;
@@ -227,6 +342,12 @@ static void format_chain(const struct cycle *c, char *buf, size_t len)
 	for (size_t i = 0; i <= c->n && used < len; i++)
 		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? " --> " : "",
 					 c->name[i % c->n]);
+}
+
+static void name_nodes(struct cycle *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		c->namer(c->locks, &c->pair[i]->held, c->name[i]);
 }
 
 static void put_cell(char *line, size_t len, unsigned int cpu, const char *text)
@@ -284,9 +405,15 @@ static void detail_scenario(struct hm_finding *f, const struct cycle *c)
 	hm_finding_detail(f, " *** DEADLOCK ***");
 }
 
+static const char *held_how(const struct hm_lock_event *ev)
+{
+	return ev->lock_type == HM_LOCK_RWSEM_READ ? " (read)"
+	       : ev->lock_type == HM_LOCK_RWSEM_WRITE ? " (write)" : "";
+}
+
 static void add_cycle_edge_evidence(struct hm_finding *f, const struct cycle *c, size_t i)
 {
-	const struct lg_edge *e = c->edge[i];
+	const struct lg_pair *e = c->pair[i];
 	char first[LT_NAME_LEN], second[LT_NAME_LEN], task[LT_NAME_LEN];
 	char held_lock[LT_NAME_LEN], next_lock[LT_NAME_LEN];
 	char where_held[LT_WHERE_LEN], where_next[LT_WHERE_LEN];
@@ -296,17 +423,160 @@ static void add_cycle_edge_evidence(struct hm_finding *f, const struct cycle *c,
 	hm_finding_add_evidence(f, &e->next.hdr, "#%zu %s -> %s: task '%.*s'/%u %s then %s", i + 1,
 				c->name[i], c->name[(i + 1) % c->n], HM_COMM_LEN, e->next.hdr.comm,
 				e->next.hdr.tid, first, second);
-	hm_finding_detail(f, "-> #%zu %s --> %s: task %s took %s [at %s] then %s [at %s]", i + 1, c->name[i],
-			  c->name[(i + 1) % c->n], lt_task_name(&e->next.hdr, task),
-			  lt_lock_name(c->locks, &e->held, held_lock), lt_where(&e->held.hdr, where_held),
-			  lt_lock_name(c->locks, &e->next, next_lock), lt_where(&e->next.hdr, where_next));
+	hm_finding_detail(f, "-> #%zu %s --> %s: task %s took %s%s [at %s] then %s%s [at %s]", i + 1,
+			  c->name[i], c->name[(i + 1) % c->n], lt_task_name(&e->next.hdr, task),
+			  lt_lock_name(c->locks, &e->held, held_lock), held_how(&e->held),
+			  lt_where(&e->held.hdr, where_held),
+			  lt_lock_name(c->locks, &e->next, next_lock), held_how(&e->next),
+			  lt_where(&e->next.hdr, where_next));
 	lt_add_lock_device(f, &e->held);
 	lt_add_lock_device(f, &e->next);
 }
 
-static void report_cycle(struct lock_order *lo, const struct cycle *c, const struct hm_emitter *out)
+/* The edges one acquisition added (one per lock held), with their graphs:
+ * the cycles they close are reported together. */
+struct new_edges {
+	size_t n;
+	const struct lg_edge *edge[LT_MAX_HELD + 1];
+	struct lock_graph *g[LT_MAX_HELD + 1];
+	node_namer namer[LT_MAX_HELD + 1];
+};
+
+/* The longer cycles the new edges close too, besides the shortest. */
+struct longer_cycles {
+	struct cycle *shortest;
+	const struct lg_edge *closing;  /* the new edge whose paths are walked */
+	struct hm_finding *f;
+	size_t listed;
+};
+
+static bool is_shortest_path(const struct cycle *c, const struct lg_edge *closing,
+			     const struct lg_edge *const *path, size_t len)
 {
-	const struct lg_edge *closing = c->edge[c->n - 1];
+	if (len != c->n - 1 || closing != c->edge[c->n - 1])
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (path[i] != c->edge[i])
+			return false;
+	return true;
+}
+
+static bool list_longer(const struct lg_edge *const *path, size_t len, void *ctx)
+{
+	struct longer_cycles *lc = ctx;
+	const struct cycle *c = lc->shortest;
+	struct cycle longer = { .locks = c->locks, .g = c->g, .namer = c->namer, .n = len + 1 };
+	char chain[LO_MAX_CYCLE * (LT_NAME_LEN + 5)];
+
+	if (is_shortest_path(c, lc->closing, path, len))
+		return true;
+	if (!lc->listed++) {
+		hm_finding_detail(lc->f, "%s", "");
+		hm_finding_detail(lc->f, "Longer cycles this acquisition closes too:");
+	}
+	memcpy(longer.edge, path, len * sizeof(path[0]));
+	longer.edge[len] = lc->closing;
+	choose_pairs(&longer);
+	name_nodes(&longer);
+	format_chain(&longer, chain, sizeof(chain));
+	hm_finding_detail(lc->f, "  %s", chain);
+	return lc->listed < LO_MAX_LONGER;
+}
+
+static void detail_reader_junction(struct hm_finding *f, const struct cycle *c)
+{
+	hm_finding_detail(f, "%s", "");
+	hm_finding_detail(f, "Every task seen taking or holding %s in this cycle only read it. "
+			  "down_read() is not recursive: a reader queues behind a waiting writer, "
+			  "so the cycle deadlocks once any writer of %s queues between the two "
+			  "reads (lockdep reports this order too).",
+			  c->name[c->read_junction], c->name[c->read_junction]);
+}
+
+static void remember_cycle(struct lock_order *lo, const struct cycle *c)
+{
+	struct reported_cycle *r;
+
+	if (!lo->cycles)
+		lo->cycles = calloc(LO_MAX_CYCLES_KEPT, sizeof(*lo->cycles));
+	if (!lo->cycles || lo->ncycles == LO_MAX_CYCLES_KEPT)
+		return;
+	r = &lo->cycles[lo->ncycles++];
+	r->g = c->g;
+	r->n = c->n;
+	for (size_t i = 0; i < c->n; i++)
+		r->node[i] = c->edge[i]->from;
+	format_chain(c, r->chain, sizeof(r->chain));
+}
+
+static bool cycle_has_node(const struct cycle *c, uint64_t key)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->edge[i]->from == key)
+			return true;
+	return false;
+}
+
+static bool cycle_has_edge(const struct cycle *c, uint64_t from, uint64_t to)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->edge[i]->from == from && c->edge[i]->to == to)
+			return true;
+	return false;
+}
+
+/* A reported shorter cycle all of whose locks this one goes through, sharing
+ * at least one of its dependencies. */
+static const struct reported_cycle *contained_cycle(const struct lock_order *lo,
+						    const struct cycle *c)
+{
+	for (size_t k = 0; k < lo->ncycles; k++) {
+		const struct reported_cycle *r = &lo->cycles[k];
+		bool nodes = r->g == c->g && r->n < c->n, shared = false;
+
+		for (size_t i = 0; nodes && i < r->n; i++) {
+			nodes = cycle_has_node(c, r->node[i]);
+			shared = shared || cycle_has_edge(c, r->node[i], r->node[(i + 1) % r->n]);
+		}
+		if (nodes && shared)
+			return r;
+	}
+	return NULL;
+}
+
+static void forget_cycles_through(struct lock_order *lo, const struct lock_graph *g, uint64_t key)
+{
+	for (size_t k = 0; k < lo->ncycles;) {
+		bool through = false;
+
+		for (size_t i = 0; lo->cycles[k].g == g && i < lo->cycles[k].n; i++)
+			through = through || lo->cycles[k].node[i] == key;
+		if (through)
+			lo->cycles[k] = lo->cycles[--lo->ncycles];
+		else
+			k++;
+	}
+}
+
+/* List in f the other cycles the acquisition's new edges of c's graph close. */
+static void list_longer_cycles(struct hm_finding *f, struct cycle *c, const struct new_edges *ne)
+{
+	struct longer_cycles longer = { .shortest = c, .f = f };
+
+	for (size_t j = 0; j < ne->n && longer.listed < LO_MAX_LONGER; j++) {
+		if (ne->g[j] != c->g)
+			continue;
+		longer.closing = ne->edge[j];
+		lg_each_path(ne->g[j], ne->edge[j]->to, ne->edge[j]->from, LO_MAX_CYCLE - 1,
+			     list_longer, &longer);
+	}
+}
+
+static void report_cycle(struct lock_order *lo, struct cycle *c, const struct new_edges *ne,
+			 const struct hm_emitter *out)
+{
+	const struct lg_pair *closing = c->pair[c->n - 1];
+	const struct reported_cycle *inner = contained_cycle(lo, c);
 	char chain[LO_MAX_CYCLE * (LT_NAME_LEN + 5)], task[LT_NAME_LEN];
 	char held_lock[LT_NAME_LEN], next_lock[LT_NAME_LEN];
 	struct hm_finding f;
@@ -315,14 +585,22 @@ static void report_cycle(struct lock_order *lo, const struct cycle *c, const str
 	f.fingerprint = cycle_fingerprint(c, f.fingerprint);
 	if (!first_report(lo, f.fingerprint))
 		return;
+	if (inner)
+		f.severity = HM_SEV_INFO;
 	format_chain(c, chain, sizeof(chain));
 	lt_task_name(&closing->next.hdr, task);
 	lt_lock_name(&lo->locks, &closing->held, held_lock);
 	lt_lock_name(&lo->locks, &closing->next, next_lock);
-	hm_finding_summary(&f, "lock order cycle %s: task %s takes %s while holding %s", chain,
-			   task, next_lock, held_lock);
-	hm_finding_detail(&f, "task %s is trying to acquire %s", task, next_lock);
-	hm_finding_detail(&f, "but already holds %s,", held_lock);
+	if (inner)
+		hm_finding_summary(&f, "longer lock order cycle %s through the reported cycle %s",
+				   chain, inner->chain);
+	else
+		hm_finding_summary(&f, "lock order cycle %s: task %s takes %s while holding %s%s",
+				   chain, task, next_lock, held_lock,
+				   needs_queued_writer(c) ? " (deadlocks with a queued writer)" : "");
+	hm_finding_detail(&f, "task %s is trying to acquire %s%s", task, next_lock,
+			  held_how(&closing->next));
+	hm_finding_detail(&f, "but already holds %s%s,", held_lock, held_how(&closing->held));
 	hm_finding_detail(&f, "which already depends on the new lock.");
 	hm_finding_detail(&f, "%s", "");
 	hm_finding_detail(&f, "the dependency chain, each edge as first seen:");
@@ -331,8 +609,157 @@ static void report_cycle(struct lock_order *lo, const struct cycle *c, const str
 	hm_finding_detail(&f, "%s", "");
 	hm_finding_detail(&f, "Chain exists of:");
 	hm_finding_detail(&f, "  %s", chain);
+	if (inner) {
+		hm_finding_detail(&f, "%s", "");
+		hm_finding_detail(&f, "It runs through every lock of the cycle %s reported before "
+				  "and shares a dependency with it: fix that one first.", inner->chain);
+	} else {
+		list_longer_cycles(&f, c, ne);
+	}
+	if (needs_queued_writer(c))
+		detail_reader_junction(&f, c);
 	hm_finding_detail(&f, "%s", "");
 	detail_scenario(&f, c);
+	if (!inner)
+		remember_cycle(lo, c);
+	hm_emit(out, &f);
+	hm_finding_release(&f);
+}
+
+/* The shortest cycle through a new edge held -> next (next already reaches
+ * held), its length 0 if there is none. */
+static size_t find_cycle(struct lock_order *lo, const struct new_edges *ne, size_t i,
+			 struct cycle *c)
+{
+	*c = (struct cycle){ .locks = &lo->locks, .g = ne->g[i], .namer = ne->namer[i] };
+	c->n = lg_find_path(ne->g[i], ne->edge[i]->to, ne->edge[i]->from, c->edge,
+			    LO_MAX_CYCLE - 1);
+	if (!c->n)
+		return 0;
+	c->edge[c->n++] = ne->edge[i];
+	choose_pairs(c);
+	name_nodes(c);
+	return c->n;
+}
+
+/* The cycles an acquisition's new edges close, shortest first: one that
+ * runs through a cycle reported for this same acquisition is listed in it,
+ * not reported again. Returns true when any cycle closed. */
+static bool report_new_cycles(struct lock_order *lo, const struct new_edges *ne,
+			      const struct hm_emitter *out)
+{
+	size_t len[LT_MAX_HELD + 1], first_new = lo->ncycles;
+	bool done[LT_MAX_HELD + 1] = { false }, any = false;
+	struct cycle c;
+
+	for (size_t i = 0; i < ne->n; i++) {
+		len[i] = find_cycle(lo, ne, i, &c);
+		any = any || len[i];
+	}
+	for (;;) {
+		const struct reported_cycle *inner;
+		size_t best = ne->n;
+
+		for (size_t i = 0; i < ne->n; i++)
+			if (len[i] && !done[i] && (best == ne->n || len[i] < len[best]))
+				best = i;
+		if (best == ne->n)
+			return any;
+		done[best] = true;
+		find_cycle(lo, ne, best, &c);
+		inner = contained_cycle(lo, &c);
+		if (inner && (size_t)(inner - lo->cycles) >= first_new)
+			continue;
+		report_cycle(lo, &c, ne, out);
+	}
+}
+
+/* The node of a lock in the same-class instance graph: a device mutex is its
+ * device (a removed VF is forgotten by its struct device), others their address. */
+static uint64_t instance_key(const struct hm_lock_event *ev)
+{
+	return ev->lock_type == HM_LOCK_DEVICE_MUTEX && ev->dev.dev_addr ? ev->dev.dev_addr
+									 : ev->lock_addr;
+}
+
+/* Add held -> next to the class graph, or to the instance graph for two
+ * locks of one class (e.g. two VFs: legal nesting unless two instances are
+ * taken in both orders). Records a new edge in ne. */
+static void add_edge(struct lock_order *lo, const struct lt_hold *held,
+		     const struct hm_lock_event *next, uint64_t next_class, struct new_edges *ne)
+{
+	bool same = held->class_key == next_class;
+	struct lock_graph *g = same ? &lo->instances : &lo->classes;
+	const struct lg_edge *added;
+
+	/* Full mode's untracked locks matter next to a tracked one; between
+	 * themselves (the mm's anon_vma and i_mmap rwsems...) they are
+	 * lockdep's domain, and an address class may be a freed and reused
+	 * object: no edge, so no cycle made of them alone. */
+	if (lt_is_anonymous(&lo->locks, &held->acq) && lt_is_anonymous(&lo->locks, next))
+		return;
+	added = same ? lg_add(g, instance_key(&held->acq), instance_key(next), &held->acq, next)
+		     : lg_add(g, held->class_key, next_class, &held->acq, next);
+	if (!added || ne->n == sizeof(ne->edge) / sizeof(ne->edge[0]))
+		return;
+	ne->edge[ne->n] = added;
+	ne->g[ne->n] = g;
+	ne->namer[ne->n++] = same ? lt_lock_name : lt_class_name;
+}
+
+/* One dependency alone; returns true when it closes a cycle. */
+static bool add_dependency(struct lock_order *lo, const struct lt_hold *held,
+			   const struct hm_lock_event *next, uint64_t next_class,
+			   const struct hm_emitter *out)
+{
+	struct new_edges ne = { .n = 0 };
+
+	add_edge(lo, held, next, next_class, &ne);
+	return report_new_cycles(lo, &ne, out);
+}
+
+/* ---- recursive down_read ------------------------------------------------ */
+
+static void report_recursive_read(struct lock_order *lo, const struct lt_hold *held,
+				  const struct hm_lock_event *again, const struct hm_emitter *out)
+{
+	char lock[LT_NAME_LEN], cls[LT_NAME_LEN], task[LT_NAME_LEN];
+	char where_held[LT_WHERE_LEN], where_again[LT_WHERE_LEN];
+	char text[LT_NAME_LEN + 16], line[LT_NAME_LEN + 64];
+	struct hm_finding f;
+
+	hm_finding_init(&f, HM_FIND_LOCK_CYCLE, again->hdr.ts_ns);
+	f.fingerprint = hm_hash_str(f.fingerprint, "recursive read");
+	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(&lo->locks, again, cls));
+	if (!first_report(lo, f.fingerprint))
+		return;
+	lt_task_name(&again->hdr, task);
+	lt_lock_name(&lo->locks, again, lock);
+	hm_finding_summary(&f, "possible recursive locking: task %s takes %s for read while "
+			   "holding it for read", task, lock);
+	hm_finding_add_evidence(&f, &held->acq.hdr, "%s taken for read", lock);
+	hm_finding_add_evidence(&f, &again->hdr, "%s read again by the same task", lock);
+	hm_finding_detail(&f, "task %s is trying to acquire %s (read) [at %s]", task, lock,
+			  lt_where(&again->hdr, where_again));
+	hm_finding_detail(&f, "but already holds it (read) [taken at %s].",
+			  lt_where(&held->acq.hdr, where_held));
+	hm_finding_detail(&f, "%s", "");
+	hm_finding_detail(&f, "down_read() is not recursive: when a writer queues on %s between "
+			  "the two reads, the second down_read() waits behind the writer, and "
+			  "the writer waits for the first read hold to end: a deadlock. Hold "
+			  "it once (pass it down, or use a _nested/lockless path).", lock);
+	hm_finding_detail(&f, "%s", "");
+	hm_finding_detail(&f, " Possible unsafe locking scenario:");
+	hm_finding_detail(&f, "%s", "");
+	put_header(&f, 2, false);
+	put_header(&f, 2, true);
+	put_lock_row(&f, 0, cls);
+	snprintf(text, sizeof(text), "lock(%s); (write)", cls);
+	put_cell(line, sizeof(line), 1, text);
+	hm_finding_detail(&f, "%s", line);
+	put_lock_row(&f, 0, cls);
+	hm_finding_detail(&f, "%s", "");
+	hm_finding_detail(&f, " *** DEADLOCK ***");
 	hm_emit(out, &f);
 	hm_finding_release(&f);
 }
@@ -342,73 +769,29 @@ static bool is_read(const struct hm_lock_event *ev)
 	return ev->lock_type == HM_LOCK_RWSEM_READ;
 }
 
-/* Readers alone never exclude each other: see the top of the file. */
-static bool all_reads(const struct cycle *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (!is_read(&c->edge[i]->held) || !is_read(&c->edge[i]->next))
-			return false;
-	return true;
-}
-
-/* A new edge held -> next closes a cycle if next already reaches held.
- * Returns true when it does (reported now or before). */
-static bool check_cycle(struct lock_order *lo, struct lock_graph *g, const struct lg_edge *added,
-			node_namer name, const struct hm_emitter *out)
-{
-	struct cycle c;
-
-	c.n = lg_find_path(g, added->to, added->from, c.edge, LO_MAX_CYCLE - 1);
-	if (!c.n)
-		return false;
-	c.edge[c.n++] = added;
-	if (all_reads(&c))
-		return false;
-	c.locks = &lo->locks;
-	for (size_t i = 0; i < c.n; i++)
-		name(&lo->locks, &c.edge[i]->held, c.name[i]);
-	report_cycle(lo, &c, out);
-	return true;
-}
-
-/* Returns true when the new dependency closes a cycle. */
-static bool add_dependency(struct lock_order *lo, const struct lt_hold *held,
-			   const struct hm_lock_event *next, uint64_t next_class,
-			   const struct hm_emitter *out)
-{
-	const struct lg_edge *added;
-
-	/* Full mode's untracked locks matter next to a tracked one; between
-	 * themselves (the mm's anon_vma and i_mmap rwsems...) they are
-	 * lockdep's domain, and an address class may be a freed and reused
-	 * object: no edge, so no cycle made of them alone. */
-	if (lt_is_anonymous(&lo->locks, &held->acq) && lt_is_anonymous(&lo->locks, next))
-		return false;
-	if (held->class_key != next_class) {
-		added = lg_add(&lo->classes, held->class_key, next_class, &held->acq, next);
-		return added && check_cycle(lo, &lo->classes, added, lt_class_name, out);
-	}
-	/* same class (e.g. two VFs of one driver): legal nesting unless two
-	 * instances are taken in both orders */
-	added = lg_add(&lo->instances, held->acq.lock_addr, next->lock_addr, &held->acq, next);
-	return added && check_cycle(lo, &lo->instances, added, lt_lock_name, out);
-}
-
 static void check_against_held(struct lock_order *lo, const struct lt_task *task,
 			       const struct hm_lock_event *next, uint64_t next_class,
 			       enum lt_action action, const struct hm_emitter *out)
 {
+	struct new_edges ne = { .n = 0 };
+
 	for (unsigned int i = 0; i < task->depth; i++) {
 		const struct lt_hold *held = &task->held[i];
 
-		if (held->acq.lock_addr == next->lock_addr)
-			continue; /* stale hold, dropped by lt_apply() */
+		if (held->acq.lock_addr == next->lock_addr) {
+			/* a read hold read again stays held; anything else
+			 * is a stale hold, dropped by lt_apply() */
+			if (is_read(&held->acq) && is_read(next) && is_blocking_attempt(action))
+				report_recursive_read(lo, held, next, out);
+			continue;
+		}
 		if (lt_is_role(&held->acq, HM_ROLE_VF) && lt_is_role(next, HM_ROLE_PF))
 			report_vf_pf(lo, &held->acq, next, action, out);
 		/* lockdep: a trylock can be taken in any order, it adds no edge */
 		if (is_blocking_attempt(action))
-			add_dependency(lo, held, next, next_class, out);
+			add_edge(lo, held, next, next_class, &ne);
 	}
+	report_new_cycles(lo, &ne, out);
 }
 
 /* Everything this acquisition can add depends on the held classes, the new
@@ -419,18 +802,25 @@ static uint64_t chain_key(const struct lt_task *task, const struct hm_lock_event
 	bool blocking = is_blocking_attempt(action), same_class = false;
 	uint64_t h = hm_hash_bytes(HM_HASH_INIT, &blocking, sizeof(blocking));
 
+	/* read or write matters: each edge keeps its dependency type */
 	for (unsigned int i = 0; i < task->depth; i++) {
 		const struct lt_hold *held = &task->held[i];
+		uint64_t instance = instance_key(&held->acq);
 
 		h = hm_hash_bytes(h, &held->class_key, sizeof(held->class_key));
+		h = hm_hash_bytes(h, &held->acq.lock_type, sizeof(held->acq.lock_type));
 		if (held->class_key == next_class) {
-			h = hm_hash_bytes(h, &held->acq.lock_addr, sizeof(held->acq.lock_addr));
+			h = hm_hash_bytes(h, &instance, sizeof(instance));
 			same_class = true;
 		}
 	}
 	h = hm_hash_bytes(h, &next_class, sizeof(next_class));
-	if (same_class)
-		h = hm_hash_bytes(h, &next->lock_addr, sizeof(next->lock_addr));
+	h = hm_hash_bytes(h, &next->lock_type, sizeof(next->lock_type));
+	if (same_class) {
+		uint64_t instance = instance_key(next);
+
+		h = hm_hash_bytes(h, &instance, sizeof(instance));
+	}
 	return lt_map_key(h);
 }
 
@@ -549,6 +939,38 @@ static void unregister_waits(struct lock_order *lo, const struct hm_vfio_event *
 			break;
 }
 
+/* ---- forgetting what went away ---------------------------------------- */
+
+static void forget_node(struct lock_order *lo, struct lock_graph *g, uint64_t key)
+{
+	lg_remove_node(g, key);
+	forget_cycles_through(lo, g, key);
+	/* cached chains may stand for edges of the forgotten node */
+	u64map_free(&lo->chains);
+	u64map_init(&lo->chains);
+}
+
+/* A removed VF: its struct device (and so its mutex) may come back as another
+ * VF, with the other's BDF; its VFIO-user pseudo-lock goes with it. */
+static void forget_device(struct lock_order *lo, const struct hm_device *dev)
+{
+	struct hm_event_header none = { 0 };
+	struct hm_lock_event user = vfio_user_lock(dev, &none);
+
+	forget_node(lo, &lo->instances, dev->dev_addr);
+	forget_node(lo, &lo->classes, lt_class_key(&lo->locks, &user));
+}
+
+/* A LOCK_CLASS record for an address named before: the live side forgot the
+ * old lock (its device unbound, its file released) and names a new one. */
+static void on_lock_named(struct lock_order *lo, const struct hm_lock_class_event *e)
+{
+	struct hm_lock_event old = { .lock_addr = e->lock_addr, .lock_type = HM_LOCK_MUTEX };
+
+	if (!lt_is_anonymous(&lo->locks, &old))
+		forget_node(lo, &lo->instances, e->lock_addr);
+}
+
 static void on_lock_attempt(struct lock_order *lo, const struct hm_lock_event *next,
 			    enum lt_action action, const struct hm_emitter *out)
 {
@@ -586,6 +1008,12 @@ static void lo_feed(void *self, const union hm_event *ev, const struct hm_emitte
 		break;
 	case HM_EV_VFIO_UNREGISTER_BEGIN:
 		unregister_waits(lo, &ev->vfio, out);
+		break;
+	case HM_EV_VF_REMOVED:
+		forget_device(lo, &ev->vf.vf);
+		break;
+	case HM_EV_LOCK_CLASS:
+		on_lock_named(lo, &ev->lock_class);
 		break;
 	default:
 		break;

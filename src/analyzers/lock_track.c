@@ -19,6 +19,7 @@ void lt_init(struct lt_tracker *t)
 	memset(t, 0, sizeof(*t));
 	u64map_init(&t->tasks);
 	u64map_init(&t->owners);
+	u64map_init(&t->readers);
 	u64map_init(&t->names);
 }
 
@@ -26,6 +27,7 @@ void lt_free(struct lt_tracker *t)
 {
 	u64map_free_all(&t->tasks);
 	u64map_free(&t->owners);
+	u64map_free_all(&t->readers);
 	u64map_free_all(&t->names);
 }
 
@@ -67,6 +69,39 @@ static int hold_index(const struct lt_task *task, uint64_t lock_addr)
 		if (task->held[i].acq.lock_addr == lock_addr)
 			return (int)i;
 	return -1;
+}
+
+static void readers_add(struct lt_tracker *t, uint64_t lock_addr, uint32_t tid)
+{
+	struct lt_readers *r = u64map_get(&t->readers, lock_addr);
+
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r || !u64map_put(&t->readers, lock_addr, r)) {
+			free(r);
+			return;
+		}
+	}
+	if (r->n == LT_MAX_READERS) {
+		t->stats.reader_overflow++;
+		return;
+	}
+	r->tid[r->n++] = tid;
+}
+
+/* One read hold of tid less; the record goes with the last reader. */
+static void readers_remove(struct lt_tracker *t, uint64_t lock_addr, uint32_t tid)
+{
+	struct lt_readers *r = u64map_get(&t->readers, lock_addr);
+
+	for (unsigned int i = 0; r && i < r->n; i++) {
+		if (r->tid[i] != tid)
+			continue;
+		r->tid[i] = r->tid[--r->n];
+		break;
+	}
+	if (r && !r->n)
+		free(u64map_del(&t->readers, lock_addr));
 }
 
 const struct lt_hold *lt_task_hold(const struct lt_task *task, uint64_t lock_addr)
@@ -115,6 +150,8 @@ static bool task_remove_hold(struct lt_tracker *t, struct lt_task *task, uint64_
 
 	if (i < 0)
 		return false;
+	if (!is_exclusive(&task->held[i].acq))
+		readers_remove(t, lock_addr, task->tid);
 	memmove(&task->held[i], &task->held[i + 1],
 		(task->depth - (unsigned int)i - 1) * sizeof(task->held[0]));
 	task->depth--;
@@ -131,7 +168,9 @@ static void drop_stale_hold(struct lt_tracker *t, struct lt_task *stale, uint64_
 			    const struct lt_task *current)
 {
 	task_remove_hold(t, stale, lock_addr);
-	u64map_del(&t->owners, lock_addr);
+	/* a stale reader leaves a writer's ownership alone */
+	if (lt_owner(t, lock_addr) == stale)
+		u64map_del(&t->owners, lock_addr);
 	t->stats.stale_holds++;
 	if (stale != current)
 		task_drop_if_idle(t, stale);
@@ -154,22 +193,61 @@ static void drop_stale_owner(struct lt_tracker *t, struct lt_task *taker, uint64
  * when the kernel names the believed owner does the hold stand (the waiter
  * itself: a task deadlocking on itself). Ordering makes this safe: releases
  * are recorded at unlock entry, before the kernel clears the owner. */
+/* Every read hold of an rwsem but keep's: a writer has it now, so their
+ * releases were lost. Readers are not named by the kernel's owner field, so
+ * only a writer's acquisition, or a wait whose kernel-read owner is a writer,
+ * shows this. */
+static void drop_stale_readers(struct lt_tracker *t, uint64_t lock_addr, const struct lt_task *keep,
+			       const struct lt_task *current)
+{
+	struct lt_readers *r;
+	unsigned int i = 0;
+
+	while ((r = u64map_get(&t->readers, lock_addr)) && i < r->n) {
+		struct lt_task *reader = r->tid[i] == (keep ? keep->tid : 0) ? NULL
+										: lt_task_find(t, r->tid[i]);
+
+		if (!reader) {
+			i++;
+			continue;
+		}
+		drop_stale_hold(t, reader, lock_addr, current);
+	}
+}
+
 static void drop_hold_the_kernel_denies(struct lt_tracker *t, struct lt_task *waiter,
 					const struct hm_lock_event *wait)
 {
 	struct lt_task *believed = lt_owner(t, wait->lock_addr);
 
-	if (believed && (wait->flags & HM_LOCK_F_OWNER_READ) && wait->owner_tid != believed->tid)
+	if (!(wait->flags & HM_LOCK_F_OWNER_READ))
+		return;
+	if (believed && wait->owner_tid != believed->tid)
 		drop_stale_hold(t, believed, wait->lock_addr, waiter);
+	if (wait->owner_tid)
+		drop_stale_readers(t, wait->lock_addr, NULL, waiter);
+}
+
+/* The task holds lock_addr for read already and reads it again. */
+static bool is_recursive_read(const struct lt_task *task, const struct hm_lock_event *ev)
+{
+	const struct lt_hold *held = lt_task_hold(task, ev->lock_addr);
+
+	return held && !is_exclusive(&held->acq) && !is_exclusive(ev);
 }
 
 static void task_push_hold(struct lt_tracker *t, struct lt_task *task,
 			   const struct hm_lock_event *ev)
 {
+	/* a writer excludes everyone, a reader excludes writers: whoever
+	 * else appears to hold it lost a release */
+	drop_stale_owner(t, task, ev->lock_addr);
 	if (is_exclusive(ev))
-		drop_stale_owner(t, task, ev->lock_addr);
-	/* the same lock twice in one task: its release was lost */
-	task_remove_hold(t, task, ev->lock_addr);
+		drop_stale_readers(t, ev->lock_addr, task, task);
+	/* the same lock twice in one task: its release was lost, unless both
+	 * are reads (a recursive down_read holds it twice: lock_order reports it) */
+	if (!is_recursive_read(task, ev))
+		task_remove_hold(t, task, ev->lock_addr);
 	if (task->depth >= LT_MAX_HELD) {
 		t->stats.held_overflow++;
 		return;
@@ -177,8 +255,12 @@ static void task_push_hold(struct lt_tracker *t, struct lt_task *task,
 	task->held[task->depth].acq = *ev;
 	task->held[task->depth].class_key = lt_class_key(t, ev);
 	task->depth++;
-	if (is_exclusive(ev) && ev->lock_addr)
+	if (!ev->lock_addr)
+		return;
+	if (is_exclusive(ev))
 		u64map_put(&t->owners, ev->lock_addr, task);
+	else
+		readers_add(t, ev->lock_addr, task->tid);
 }
 
 /* A lock's name: the latest record for its address wins (a freed and reused
@@ -237,6 +319,63 @@ enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev)
 	return action;
 }
 
+static bool blocker_add(const struct lt_task **out, size_t *n, size_t max,
+			const struct lt_task *task)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (out[i] == task)
+			return true;
+	if (*n == max)
+		return false;
+	out[(*n)++] = task;
+	return true;
+}
+
+bool lt_is_queued_ahead(const struct lt_task *waiter, const struct lt_task *blocker)
+{
+	return blocker->waiting && blocker != waiter &&
+	       blocker->wait.lock_addr == waiter->wait.lock_addr &&
+	       blocker->wait.lock_type == HM_LOCK_RWSEM_WRITE &&
+	       blocker->wait.hdr.ts_ns <= waiter->wait.hdr.ts_ns &&
+	       !lt_task_hold(blocker, waiter->wait.lock_addr);
+}
+
+size_t lt_blockers(const struct lt_tracker *t, const struct lt_task *waiter,
+		   const struct lt_task **out, size_t max)
+{
+	uint64_t lock = waiter->wait.lock_addr;
+	const struct lt_readers *r = lock ? u64map_get(&t->readers, lock) : NULL;
+	const struct lt_task *owner = lt_owner(t, lock);
+	size_t n = 0, it = 0;
+	uint64_t key;
+	void *val;
+
+	if (!waiter->waiting)
+		return 0;
+	if (owner)
+		blocker_add(out, &n, max, owner);
+	if (!is_exclusive(&waiter->wait)) {
+		/* a writer queued ahead keeps it waiting while readers hold it */
+		while (r && u64map_next(&t->tasks, &it, &key, &val))
+			if (lt_is_queued_ahead(waiter, val) && !blocker_add(out, &n, max, val))
+				break;
+		return n;
+	}
+	for (unsigned int i = 0; waiter->wait.lock_type == HM_LOCK_RWSEM_WRITE && r && i < r->n; i++) {
+		const struct lt_task *reader = lt_task_find(t, r->tid[i]);
+
+		if (reader && !blocker_add(out, &n, max, reader))
+			break;
+	}
+	return n;
+}
+
+void lt_forget_name(struct lt_tracker *t, uint64_t lock_addr)
+{
+	if (lock_addr)
+		free(u64map_del(&t->names, lock_addr));
+}
+
 const struct hm_device *lt_lock_device(const struct hm_lock_event *ev)
 {
 	return ev->lock_type == HM_LOCK_DEVICE_MUTEX || ev->lock_type == HM_LOCK_VFIO_USER
@@ -293,16 +432,21 @@ char *lt_class_name(const struct lt_tracker *t, const struct hm_lock_event *ev,
 		    char buf[LT_NAME_LEN])
 {
 	const struct lt_lock_class *named = lock_class(t, ev);
-	char cls[HM_CLASS_STR_LEN];
+	char bdf[HM_BDF_STR_LEN], role[32];
 	const char *base;
 
 	if (ev->lock_type == HM_LOCK_VFIO_USER) {
-		snprintf(buf, LT_NAME_LEN, "vfio_user(%s)", hm_device_class(&ev->dev, cls));
+		if (ev->dev.bdf.valid)
+			snprintf(buf, LT_NAME_LEN, "vfio_user(%s)", hm_bdf_format(&ev->dev.bdf, bdf));
+		else
+			snprintf(buf, LT_NAME_LEN, "vfio_user(dev@%#llx)",
+				 (unsigned long long)ev->dev.dev_addr);
 		return buf;
 	}
-	if (ev->lock_type == HM_LOCK_DEVICE_MUTEX)
-		base = hm_device_class(&ev->dev, cls);
-	else if (named)
+	if (ev->lock_type == HM_LOCK_DEVICE_MUTEX) {
+		snprintf(role, sizeof(role), "device_lock(%s)", hm_role_name(ev->dev.role));
+		base = role;
+	} else if (named)
 		base = named->name;
 	else
 		return lt_lock_name(t, ev, buf);

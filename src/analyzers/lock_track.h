@@ -2,7 +2,9 @@
 /*
  * Held-lock bookkeeping shared by the lock analyzers: which locks each task
  * holds (with the event that took them), who owns each exclusive lock, and
- * which lock a task is blocked on. Also the names locks are reported under.
+ * which lock a task is blocked on, and which tasks hold each rwsem for read
+ * (readers are holders for the wait-for graph: a writer waits for all of
+ * them). Also the names locks are reported under.
  *
  * Tracing may start mid-way and ring buffers drop records, so every update
  * tolerates the unknown: releases of locks never seen taken are ignored, and
@@ -21,6 +23,9 @@
 #define LT_MAX_TASKS 65536      /* tasks holding or waiting for a lock at once */
 #define LT_NAME_LEN 96
 #define LT_WHERE_LEN 64
+#define LT_MAX_READERS 16       /* read holds of one rwsem tracked (per hold, so a
+				 * recursive read counts twice) */
+#define LT_MAX_BLOCKERS (LT_MAX_READERS + 8) /* tasks one wait is found to wait for */
 
 /* What one record does to a lock's state. */
 enum lt_action {
@@ -51,11 +56,19 @@ struct lt_stats {
 	uint64_t task_overflow;         /* tasks beyond LT_MAX_TASKS, not tracked */
 	uint64_t stale_holds;           /* holds dropped: another task took the lock, or a wait
 					 * record's kernel-read owner denied them */
+	uint64_t reader_overflow;       /* read holds beyond LT_MAX_READERS on one rwsem */
+};
+
+/* The tasks holding one rwsem for read, one entry per hold. */
+struct lt_readers {
+	unsigned int n;
+	uint32_t tid[LT_MAX_READERS];
 };
 
 struct lt_tracker {
 	struct u64map tasks;            /* tid + 1 -> struct lt_task * */
 	struct u64map owners;           /* lock_addr -> struct lt_task * (exclusive holders) */
+	struct u64map readers;          /* lock_addr -> struct lt_readers * (read holders) */
 	struct u64map names;            /* lock_addr -> struct lt_lock_class * (LOCK_CLASS records) */
 	struct lt_stats stats;
 };
@@ -78,17 +91,29 @@ struct lt_task *lt_task_find(const struct lt_tracker *t, uint32_t tid);
 /* The task holding lock_addr exclusively, NULL if free or unknown. */
 struct lt_task *lt_owner(const struct lt_tracker *t, uint64_t lock_addr);
 const struct lt_hold *lt_task_hold(const struct lt_task *task, uint64_t lock_addr);
-
+/* The tasks that can end waiter's wait, at most max: the exclusive owner;
+ * for a write wait every reader; for a read wait the writers queued before
+ * it (rwsems are fair: a reader queues behind a waiting writer, even one
+ * that holds the lock for read already). Returns how many. */
+size_t lt_blockers(const struct lt_tracker *t, const struct lt_task *waiter,
+		   const struct lt_task **out, size_t max);
+/* Whether the wait's blocker is only queued ahead of it, not holding the lock. */
+bool lt_is_queued_ahead(const struct lt_task *waiter, const struct lt_task *blocker);
+/* Forget a lock's name: the lock went away and its address may be reused. */
+void lt_forget_name(struct lt_tracker *t, uint64_t lock_addr);
 /* An instance: "device_lock(0000:01:00.1 vf:vfio-pci)", "pci_rescan_remove_lock"
  * (a global is its own class), "mmap_lock@0xffff8881...", "VFIO user of
  * 0000:01:00.1", or "mutex@0xffff888100001000" for a lock with no name. */
 char *lt_lock_name(const struct lt_tracker *t, const struct hm_lock_event *ev,
 		   char buf[LT_NAME_LEN]);
-/* The lockdep-style class: "vf:vfio-pci" for a device mutex ("/1" appended for
- * a nested subclass), the LOCK_CLASS name of a named lock ("pci_bus_sem",
- * "mmap_lock": one class for every lock of that name), "vfio_user(vf:vfio-pci)"
- * for the release of a VFIO device by its user, else "mutex@0x..." (the
- * instance is its own class). */
+/* The lockdep-style class: "device_lock(vf)" for a device mutex, by its SR-IOV
+ * role only ("pf", "vf", "other"; "/1" appended for a nested subclass): the
+ * driver changes with bind state (NULL while __device_attach() holds the lock
+ * for probe), so it is only a label of instances; the LOCK_CLASS name of a
+ * named lock ("pci_bus_sem", "mmap_lock": one class for every lock of that
+ * name); "vfio_user(0000:01:00.1)" for the release of one VFIO device by its
+ * user (per device: a user of one VF waits for nothing another VF's release
+ * needs); else "mutex@0x..." (the instance is its own class). */
 char *lt_class_name(const struct lt_tracker *t, const struct hm_lock_event *ev,
 		    char buf[LT_NAME_LEN]);
 /* A hash made usable as a u64map key (0 and ~0 are reserved there). */

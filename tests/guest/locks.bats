@@ -55,14 +55,15 @@ hold_vf() {
 	cat "$BATS_TEST_TMPDIR/out"
 	[ "$trace_status" -eq 1 ]
 	grep '"kind":"lock-order-cycle"' "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/cycle"
-	grep -q 'vfio_user(vf:vfio-pci)' "$BATS_TEST_TMPDIR/cycle"
+	# the pseudo-lock of this VF, device locks by role (the driver a label)
+	grep -q "vfio_user($vf) --> device_lock(pf) --> vfio_user($vf)" "$BATS_TEST_TMPDIR/cycle"
 	grep -q 'pf:nvme' "$BATS_TEST_TMPDIR/cycle"
 	grep -q 'sriov_numvfs_show' "$BATS_TEST_TMPDIR/cycle"
 	[ "$(count_findings "$BATS_TEST_TMPDIR/out")" -eq 1 ]
 	# replay elsewhere: the same finding
 	run "$HM" replay --json "$BATS_TEST_TMPDIR/user.hmt"
 	[ "$status" -eq 1 ]
-	[[ "$output" == *'vfio_user(vf:vfio-pci)'* ]]
+	[[ "$output" == *"vfio_user($vf)"* ]]
 }
 
 @test "focused: correct orders repeated (rescan, SR-IOV, VFIO users, BAR faults, resets) are silent; global, VFIO core and rwsem locks are named" {

@@ -68,6 +68,14 @@ static void build_named(struct world *w, const char *name)
 	named->build(w->s);
 }
 
+/* Replay a named scenario through the engine: exactly `findings` findings. */
+static void run_named(struct world *w, const char *name, size_t findings)
+{
+	build_named(w, name);
+	run_engine(w);
+	assert_int_equal(w->found.n, findings);
+}
+
 /* Two tasks take two named globals in both orders, seconds apart. */
 static void abba_named(struct world *w, enum hm_lock_type first, enum hm_lock_type second)
 {
@@ -132,14 +140,21 @@ static void anonymous_pair_adds_no_edge(void **state)
 	assert_int_equal(unit_count_kind(&w->found, HM_FIND_LOCK_CYCLE), 0);
 }
 
-/* Readers never exclude each other: an all-read cycle needs writers never seen. */
-static void read_only_cycle_is_silent(void **state)
+/* down_read() is not recursive for ordering: an all-read cycle deadlocks once
+ * a writer queues between the reads, an error that names the condition. */
+static void read_only_cycle_needs_a_queued_writer(void **state)
 {
 	struct world *w = *state;
+	const struct hm_finding *f;
 
 	abba_named(w, HM_LOCK_RWSEM_READ, HM_LOCK_RWSEM_READ);
 	run_engine(w);
-	assert_int_equal(unit_count_kind(&w->found, HM_FIND_LOCK_CYCLE), 0);
+	assert_int_equal(w->found.n, 1);
+	f = unit_find_kind(&w->found, HM_FIND_LOCK_CYCLE);
+	assert_non_null(f);
+	assert_int_equal(f->severity, HM_SEV_ERROR);
+	assert_non_null(strstr(f->summary, "(deadlocks with a queued writer)"));
+	assert_non_null(strstr(f->detail, "once any writer of"));
 }
 
 /* A reader still waits behind a queued writer: read + write orders do cycle. */
@@ -183,16 +198,14 @@ static void driver_mutex_cycle_names_driver_and_field(void **state)
 	f = unit_find_kind(&w->found, HM_FIND_LOCK_CYCLE);
 	assert_non_null(f);
 	assert_non_null(strstr(f->summary, "hmtest_vf:state_mutex"));
-	assert_non_null(strstr(f->summary, "vf:vfio-pci"));
+	assert_non_null(strstr(f->summary, "device_lock(0000:01:00.1 vf:vfio-pci)"));
 }
 
 static void rescan_cycle_scenario_reports_one_cycle(void **state)
 {
 	struct world *w = *state;
 
-	build_named(w, "rescan-cycle");
-	run_engine(w);
-	assert_int_equal(w->found.n, 1);
+	run_named(w, "rescan-cycle", 1);
 	assert_non_null(strstr(w->found.items[0].summary, "pci_rescan_remove_lock"));
 }
 
@@ -202,13 +215,11 @@ static void vfio_user_cycle_is_predicted_once(void **state)
 	struct world *w = *state;
 	const struct hm_finding *f;
 
-	build_named(w, "vfio-user-cycle");
-	run_engine(w);
-	assert_int_equal(w->found.n, 1);
+	run_named(w, "vfio-user-cycle", 1);
 	f = unit_find_kind(&w->found, HM_FIND_LOCK_CYCLE);
 	assert_non_null(f);
-	assert_non_null(strstr(f->summary, "vfio_user(vf:vfio-pci)"));
-	assert_non_null(strstr(f->summary, "pf:nvme"));
+	assert_non_null(strstr(f->summary, "vfio_user(0000:01:00.1)"));
+	assert_non_null(strstr(f->summary, "device_lock(pf)"));
 }
 
 /* The user closed the device before taking the PF lock: no dependency. */
@@ -302,9 +313,188 @@ static void clean_orders_repeated_are_silent(void **state)
 {
 	struct world *w = *state;
 
-	build_named(w, "locks-clean");
+	run_named(w, "locks-clean", 0);
+}
+
+/* ---- rwsem dependency types, readers, instances, longer cycles ---------- */
+
+static const struct hm_finding *only_cycle(const struct world *w)
+{
+	assert_int_equal(unit_count_kind(&w->found, HM_FIND_LOCK_CYCLE), 1);
+	return unit_find_kind(&w->found, HM_FIND_LOCK_CYCLE);
+}
+
+/* A read -> read order, then write -> write, then the reverse read -> read:
+ * the writer and the last reader deadlock alone, an error naming the writer. */
+static void write_order_after_read_order_closes_cycle(void **state)
+{
+	struct world *w = *state;
+	const struct hm_finding *f;
+
+	run_named(w, "rwsem-abba", 1);
+	f = only_cycle(w);
+	assert_int_equal(f->severity, HM_SEV_ERROR);
+	assert_non_null(strstr(f->detail, "task kworker/1:2/97 took pci_bus_sem (write)"));
+	assert_non_null(strstr(f->detail, "task aer-recovery/3301 took "
+					  "vfio_pci_core_device.memory_lock@0xffff888104a3d2c0 (read)"));
+	assert_null(strstr(f->detail, "task bash/812 took"));
+	/* the writer makes it a deadlock of these tasks alone */
+	assert_null(strstr(f->summary, "queued writer"));
+}
+
+/* The write order seen after a reader-only cycle was reported is the same
+ * cycle: one finding. */
+static void write_order_after_reader_only_cycle_is_the_same_cycle(void **state)
+{
+	struct world *w = *state;
+
+	abba_named(w, HM_LOCK_RWSEM_READ, HM_LOCK_RWSEM_READ);
+	scn_nunlock(w->s, &w->kworker, &w->a, HM_LOCK_RWSEM_READ);
+	scn_nunlock(w->s, &w->kworker, &w->b, HM_LOCK_RWSEM_READ);
+	scn_nlock(w->s, &w->shell, &w->a, HM_LOCK_RWSEM_WRITE, w->st);
+	scn_nlock(w->s, &w->shell, &w->b, HM_LOCK_RWSEM_WRITE, w->st);
 	run_engine(w);
-	assert_int_equal(w->found.n, 0);
+	assert_int_equal(w->found.n, 1);
+	assert_int_equal(w->found.items[0].severity, HM_SEV_ERROR);
+}
+
+/* A task reads pci_bus_sem and waits for the PF lock; the PF lock's holder
+ * waits to write pci_bus_sem: the reader is a holder, so a deadlock. */
+static void reader_held_rwsem_closes_deadlock(void **state)
+{
+	struct world *w = *state;
+	const struct hm_finding *f;
+
+	run_named(w, "rwsem-reader-deadlock", 2);
+	f = unit_find_kind(&w->found, HM_FIND_DEADLOCK);
+	assert_non_null(f);
+	assert_non_null(strstr(f->summary, "bash/812 -> pci_bus_sem -> irq/25-aerdrv/141 -> "
+					   "device_lock(0000:01:00.0 pf:nvme) -> bash/812"));
+	assert_non_null(strstr(f->detail, "task irq/25-aerdrv/141 holds pci_bus_sem"));
+	assert_int_equal(only_cycle(w)->severity, HM_SEV_ERROR);
+}
+
+/* Read held, a writer queued, the same task reads again: reported as
+ * recursive locking, and the wait is a deadlock with the queued writer. */
+static void recursive_read_with_queued_writer(void **state)
+{
+	struct world *w = *state;
+	const struct hm_finding *f;
+
+	run_named(w, "rwsem-recursive-read", 2);
+	f = only_cycle(w);
+	assert_int_equal(f->severity, HM_SEV_ERROR);
+	assert_non_null(strstr(f->summary, "possible recursive locking: task CPU 0/KVM/2205 takes "
+					   "mmap_lock@0xffff888103f0e0b8 for read while holding it "
+					   "for read"));
+	assert_non_null(strstr(f->detail, "down_read() is not recursive"));
+	f = unit_find_kind(&w->found, HM_FIND_DEADLOCK);
+	assert_non_null(f);
+	assert_non_null(strstr(f->detail, "task qemu-system-x86/2201 is queued to write "
+					  "mmap_lock@0xffff888103f0e0b8 ahead of it"));
+}
+
+/* Without a writer it is still reported (lockdep does too), not a deadlock. */
+static void recursive_read_alone_is_reported_once(void **state)
+{
+	struct world *w = *state;
+
+	for (int i = 0; i < 2; i++) {
+		scn_nlock(w->s, &w->shell, &w->b, HM_LOCK_RWSEM_READ, w->st);
+		scn_nlock(w->s, &w->shell, &w->b, HM_LOCK_RWSEM_READ, w->st);
+		scn_nunlock(w->s, &w->shell, &w->b, HM_LOCK_RWSEM_READ);
+		scn_nunlock(w->s, &w->shell, &w->b, HM_LOCK_RWSEM_READ);
+	}
+	run_engine(w);
+	assert_int_equal(w->found.n, 1);
+	assert_non_null(strstr(only_cycle(w)->summary, "possible recursive locking"));
+}
+
+/* VF1 and VF2 are locked in bus order in two SR-IOV cycles, their struct
+ * devices swapped the second time: the removed VFs were forgotten. */
+static void readdressed_vfs_are_new_instances(void **state)
+{
+	struct world *w = *state;
+
+	run_named(w, "vf-readdress", 0);
+}
+
+/* The VFIO-user pseudo-lock is per device: a user of one PF's VF and another
+ * PF's SR-IOV disable share no lock. */
+static void vfio_user_of_another_pf_is_no_cycle(void **state)
+{
+	struct world *w = *state;
+
+	run_named(w, "vfio-user-two-pfs", 0);
+}
+
+/* One new edge closes two cycles: the shortest is the error, the longer one
+ * listed in it. */
+static void longer_cycle_is_listed_in_the_shortest(void **state)
+{
+	struct world *w = *state;
+	const struct hm_finding *f;
+
+	run_named(w, "longer-cycle", 2);
+	f = only_cycle(w);
+	assert_int_equal(f->severity, HM_SEV_ERROR);
+	assert_non_null(strstr(f->detail, "Chain exists of:\n"
+					  "  device_lock(pf) --> device_lock(vf) --> device_lock(pf)\n"));
+	assert_non_null(strstr(f->detail, "Longer cycles this acquisition closes too:\n"
+					  "  device_lock(pf) --> pci_rescan_remove_lock --> "
+					  "device_lock(vf) --> device_lock(pf)\n"));
+}
+
+/* 6.1's sriov_numvfs_store() takes pci_rescan_remove_lock under the PF lock,
+ * then each VF's lock: after a VF path locked the PF, that one acquisition
+ * closes VF -> PF -> VF and VF -> PF -> rescan -> VF: one error, both listed. */
+static void one_acquisition_closing_two_cycles_is_one_finding(void **state)
+{
+	struct world *w = *state;
+	const struct hm_finding *f;
+
+	scn_lock(w->s, &w->kworker, &w->vf1, w->st);
+	scn_lock(w->s, &w->kworker, &w->pf, w->st);
+	scn_unlock(w->s, &w->kworker, &w->pf);
+	scn_unlock(w->s, &w->kworker, &w->vf1);
+	scn_lock(w->s, &w->shell, &w->pf, w->st);
+	scn_nlock(w->s, &w->shell, &w->a, HM_LOCK_MUTEX, w->st);
+	scn_lock(w->s, &w->shell, &w->vf1, w->st);
+	unit_run_analyzer(&hm_lock_order_analyzer, w->s, NULL, &w->found);
+	assert_int_equal(unit_count_kind(&w->found, HM_FIND_LOCK_CYCLE), 1);
+	f = only_cycle(w);
+	assert_int_equal(f->severity, HM_SEV_ERROR);
+	assert_non_null(strstr(f->summary, "device_lock(vf) --> device_lock(pf) --> device_lock(vf)"));
+	assert_non_null(strstr(f->detail, "Longer cycles this acquisition closes too:\n"
+					  "  device_lock(vf) --> device_lock(pf) --> "
+					  "pci_rescan_remove_lock --> device_lock(vf)\n"));
+}
+
+/* A longer cycle closed later through a reported one is an info naming it. */
+static void longer_cycle_found_later_is_info(void **state)
+{
+	struct world *w = *state;
+
+	run_named(w, "longer-cycle-later", 3);
+	assert_int_equal(unit_count_kind(&w->found, HM_FIND_LOCK_CYCLE), 2);
+	assert_int_equal(w->found.items[2].kind, HM_FIND_LOCK_CYCLE);
+	assert_int_equal(w->found.items[2].severity, HM_SEV_INFO);
+	assert_non_null(strstr(w->found.items[2].summary,
+			       "through the reported cycle device_lock(pf) --> device_lock(vf) --> "
+			       "device_lock(pf)"));
+}
+
+/* The seed bug as the kernel runs it: __device_attach() locks the VF before
+ * dev->driver is set, SR-IOV disable locks it bound: one class, a cycle. */
+static void probe_time_vf_lock_is_the_class_of_the_bound_vf(void **state)
+{
+	struct world *w = *state;
+
+	run_named(w, "seed-bug", 2);
+	assert_int_equal(unit_count_kind(&w->found, HM_FIND_VF_PF_ORDER), 1);
+	assert_int_equal(only_cycle(w)->severity, HM_SEV_ERROR);
+	assert_non_null(strstr(only_cycle(w)->summary,
+			       "device_lock(vf) --> device_lock(pf) --> device_lock(vf)"));
 }
 
 int main(void)
@@ -314,7 +504,7 @@ int main(void)
 		T(cycle_through_globals_named_by_symbol),
 		T(unnamed_locks_are_classes_by_address),
 		T(anonymous_pair_adds_no_edge),
-		T(read_only_cycle_is_silent),
+		T(read_only_cycle_needs_a_queued_writer),
 		T(read_write_cycle_is_reported),
 		T(trylock_of_driver_mutex_adds_no_edge),
 		T(driver_mutex_cycle_names_driver_and_field),
@@ -326,6 +516,17 @@ int main(void)
 		T(user_blocked_on_unrelated_lock_is_no_deadlock),
 		T(long_unbind_wait_names_user_and_its_state),
 		T(clean_orders_repeated_are_silent),
+		T(write_order_after_read_order_closes_cycle),
+		T(write_order_after_reader_only_cycle_is_the_same_cycle),
+		T(reader_held_rwsem_closes_deadlock),
+		T(recursive_read_with_queued_writer),
+		T(recursive_read_alone_is_reported_once),
+		T(readdressed_vfs_are_new_instances),
+		T(vfio_user_of_another_pf_is_no_cycle),
+		T(longer_cycle_is_listed_in_the_shortest),
+		T(longer_cycle_found_later_is_info),
+		T(one_acquisition_closing_two_cycles_is_one_finding),
+		T(probe_time_vf_lock_is_the_class_of_the_bound_vf),
 #undef T
 	};
 
