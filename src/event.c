@@ -36,6 +36,15 @@ static const struct type_info type_table[HM_EV_TYPE_MAX] = {
 	[HM_EV_MIG_STEP] = { "mig-step", sizeof(struct hm_mig_event) },
 	[HM_EV_MIG_DATA] = { "mig-data", sizeof(struct hm_mig_data_event) },
 	[HM_EV_DEVICE_RESET] = { "device-reset", sizeof(struct hm_reset_event) },
+	[HM_EV_WORK_RUN_BEGIN] = { "work-run-begin", sizeof(struct hm_work_event) },
+	[HM_EV_WORK_RUN_END] = { "work-run-end", sizeof(struct hm_work_event) },
+	[HM_EV_WORK_FLUSH_BEGIN] = { "work-flush-begin", sizeof(struct hm_work_event) },
+	[HM_EV_WORK_FLUSH_END] = { "work-flush-end", sizeof(struct hm_work_event) },
+	[HM_EV_WQ_FLUSH_BEGIN] = { "wq-flush-begin", sizeof(struct hm_work_event) },
+	[HM_EV_WQ_FLUSH_END] = { "wq-flush-end", sizeof(struct hm_work_event) },
+	[HM_EV_COMPLETION_WAIT_BEGIN] = { "completion-wait-begin", sizeof(struct hm_work_event) },
+	[HM_EV_COMPLETION_WAIT_END] = { "completion-wait-end", sizeof(struct hm_work_event) },
+	[HM_EV_COMPLETE] = { "complete", sizeof(struct hm_work_event) },
 	[HM_EV_LOST] = { "lost", sizeof(struct hm_lost_event) },
 };
 

@@ -467,6 +467,159 @@ static void build_bench(struct scenario *s)
 	build_locks_clean_n(s, 0);
 }
 
+/* ---- waits on other tasks: work items and completions ------------------- */
+
+#define VF_WORK_ADDR 0xffff888104a3d700ULL   /* in the VF driver's per-device data */
+#define PF_WORK_ADDR 0xffff888102c1e300ULL
+#define SYSTEM_WQ_ADDR 0xffff888100051c00ULL
+#define DONE_ADDR 0xffffc90000b3fd20ULL      /* an on-stack completion */
+
+static const struct scn_work vf_pf_work = { VF_WORK_ADDR, SYSTEM_WQ_ADDR, "hmtest_vf_pf_work",
+					    "events" };
+static const struct scn_work pf_vf_work = { PF_WORK_ADDR, SYSTEM_WQ_ADDR, "hmtest_pf_vf_work",
+					    "events" };
+static const struct scn_work done = { DONE_ADDR, 0, NULL, NULL };
+
+static int32_t stack_vf_store_locks_vf(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "pf_work_store", "dev_attr_store", "sysfs_kf_write",
+			 "kernfs_fop_write_iter", "vfs_write", "ksys_write", "do_syscall_64", NULL);
+}
+
+static int32_t stack_flush_work(struct scenario *s)
+{
+	return scn_stack(s, "__flush_work", "pf_work_store", "dev_attr_store", "sysfs_kf_write",
+			 "kernfs_fop_write_iter", "vfs_write", "ksys_write", "do_syscall_64", NULL);
+}
+
+static int32_t stack_work_locks_pf(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "hmtest_vf_pf_work", "process_one_work",
+			 "worker_thread", "kthread", "ret_from_fork", NULL);
+}
+
+static int32_t stack_wait_done(struct scenario *s)
+{
+	return scn_stack(s, "__wait_for_common", "wait_for_completion", "pf_work_store",
+			 "dev_attr_store", "kernfs_fop_write_iter", "vfs_write", NULL);
+}
+
+/* The VF's sysfs store holds device_lock(VF), queues work on the system
+ * workqueue and flushes it; the work takes device_lock(PF) in a kworker. */
+static void vf_store_flushes(struct scenario *s, struct topo *t, bool worker_first)
+{
+	scn_lock(s, &t->shell, &t->vf1, stack_vf_store_locks_vf(s));
+	if (worker_first) {
+		scn_work_event(s, &t->kworker, HM_EV_WORK_RUN_BEGIN, &vf_pf_work, 0,
+			       stack_work_locks_pf(s));
+		scn_lock(s, &t->kworker, &t->pf, stack_work_locks_pf(s));
+		scn_unlock(s, &t->kworker, &t->pf);
+		scn_work_event(s, &t->kworker, HM_EV_WORK_RUN_END, &vf_pf_work, 0, -1);
+	}
+	scn_work_event(s, &t->shell, HM_EV_WORK_FLUSH_BEGIN, &vf_pf_work, 0, stack_flush_work(s));
+	if (!worker_first) {
+		scn_work_event(s, &t->kworker, HM_EV_WORK_RUN_BEGIN, &vf_pf_work, 0,
+			       stack_work_locks_pf(s));
+		scn_lock(s, &t->kworker, &t->pf, stack_work_locks_pf(s));
+		scn_unlock(s, &t->kworker, &t->pf);
+		scn_work_event(s, &t->kworker, HM_EV_WORK_RUN_END, &vf_pf_work, 0, -1);
+	}
+	scn_work_event(s, &t->shell, HM_EV_WORK_FLUSH_END, &vf_pf_work, 1, -1);
+	scn_unlock(s, &t->shell, &t->vf1);
+}
+
+/* Flushed after the work ran, then again before it runs: one finding; later
+ * SR-IOV disable (PF -> VF) closes the cycle through the work item. */
+static void build_flush_work_order(struct scenario *s)
+{
+	struct topo t = topo_new("hmtest_vf");
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	scn_advance(s, 100 * MS);
+	vf_store_flushes(s, &t, true);
+	scn_advance(s, 100 * MS);
+	vf_store_flushes(s, &t, false);
+	scn_advance(s, 500 * MS);
+	sriov_disable(s, &t);
+}
+
+/* Live: the flusher holds VF1 and waits for the work, the work waits for
+ * the PF lock, SR-IOV disable holds the PF lock and waits for VF1. */
+static void build_flush_work_deadlock(struct scenario *s)
+{
+	struct topo t = topo_new("hmtest_vf");
+	struct scn_task disabler = scn_task(1420, "sh");
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	scn_advance(s, 100 * MS);
+	scn_lock(s, &t.shell, &t.vf1, stack_vf_store_locks_vf(s));
+	scn_lock(s, &disabler, &t.pf, stack_sriov_numvfs(s));
+	scn_sriov(s, &disabler, HM_EV_SRIOV_DISABLE_BEGIN, &t.pf, 0, 0);
+	scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_BEGIN, &vf_pf_work, 0, stack_work_locks_pf(s));
+	scn_lock_wait_owner(s, &t.kworker, &t.pf, disabler.tid, stack_work_locks_pf(s));
+	scn_work_event(s, &t.shell, HM_EV_WORK_FLUSH_BEGIN, &vf_pf_work, 0, stack_flush_work(s));
+	scn_lock_wait_owner(s, &disabler, &t.vf1, t.shell.tid, stack_vf_remove(s));
+}
+
+/* The PF's store holds device_lock(PF) and flushes work that takes VF
+ * locks (PF -> work -> VF: the PCI core's order), and cancels a work item
+ * that is not running. No finding. */
+static void build_flush_work_clean(struct scenario *s)
+{
+	struct topo t = topo_new("hmtest_vf");
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	for (int i = 0; i < 3; i++) {
+		scn_lock(s, &t.shell, &t.pf, stack_sriov_numvfs(s));
+		scn_work_event(s, &t.shell, HM_EV_WORK_FLUSH_BEGIN, &pf_vf_work, 0, -1);
+		scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_BEGIN, &pf_vf_work, 0, -1);
+		scn_lock(s, &t.kworker, &t.vf1, -1);
+		scn_unlock(s, &t.kworker, &t.vf1);
+		scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_END, &pf_vf_work, 0, -1);
+		scn_work_event(s, &t.shell, HM_EV_WORK_FLUSH_END, &pf_vf_work, 1, -1);
+		scn_unlock(s, &t.shell, &t.pf);
+		/* cancel_work_sync() of an idle item under the VF lock waits for nothing */
+		scn_lock(s, &t.shell, &t.vf1, -1);
+		scn_work_event(s, &t.shell, HM_EV_WORK_FLUSH_BEGIN, &vf_pf_work, 1, -1);
+		scn_work_event(s, &t.shell, HM_EV_WORK_FLUSH_END, &vf_pf_work, 0, -1);
+		scn_unlock(s, &t.shell, &t.vf1);
+		scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_BEGIN, &vf_pf_work, 0, -1);
+		scn_lock(s, &t.kworker, &t.pf, -1);
+		scn_unlock(s, &t.kworker, &t.pf);
+		scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_END, &vf_pf_work, 0, -1);
+		scn_advance(s, 50 * MS);
+	}
+	sriov_disable(s, &t);
+}
+
+/* The VF's store waits for a completion under device_lock(VF); the work
+ * that completes it took device_lock(PF) first. */
+static void build_completion_order(struct scenario *s)
+{
+	struct topo t = topo_new("hmtest_vf");
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	scn_lock(s, &t.shell, &t.vf1, stack_vf_store_locks_vf(s));
+	scn_work_event(s, &t.shell, HM_EV_COMPLETION_WAIT_BEGIN, &done, 0, stack_wait_done(s));
+	scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_BEGIN, &vf_pf_work, 0, stack_work_locks_pf(s));
+	scn_lock(s, &t.kworker, &t.pf, stack_work_locks_pf(s));
+	scn_unlock(s, &t.kworker, &t.pf);
+	scn_work_event(s, &t.kworker, HM_EV_COMPLETE, &done, 0, -1);
+	scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_END, &vf_pf_work, 0, -1);
+	scn_work_event(s, &t.shell, HM_EV_COMPLETION_WAIT_END, &done, 0, -1);
+	scn_unlock(s, &t.shell, &t.vf1);
+	/* the same address, reused by another wait with no VF lock held */
+	scn_work_event(s, &t.qemu, HM_EV_COMPLETION_WAIT_BEGIN, &done, 0, -1);
+	scn_lock(s, &t.kworker, &t.pf, -1);
+	scn_work_event(s, &t.kworker, HM_EV_COMPLETE, &done, 0, -1);
+	scn_unlock(s, &t.kworker, &t.pf);
+	scn_work_event(s, &t.qemu, HM_EV_COMPLETION_WAIT_END, &done, 0, -1);
+}
+
 static const struct hm_named_scenario scenarios[] = {
 	{ "sriov-clean", "SR-IOV enable/disable cycles in the PCI core's order (no finding)",
 	  build_sriov_clean },
@@ -493,6 +646,14 @@ static const struct hm_named_scenario scenarios[] = {
 	  build_locks_clean },
 	{ "bench", "locks-clean repeated to --events N (default 100000): replay throughput",
 	  build_bench },
+	{ "flush-work-order", "a VF store flushes work that takes the PF lock; then SR-IOV disable",
+	  build_flush_work_order },
+	{ "flush-work-deadlock", "VF store flushes work waiting for the PF lock SR-IOV disable holds",
+	  build_flush_work_deadlock },
+	{ "flush-work-clean", "PF -> work -> VF flushes, an idle cancel under the VF lock (no finding)",
+	  build_flush_work_clean },
+	{ "completion-order", "a VF store waits for a completion signalled after the PF lock",
+	  build_completion_order },
 };
 
 const struct hm_named_scenario *hm_scenarios(size_t *count)
