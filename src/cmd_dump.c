@@ -45,6 +45,7 @@ static void print_details(FILE *out, const union hm_event *ev)
 	case HM_EV_SRIOV_ENABLE_END:
 	case HM_EV_SRIOV_DISABLE_BEGIN:
 	case HM_EV_SRIOV_DISABLE_END:
+	case HM_EV_PF_REMOVED:
 		fprintf(out, " num_vfs=%d ret=%d", ev->sriov.num_vfs, ev->sriov.ret);
 		print_device(out, "", &ev->sriov.pf);
 		break;

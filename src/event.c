@@ -22,6 +22,7 @@ static const struct type_info type_table[HM_EV_TYPE_MAX] = {
 	[HM_EV_SRIOV_DISABLE_END] = { "sriov-disable-end", sizeof(struct hm_sriov_event) },
 	[HM_EV_VF_ADDED] = { "vf-added", sizeof(struct hm_vf_event) },
 	[HM_EV_VF_REMOVED] = { "vf-removed", sizeof(struct hm_vf_event) },
+	[HM_EV_PF_REMOVED] = { "pf-removed", sizeof(struct hm_sriov_event) },
 	[HM_EV_BIND_BEGIN] = { "bind-begin", sizeof(struct hm_bind_event) },
 	[HM_EV_BIND_END] = { "bind-end", sizeof(struct hm_bind_event) },
 	[HM_EV_UNBIND_BEGIN] = { "unbind-begin", sizeof(struct hm_bind_event) },
@@ -122,6 +123,7 @@ const struct hm_device *hm_event_device(const union hm_event *ev)
 	case HM_EV_SRIOV_ENABLE_END:
 	case HM_EV_SRIOV_DISABLE_BEGIN:
 	case HM_EV_SRIOV_DISABLE_END:
+	case HM_EV_PF_REMOVED:
 		return &ev->sriov.pf;
 	case HM_EV_VF_ADDED:
 	case HM_EV_VF_REMOVED:

@@ -620,6 +620,85 @@ static void build_completion_order(struct scenario *s)
 	scn_work_event(s, &t.qemu, HM_EV_COMPLETION_WAIT_END, &done, 0, -1);
 }
 
+/* ---- PFs that go while their VFs stay --------------------------------- */
+
+static int32_t stack_unbind_store(struct scenario *s)
+{
+	return scn_stack(s, "pci_device_remove", "device_release_driver_internal", "unbind_store",
+			 "drv_attr_store", "kernfs_fop_write_iter", "vfs_write", "ksys_write",
+			 "do_syscall_64", NULL);
+}
+
+static int32_t stack_pf_remove(struct scenario *s)
+{
+	return scn_stack(s, "pci_stop_and_remove_bus_device",
+			 "pci_stop_and_remove_bus_device_locked", "remove_store", "dev_attr_store",
+			 "kernfs_fop_write_iter", "vfs_write", "ksys_write", "do_syscall_64", NULL);
+}
+
+/* The PF's driver unbinds; its remove() leaves SR-IOV enabled (nvme does). */
+static void unbind_pf_leaving_vfs(struct scenario *s, struct topo *t)
+{
+	scn_lock(s, &t->shell, &t->pf, stack_unbind_store(s));
+	scn_bind(s, &t->shell, HM_EV_UNBIND_BEGIN, &t->pf, 0);
+	scn_append(s, &t->shell, HM_EV_UNBIND_END, stack_unbind_store(s))->bind.dev = t->pf;
+	scn_unlock(s, &t->shell, &t->pf);
+}
+
+/* nvme unbound from the PF with two (driverless) VFs enabled; rebound, its
+ * probe's pci_enable_sriov() fails while the old VFs are there. */
+static void build_pf_unbind_sriov_left(struct scenario *s)
+{
+	struct topo t = topo_new("");
+
+	sriov_enable(s, &t);
+	scn_advance(s, 100 * MS);
+	unbind_pf_leaving_vfs(s, &t);
+	scn_advance(s, 100 * MS);
+	scn_lock(s, &t.shell, &t.pf, stack_vf_probe_lock(s));
+	scn_bind(s, &t.shell, HM_EV_BIND_BEGIN, &t.pf, 0);
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_ENABLE_BEGIN, &t.pf, 2, 0);
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_ENABLE_END, &t.pf, 2, -22);
+	scn_bind(s, &t.shell, HM_EV_BIND_END, &t.pf, 0);
+	scn_unlock(s, &t.shell, &t.pf);
+}
+
+/* echo 1 > PF/remove while VF1's driver holds the PF's drvdata: nvme's
+ * remove() leaves SR-IOV enabled, then the PF leaves the bus. */
+static void build_pf_remove_vfs_bound(struct scenario *s)
+{
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+	struct scn_named_lock rescan = rescan_remove_lock(s);
+	union hm_event *removed;
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	scn_advance(s, 100 * MS);
+	scn_nlock(s, &t.shell, &rescan, HM_LOCK_MUTEX, stack_remove_store(s));
+	unbind_pf_leaving_vfs(s, &t);
+	removed = scn_append(s, &t.shell, HM_EV_PF_REMOVED, stack_pf_remove(s));
+	removed->sriov.pf = t.pf;
+	removed->sriov.num_vfs = 2;
+	scn_nunlock(s, &t.shell, &rescan, HM_LOCK_MUTEX);
+}
+
+/* A PF driver whose remove() disables SR-IOV first: no finding. */
+static void build_pf_unbind_disables(struct scenario *s)
+{
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	scn_lock(s, &t.shell, &t.pf, stack_unbind_store(s));
+	scn_bind(s, &t.shell, HM_EV_UNBIND_BEGIN, &t.pf, 0);
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_BEGIN, &t.pf, 0, 0);
+	remove_vf(s, &t.shell, &t.vf1);
+	remove_vf(s, &t.shell, &t.vf2);
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_END, &t.pf, 0, 0);
+	scn_bind(s, &t.shell, HM_EV_UNBIND_END, &t.pf, 0);
+	scn_unlock(s, &t.shell, &t.pf);
+}
+
 static const struct hm_named_scenario scenarios[] = {
 	{ "sriov-clean", "SR-IOV enable/disable cycles in the PCI core's order (no finding)",
 	  build_sriov_clean },
@@ -654,6 +733,12 @@ static const struct hm_named_scenario scenarios[] = {
 	  build_flush_work_clean },
 	{ "completion-order", "a VF store waits for a completion signalled after the PF lock",
 	  build_completion_order },
+	{ "pf-unbind-sriov-left", "nvme unbound from a PF with VFs enabled; SR-IOV enable then fails",
+	  build_pf_unbind_sriov_left },
+	{ "pf-remove-vfs-bound", "a PF removed with VFs enabled, one bound to a driver using its data",
+	  build_pf_remove_vfs_bound },
+	{ "pf-unbind-disables", "a PF driver that disables SR-IOV in remove() (no finding)",
+	  build_pf_unbind_disables },
 };
 
 const struct hm_named_scenario *hm_scenarios(size_t *count)

@@ -40,7 +40,7 @@ const struct hm_target hm_targets[] = {
 	PCI("pci_iov_add_virtfn", "VF added"),
 	PCI("pci_device_add", "names the VF being added"),
 	PCI("pci_iov_remove_virtfn", "VF removed"),
-	PCI("pci_stop_and_remove_bus_device", "names the VF being removed"),
+	PCI("pci_stop_and_remove_bus_device", "names the VF being removed; a PF removed"),
 	PCI("pci_device_probe", "driver bind"),
 	PCI("pci_device_remove", "driver unbind"),
 	PCI("pci_iov_get_pf_drvdata", "VF driver fetching its PF's drvdata"),

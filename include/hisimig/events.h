@@ -36,6 +36,7 @@ enum hm_event_type {
 	HM_EV_SRIOV_DISABLE_END = 13,
 	HM_EV_VF_ADDED = 14,      /* device = the VF, device.pf_* = its PF */
 	HM_EV_VF_REMOVED = 15,
+	HM_EV_PF_REMOVED = 16,    /* a PF device removed (sriov event: num_vfs at removal) */
 	/* driver core, per device */
 	HM_EV_BIND_BEGIN = 20,
 	HM_EV_BIND_END = 21,
