@@ -258,6 +258,11 @@ static void build_use_after_unbind(struct scenario *s)
 	bind_both(s, &t);
 	scn_bind(s, &t.kworker, HM_EV_UNBIND_BEGIN, &t.pf, 0);
 	scn_drvdata(s, &t.qemu, &t.vf1, &t.pf, HM_DRVDATA_USE, 0, "vf_qm_get_match_data");
+	/* then its remove() disables SR-IOV (hisi_qm_sriov_disable), too late */
+	scn_sriov(s, &t.kworker, HM_EV_SRIOV_DISABLE_BEGIN, &t.pf, 0, 0);
+	remove_vf(s, &t.kworker, &t.vf1);
+	remove_vf(s, &t.kworker, &t.vf2);
+	scn_sriov(s, &t.kworker, HM_EV_SRIOV_DISABLE_END, &t.pf, 0, 0);
 	scn_bind(s, &t.kworker, HM_EV_UNBIND_END, &t.pf, 0);
 }
 
