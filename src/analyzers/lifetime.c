@@ -465,6 +465,25 @@ static void add_left_vfs(struct hm_finding *f, const struct lt_device *const *vf
 		}
 }
 
+/* A finding about PF `pf` and the VFs it left: list them in `list`. */
+static void pf_finding_init(struct hm_finding *f, enum hm_finding_kind kind, uint64_t ts,
+			    const struct lt_device *pf, const struct lt_device *const *vfs, size_t n,
+			    char *list, size_t len)
+{
+	format_bdf_list(vfs, n, list, len);
+	hm_finding_init(f, kind, ts);
+	f->fingerprint = hm_fp_device(f->fingerprint, &pf->dev);
+	hm_finding_add_device(f, &pf->dev);
+}
+
+static void emit_with_left_vfs(struct hm_finding *f, const struct lt_device *const *vfs, size_t n,
+			       const struct hm_emitter *out)
+{
+	add_left_vfs(f, vfs, n);
+	hm_emit(out, f);
+	hm_finding_release(f);
+}
+
 static size_t count_drvdata_holders(const struct lt_device *const *vfs, size_t n)
 {
 	size_t holders = 0;
@@ -490,19 +509,14 @@ static void on_pf_unbound(struct lifetime *lt, struct lt_device *pf, const struc
 	pf->vfs_orphaned = true;
 	pf->orphaned_hdr = e->hdr;
 	holders = count_drvdata_holders(vfs, n);
-	format_bdf_list(vfs, n, list, sizeof(list));
-	hm_finding_init(&f, HM_FIND_SRIOV_LEFT_ENABLED, e->hdr.ts_ns);
+	pf_finding_init(&f, HM_FIND_SRIOV_LEFT_ENABLED, e->hdr.ts_ns, pf, vfs, n, list, sizeof(list));
 	if (holders)
 		f.severity = HM_SEV_ERROR;
-	f.fingerprint = hm_fp_device(f.fingerprint, &pf->dev);
-	hm_finding_add_device(&f, &pf->dev);
 	hm_finding_summary(&f, "PF %s driver %s unbound with SR-IOV enabled: %zu VF(s) remain (%s)%s",
 			   hm_bdf_format(&pf->dev.bdf, pfs), driver_name(pf), n, list,
 			   holders ? "; a VF driver still holds the PF's freed driver data" : "");
 	hm_finding_add_evidence(&f, &e->hdr, "PF driver %s remove() returned", driver_name(pf));
-	add_left_vfs(&f, vfs, n);
-	hm_emit(out, &f);
-	hm_finding_release(&f);
+	emit_with_left_vfs(&f, vfs, n, out);
 }
 
 static void on_pf_removed(struct lifetime *lt, const struct hm_sriov_event *e,
@@ -518,16 +532,12 @@ static void on_pf_removed(struct lifetime *lt, const struct hm_sriov_event *e,
 		return;
 	n = collect_vfs(lt, pf, vf_present, vfs, MAX_LISTED_VFS);
 	if (n) {
-		format_bdf_list(vfs, n, list, sizeof(list));
-		hm_finding_init(&f, HM_FIND_PF_REMOVED_WITH_VFS, e->hdr.ts_ns);
-		f.fingerprint = hm_fp_device(f.fingerprint, &pf->dev);
-		hm_finding_add_device(&f, &pf->dev);
+		pf_finding_init(&f, HM_FIND_PF_REMOVED_WITH_VFS, e->hdr.ts_ns, pf, vfs, n, list,
+				sizeof(list));
 		hm_finding_summary(&f, "PF %s removed while %zu VF(s) still exist (%s)",
 				   hm_bdf_format(&pf->dev.bdf, pfs), n, list);
 		hm_finding_add_evidence(&f, &e->hdr, "PF %s removed from its bus", pfs);
-		add_left_vfs(&f, vfs, n);
-		hm_emit(out, &f);
-		hm_finding_release(&f);
+		emit_with_left_vfs(&f, vfs, n, out);
 	}
 	/* the struct device is going; a rescan makes a new one */
 	hm_devtable_remove(&lt->devices, e->pf.dev_addr);
@@ -547,18 +557,13 @@ static void on_enable_end(struct lifetime *lt, const struct hm_sriov_event *e,
 	n = collect_vfs(lt, pf, vf_present, vfs, MAX_LISTED_VFS);
 	if (!n)
 		return;
-	format_bdf_list(vfs, n, list, sizeof(list));
-	hm_finding_init(&f, HM_FIND_SRIOV_ENABLE_FAILED, e->hdr.ts_ns);
-	f.fingerprint = hm_fp_device(f.fingerprint, &pf->dev);
-	hm_finding_add_device(&f, &pf->dev);
+	pf_finding_init(&f, HM_FIND_SRIOV_ENABLE_FAILED, e->hdr.ts_ns, pf, vfs, n, list, sizeof(list));
 	hm_finding_summary(&f, "SR-IOV enable on PF %s failed (%d): %zu VF(s) left enabled by the "
 			   "previous PF driver still exist (%s)", hm_bdf_format(&pf->dev.bdf, pfs),
 			   e->ret, n, list);
 	hm_finding_add_evidence(&f, &e->hdr, "sriov_enable() returned %d", e->ret);
 	hm_finding_add_evidence(&f, &pf->orphaned_hdr, "the previous PF driver left SR-IOV enabled");
-	add_left_vfs(&f, vfs, n);
-	hm_emit(out, &f);
-	hm_finding_release(&f);
+	emit_with_left_vfs(&f, vfs, n, out);
 }
 
 /* ---- VFIO users ----------------------------------------------------------- */
