@@ -153,7 +153,14 @@ int BPF_KRETPROBE(process_one_work_kretprobe)
 	return work_run_end(ctx);
 }
 
-/* ---- flush_work() and cancel_work_sync(): __flush_work(work, from_cancel) ---- */
+/*
+ * ---- flush_work() and cancel_work_sync() ----
+ * flush_work() is exported, so always out of line; Debian's 6.1 inlines
+ * __flush_work() into it and keeps an out-of-line copy for the cancel
+ * path (__cancel_work_timer), so the cancel is hooked there, from_cancel
+ * set. Where __flush_work() is not inlined its flush_work() call
+ * (from_cancel false) is skipped: one record per flush.
+ */
 
 static __always_inline int flush_work_event(void *ctx, __u16 type, struct work_struct *work,
 					    __s32 ret)
@@ -170,23 +177,54 @@ static __always_inline int flush_work_event(void *ctx, __u16 type, struct work_s
 	return 0;
 }
 
+SEC("fentry/flush_work")
+int BPF_PROG(flush_work_fentry, struct work_struct *work)
+{
+	return flush_work_event(ctx, HM_EV_WORK_FLUSH_BEGIN, work, 0);
+}
+
+SEC("fexit/flush_work")
+int BPF_PROG(flush_work_fexit, struct work_struct *work, bool ret)
+{
+	return flush_work_event(ctx, HM_EV_WORK_FLUSH_END, work, ret);
+}
+
+SEC("kprobe/flush_work")
+int BPF_KPROBE(flush_work_kprobe, struct work_struct *work)
+{
+	hm_stash_push(F_FLUSH_WORK, (__u64)work, 0, 0, 0);
+	return flush_work_event(ctx, HM_EV_WORK_FLUSH_BEGIN, work, 0);
+}
+
+SEC("kretprobe/flush_work")
+int BPF_KRETPROBE(flush_work_kretprobe, bool ret)
+{
+	struct hm_args a;
+
+	if (!hm_stash_pop(F_FLUSH_WORK, &a))
+		return 0;
+	return flush_work_event(ctx, HM_EV_WORK_FLUSH_END, (void *)a.a[0], ret);
+}
+
 SEC("fentry/__flush_work")
 int BPF_PROG(__flush_work_fentry, struct work_struct *work, bool from_cancel)
 {
-	return flush_work_event(ctx, HM_EV_WORK_FLUSH_BEGIN, work, from_cancel);
+	return from_cancel ? flush_work_event(ctx, HM_EV_WORK_FLUSH_BEGIN, work, 1) : 0;
 }
 
 SEC("fexit/__flush_work")
 int BPF_PROG(__flush_work_fexit, struct work_struct *work, bool from_cancel, bool ret)
 {
-	return flush_work_event(ctx, HM_EV_WORK_FLUSH_END, work, ret);
+	return from_cancel ? flush_work_event(ctx, HM_EV_WORK_FLUSH_END, work, ret) : 0;
 }
 
 SEC("kprobe/__flush_work")
 int BPF_KPROBE(__flush_work_kprobe, struct work_struct *work, bool from_cancel)
 {
-	hm_stash_push(F_FLUSH_WORK, (__u64)work, 0, 0, 0);
-	return flush_work_event(ctx, HM_EV_WORK_FLUSH_BEGIN, work, from_cancel);
+	if (!from_cancel)
+		return 0;
+	hm_stash_push(F_CANCEL_WORK, (__u64)work, 0, 0, 0);
+	return flush_work_event(ctx, HM_EV_WORK_FLUSH_BEGIN, work, 1);
 }
 
 SEC("kretprobe/__flush_work")
@@ -194,7 +232,7 @@ int BPF_KRETPROBE(__flush_work_kretprobe, bool ret)
 {
 	struct hm_args a;
 
-	if (!hm_stash_pop(F_FLUSH_WORK, &a))
+	if (!hm_stash_pop(F_CANCEL_WORK, &a))
 		return 0;
 	return flush_work_event(ctx, HM_EV_WORK_FLUSH_END, (void *)a.a[0], ret);
 }
@@ -288,35 +326,59 @@ static __always_inline int completed(void *ctx, struct completion *x)
 	return completion_event(ctx, HM_EV_COMPLETE, addr, 0);
 }
 
-SEC("fentry/__wait_for_common")
-int BPF_PROG(__wait_for_common_fentry, struct completion *x)
-{
-	return wait_begin(ctx, x);
-}
+/*
+ * The exported waits (__wait_for_common() is inlined into them on Debian's
+ * 6.1). SHAPE: 1 (x) or 2 (x, timeout); RET: VOID or the return type.
+ */
+#define WAIT_FEXIT_VOID1(fn)                                                      \
+	SEC("fexit/" #fn)                                                         \
+	int BPF_PROG(fn##_fexit, struct completion *x)                            \
+	{                                                                         \
+		return wait_end(ctx, (__u64)x, 0);                                \
+	}
+#define WAIT_FEXIT_RET1(fn)                                                       \
+	SEC("fexit/" #fn)                                                         \
+	int BPF_PROG(fn##_fexit, struct completion *x, long ret)                  \
+	{                                                                         \
+		return wait_end(ctx, (__u64)x, ret);                              \
+	}
+#define WAIT_FEXIT_RET2(fn)                                                       \
+	SEC("fexit/" #fn)                                                         \
+	int BPF_PROG(fn##_fexit, struct completion *x, unsigned long timeout, long ret) \
+	{                                                                         \
+		return wait_end(ctx, (__u64)x, ret);                              \
+	}
+#define WAIT_HOOKS(fn, fexit)                                                     \
+	SEC("fentry/" #fn)                                                        \
+	int BPF_PROG(fn##_fentry, struct completion *x)                           \
+	{                                                                         \
+		return wait_begin(ctx, x);                                        \
+	}                                                                         \
+	fexit(fn)                                                                 \
+	SEC("kprobe/" #fn)                                                        \
+	int BPF_KPROBE(fn##_kprobe, struct completion *x)                         \
+	{                                                                         \
+		hm_stash_push(F_WAIT_COMPLETION, (__u64)x, 0, 0, 0);              \
+		return wait_begin(ctx, x);                                        \
+	}                                                                         \
+	SEC("kretprobe/" #fn)                                                     \
+	int BPF_KRETPROBE(fn##_kretprobe, long ret)                               \
+	{                                                                         \
+		struct hm_args a;                                                 \
+                                                                                  \
+		if (!hm_stash_pop(F_WAIT_COMPLETION, &a))                         \
+			return 0;                                                 \
+		return wait_end(ctx, a.a[0], ret);                                \
+	}
 
-SEC("fexit/__wait_for_common")
-int BPF_PROG(__wait_for_common_fexit, struct completion *x, void *action, long timeout, int state,
-	     long ret)
-{
-	return wait_end(ctx, (__u64)x, ret);
-}
-
-SEC("kprobe/__wait_for_common")
-int BPF_KPROBE(__wait_for_common_kprobe, struct completion *x)
-{
-	hm_stash_push(F_WAIT_COMPLETION, (__u64)x, 0, 0, 0);
-	return wait_begin(ctx, x);
-}
-
-SEC("kretprobe/__wait_for_common")
-int BPF_KRETPROBE(__wait_for_common_kretprobe, long ret)
-{
-	struct hm_args a;
-
-	if (!hm_stash_pop(F_WAIT_COMPLETION, &a))
-		return 0;
-	return wait_end(ctx, a.a[0], ret);
-}
+WAIT_HOOKS(wait_for_completion, WAIT_FEXIT_VOID1)
+WAIT_HOOKS(wait_for_completion_io, WAIT_FEXIT_VOID1)
+WAIT_HOOKS(wait_for_completion_interruptible, WAIT_FEXIT_RET1)
+WAIT_HOOKS(wait_for_completion_killable, WAIT_FEXIT_RET1)
+WAIT_HOOKS(wait_for_completion_timeout, WAIT_FEXIT_RET2)
+WAIT_HOOKS(wait_for_completion_io_timeout, WAIT_FEXIT_RET2)
+WAIT_HOOKS(wait_for_completion_interruptible_timeout, WAIT_FEXIT_RET2)
+WAIT_HOOKS(wait_for_completion_killable_timeout, WAIT_FEXIT_RET2)
 
 SEC("fentry/complete")
 int BPF_PROG(complete_fentry, struct completion *x)
