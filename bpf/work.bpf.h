@@ -2,10 +2,10 @@
 /*
  * Cross-task waits, included by locks.bpf.c (the lock hooks report which
  * worker runs): a kworker running a work item (process_one_work), a task
- * flushing or cancelling one (__flush_work, behind flush_work() and
+ * flushing one (flush_work) or cancelling it (__flush_work from
  * cancel_work_sync()), flushing a workqueue (__flush_workqueue), waiting for
- * a completion (__wait_for_common, behind every wait_for_completion*()) and
- * completing one (complete, complete_all).
+ * a completion (the exported wait_for_completion*()) and completing one
+ * (complete, complete_all).
  *
  * Work runs are many and nearly all irrelevant: a run is sent only when
  * its worker first reports a traced lock (hm_work_note() from the lock

@@ -493,7 +493,7 @@ static int32_t stack_vf_store_locks_vf(struct scenario *s)
 
 static int32_t stack_flush_work(struct scenario *s)
 {
-	return scn_stack(s, "__flush_work", "pf_work_store", "dev_attr_store", "sysfs_kf_write",
+	return scn_stack(s, "flush_work", "pf_work_store", "dev_attr_store", "sysfs_kf_write",
 			 "kernfs_fop_write_iter", "vfs_write", "ksys_write", "do_syscall_64", NULL);
 }
 
@@ -505,7 +505,7 @@ static int32_t stack_work_locks_pf(struct scenario *s)
 
 static int32_t stack_wait_done(struct scenario *s)
 {
-	return scn_stack(s, "__wait_for_common", "wait_for_completion", "pf_work_store",
+	return scn_stack(s, "wait_for_completion", "pf_work_store",
 			 "dev_attr_store", "kernfs_fop_write_iter", "vfs_write", NULL);
 }
 
