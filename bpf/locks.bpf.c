@@ -36,7 +36,13 @@ enum lock_func {
 	F_DOWN_WRITE_KILLABLE,
 	F_DOWN_READ_TRYLOCK,
 	F_DOWN_WRITE_TRYLOCK,
+	F_FLUSH_WORK,
+	F_CANCEL_WORK,
+	F_FLUSH_WQ,
+	F_WAIT_COMPLETION,
 };
+
+#include "work.bpf.h"
 
 #define MUTEX_FLAGS 0x07ul /* low bits of mutex.owner are flags */
 #define RT_MUTEX_HAS_WAITERS 0x01ul /* low bit of rt_mutex_base.owner */
@@ -215,6 +221,8 @@ static __always_inline int emit_lock(void *ctx, __u16 type, __u64 addr, __u8 loc
 {
 	struct hm_lock_event *e;
 
+	if (type != HM_EV_LOCK_RELEASED)
+		hm_work_note(ctx); /* a worker's run goes first */
 	if (!HM_RESERVE(e, ctx, type, type != HM_EV_LOCK_RELEASED))
 		return 0;
 	e->lock_addr = addr;

@@ -228,16 +228,73 @@ int BPF_KRETPROBE(pci_iov_remove_virtfn_kretprobe)
 	return vf_end(ctx, HM_EV_VF_REMOVED, 0);
 }
 
+/*
+ * A PF removed from its bus (sysfs remove, hot-unplug): who it was and how
+ * many VFs it had enabled, read at entry; sent at exit, when its driver's
+ * remove() has run (and removed the VFs, or not). A VF's removal is the
+ * inner call of pci_iov_remove_virtfn above.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32); /* tid */
+	__type(value, struct hm_sriov_event);
+} pf_removing SEC(".maps");
+
+static __always_inline int device_removing(void *ctx, struct pci_dev *dev)
+{
+	struct hm_sriov_event pending = {};
+
+	vf_seen(dev, true);
+	if (!BPF_CORE_READ_BITFIELD_PROBED(dev, is_physfn))
+		return 0;
+	hm_header(ctx, &pending.hdr, HM_EV_PF_REMOVED, sizeof(pending), true);
+	hm_fill_pci_device(&pending.pf, dev);
+	pending.num_vfs = num_vfs(dev);
+	bpf_map_update_elem(&pf_removing, &(__u32){ current_tid() }, &pending, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int device_removed(void)
+{
+	__u32 tid = current_tid();
+	struct hm_sriov_event *pending = bpf_map_lookup_elem(&pf_removing, &tid);
+	struct hm_sriov_event *e;
+
+	if (!pending)
+		return 0;
+	e = hm_reserve(sizeof(*e));
+	if (e) {
+		__builtin_memcpy(e, pending, sizeof(*e));
+		e->hdr.ts_ns = bpf_ktime_get_ns();
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&pf_removing, &tid);
+	return 0;
+}
+
 SEC("fentry/pci_stop_and_remove_bus_device")
 int BPF_PROG(pci_stop_and_remove_bus_device_fentry, struct pci_dev *dev)
 {
-	return vf_seen(dev, true);
+	return device_removing(ctx, dev);
+}
+
+SEC("fexit/pci_stop_and_remove_bus_device")
+int BPF_PROG(pci_stop_and_remove_bus_device_fexit, struct pci_dev *dev)
+{
+	return device_removed();
 }
 
 SEC("kprobe/pci_stop_and_remove_bus_device")
 int BPF_KPROBE(pci_stop_and_remove_bus_device_kprobe, struct pci_dev *dev)
 {
-	return vf_seen(dev, true);
+	return device_removing(ctx, dev);
+}
+
+SEC("kretprobe/pci_stop_and_remove_bus_device")
+int BPF_KRETPROBE(pci_stop_and_remove_bus_device_kretprobe)
+{
+	return device_removed();
 }
 
 /* ---- driver bind/unbind (dev->driver is set before probe and kept until

@@ -46,5 +46,6 @@ extern const struct hm_analyzer_ops hm_deadlock_analyzer;
 extern const struct hm_analyzer_ops hm_lifetime_analyzer;
 extern const struct hm_analyzer_ops hm_migration_analyzer;
 extern const struct hm_analyzer_ops hm_loss_analyzer;
+extern const struct hm_analyzer_ops hm_work_deps_analyzer;
 
 #endif

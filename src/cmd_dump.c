@@ -45,6 +45,7 @@ static void print_details(FILE *out, const union hm_event *ev)
 	case HM_EV_SRIOV_ENABLE_END:
 	case HM_EV_SRIOV_DISABLE_BEGIN:
 	case HM_EV_SRIOV_DISABLE_END:
+	case HM_EV_PF_REMOVED:
 		fprintf(out, " num_vfs=%d ret=%d", ev->sriov.num_vfs, ev->sriov.ret);
 		print_device(out, "", &ev->sriov.pf);
 		break;
@@ -89,6 +90,21 @@ static void print_details(FILE *out, const union hm_event *ev)
 	case HM_EV_DEVICE_RESET:
 		fprintf(out, " kind=%u ret=%d", ev->reset.kind, ev->reset.ret);
 		print_device(out, "", &ev->reset.dev);
+		break;
+	case HM_EV_WORK_RUN_BEGIN:
+	case HM_EV_WORK_RUN_END:
+	case HM_EV_WORK_FLUSH_BEGIN:
+	case HM_EV_WORK_FLUSH_END:
+	case HM_EV_WQ_FLUSH_BEGIN:
+	case HM_EV_WQ_FLUSH_END:
+	case HM_EV_COMPLETION_WAIT_BEGIN:
+	case HM_EV_COMPLETION_WAIT_END:
+	case HM_EV_COMPLETE:
+		fprintf(out, " addr=0x%" PRIx64 " wq=0x%" PRIx64 " wq_name=%.*s func=0x%" PRIx64
+			" func_name=%.*s ret=%d", (uint64_t)ev->work.work_addr,
+			(uint64_t)ev->work.wq_addr, HM_DRIVER_LEN,
+			ev->work.wq_name[0] ? ev->work.wq_name : "-", (uint64_t)ev->work.func,
+			HM_FUNC_LEN, ev->work.func_name[0] ? ev->work.func_name : "-", ev->work.ret);
 		break;
 	case HM_EV_LOST:
 		fprintf(out, " lost=%" PRIu64 " lost_cpu=%u", (uint64_t)ev->lost.lost,

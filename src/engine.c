@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "analyzers/work_locks.h"
 #include "event.h"
 #include "u64map.h"
 
@@ -12,6 +13,7 @@ static const struct hm_analyzer_ops *const all_analyzers[] = {
 	&hm_lifetime_analyzer,
 	&hm_migration_analyzer,
 	&hm_loss_analyzer,
+	&hm_work_deps_analyzer,
 };
 #define NR_ANALYZERS (sizeof(all_analyzers) / sizeof(all_analyzers[0]))
 
@@ -20,6 +22,7 @@ struct hm_engine {
 	struct hm_emitter sink;
 	struct hm_emitter dedup;      /* what analyzers emit into */
 	struct u64map seen;           /* fingerprints already reported */
+	struct wl_expander work_locks; /* work items and workqueues as pseudo-locks */
 	struct hm_engine_stats stats;
 };
 
@@ -54,6 +57,7 @@ struct hm_engine *hm_engine_new(const struct hm_config *cfg, struct hm_emitter s
 	e->sink = sink;
 	e->dedup = (struct hm_emitter){ .emit = emit_once, .ctx = e };
 	u64map_init(&e->seen);
+	wl_init(&e->work_locks);
 	for (size_t i = 0; i < NR_ANALYZERS; i++) {
 		e->state[i] = all_analyzers[i]->create(cfg);
 		if (!e->state[i]) {
@@ -72,7 +76,16 @@ void hm_engine_free(struct hm_engine *e)
 		if (e->state[i])
 			all_analyzers[i]->destroy(e->state[i]);
 	u64map_free(&e->seen);
+	wl_free(&e->work_locks);
 	free(e);
+}
+
+static void feed_analyzers(void *ctx, const union hm_event *ev)
+{
+	struct hm_engine *e = ctx;
+
+	for (size_t i = 0; i < NR_ANALYZERS; i++)
+		all_analyzers[i]->feed(e->state[i], ev, &e->dedup);
 }
 
 bool hm_engine_feed(struct hm_engine *e, const union hm_event *ev, size_t len)
@@ -85,8 +98,11 @@ bool hm_engine_feed(struct hm_engine *e, const union hm_event *ev, size_t len)
 		e->stats.first_ts = ev->hdr.ts_ns;
 	e->stats.events++;
 	e->stats.last_ts = ev->hdr.ts_ns;
-	for (size_t i = 0; i < NR_ANALYZERS; i++)
-		all_analyzers[i]->feed(e->state[i], ev, &e->dedup);
+	/* the lock records a work record stands for come first: analyzers
+	 * of the work record itself then see the pseudo-locks in place */
+	if (wl_is_work_record(ev->hdr.type))
+		wl_expand(&e->work_locks, ev, feed_analyzers, e);
+	feed_analyzers(e, ev);
 	return true;
 }
 

@@ -22,6 +22,7 @@ static const struct type_info type_table[HM_EV_TYPE_MAX] = {
 	[HM_EV_SRIOV_DISABLE_END] = { "sriov-disable-end", sizeof(struct hm_sriov_event) },
 	[HM_EV_VF_ADDED] = { "vf-added", sizeof(struct hm_vf_event) },
 	[HM_EV_VF_REMOVED] = { "vf-removed", sizeof(struct hm_vf_event) },
+	[HM_EV_PF_REMOVED] = { "pf-removed", sizeof(struct hm_sriov_event) },
 	[HM_EV_BIND_BEGIN] = { "bind-begin", sizeof(struct hm_bind_event) },
 	[HM_EV_BIND_END] = { "bind-end", sizeof(struct hm_bind_event) },
 	[HM_EV_UNBIND_BEGIN] = { "unbind-begin", sizeof(struct hm_bind_event) },
@@ -36,6 +37,15 @@ static const struct type_info type_table[HM_EV_TYPE_MAX] = {
 	[HM_EV_MIG_STEP] = { "mig-step", sizeof(struct hm_mig_event) },
 	[HM_EV_MIG_DATA] = { "mig-data", sizeof(struct hm_mig_data_event) },
 	[HM_EV_DEVICE_RESET] = { "device-reset", sizeof(struct hm_reset_event) },
+	[HM_EV_WORK_RUN_BEGIN] = { "work-run-begin", sizeof(struct hm_work_event) },
+	[HM_EV_WORK_RUN_END] = { "work-run-end", sizeof(struct hm_work_event) },
+	[HM_EV_WORK_FLUSH_BEGIN] = { "work-flush-begin", sizeof(struct hm_work_event) },
+	[HM_EV_WORK_FLUSH_END] = { "work-flush-end", sizeof(struct hm_work_event) },
+	[HM_EV_WQ_FLUSH_BEGIN] = { "wq-flush-begin", sizeof(struct hm_work_event) },
+	[HM_EV_WQ_FLUSH_END] = { "wq-flush-end", sizeof(struct hm_work_event) },
+	[HM_EV_COMPLETION_WAIT_BEGIN] = { "completion-wait-begin", sizeof(struct hm_work_event) },
+	[HM_EV_COMPLETION_WAIT_END] = { "completion-wait-end", sizeof(struct hm_work_event) },
+	[HM_EV_COMPLETE] = { "complete", sizeof(struct hm_work_event) },
 	[HM_EV_LOST] = { "lost", sizeof(struct hm_lost_event) },
 };
 
@@ -113,6 +123,7 @@ const struct hm_device *hm_event_device(const union hm_event *ev)
 	case HM_EV_SRIOV_ENABLE_END:
 	case HM_EV_SRIOV_DISABLE_BEGIN:
 	case HM_EV_SRIOV_DISABLE_END:
+	case HM_EV_PF_REMOVED:
 		return &ev->sriov.pf;
 	case HM_EV_VF_ADDED:
 	case HM_EV_VF_REMOVED:

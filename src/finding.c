@@ -145,6 +145,33 @@ static const struct kind_info kinds[HM_FIND_KIND_MAX] = {
 		"every task that needs those locks waits too.",
 		"Have the VFIO user close the device when its request eventfd fires, or "
 		"detach the device from its user before unbinding it." },
+	[HM_FIND_SRIOV_LEFT_ENABLED] = {
+		"sriov-left-enabled", HM_SEV_WARNING,
+		"PF driver unbound while its VFs still exist (SR-IOV left enabled)",
+		"pci_device_remove() only warns \"driver left SR-IOV enabled after remove\" "
+		"(pci_iov_remove): the VFs stay, still bound to their drivers, with no PF "
+		"driver behind them. A VF driver that took the PF's driver data "
+		"(pci_iov_get_pf_drvdata) now holds a pointer into freed memory, and a new "
+		"PF driver cannot enable SR-IOV until the VFs go.",
+		"Call pci_disable_sriov() in the PF driver's remove() (unless the VFs are "
+		"meant to outlive it: then no VF driver may use the PF's driver data)." },
+	[HM_FIND_PF_REMOVED_WITH_VFS] = {
+		"pf-removed-with-vfs", HM_SEV_ERROR,
+		"PF device removed while its VFs still exist",
+		"The PF's struct pci_dev was removed from the bus while VF Enable was still "
+		"set: the VFs keep a physfn pointer to a removed device, their config "
+		"accesses and a later rescan (which finds the PF with VFs still enabled) "
+		"can oops.",
+		"Disable SR-IOV (echo 0 > sriov_numvfs, or pci_disable_sriov() in the PF "
+		"driver's remove()) before removing the PF." },
+	[HM_FIND_SRIOV_ENABLE_FAILED] = {
+		"sriov-enable-failed", HM_SEV_WARNING,
+		"SR-IOV enable failed: VFs left by a removed PF driver still exist",
+		"sriov_enable() refuses while num_VFs is non-zero (-EINVAL; sriov_numvfs_store "
+		"says -EBUSY): the VFs a previous PF driver left enabled block every new "
+		"enable until they are removed.",
+		"Disable SR-IOV first (echo 0 > sriov_numvfs), and fix the PF driver that "
+		"left it enabled." },
 };
 
 static const struct kind_info *kind_info(enum hm_finding_kind kind)

@@ -515,6 +515,19 @@ static void forget_learned(struct hm_loader *l, const struct hm_bdf *bdf)
 	}
 }
 
+/* A work function's name for the replay: "hmtest_vf_pf_work" out of
+ * "hmtest_vf_pf_work+0x0/0x40 [hmtest_vf]". */
+static void name_work_func(const struct hm_loader *l, struct hm_work_event *e)
+{
+	const struct hm_ksyms *ks = hm_kernel_ksyms(l->kernel);
+	char sym[256];
+
+	if (!e->func || e->func_name[0] || !ks || !hm_ksyms_format(ks, e->func, sym, sizeof(sym)))
+		return;
+	sym[strcspn(sym, "+ ")] = '\0';
+	snprintf(e->func_name, sizeof(e->func_name), "%.*s", (int)sizeof(e->func_name) - 1, sym);
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct hm_loader *l = ctx;
@@ -529,7 +542,16 @@ static int on_record(void *ctx, void *data, size_t len)
 		add_stack(l, hdr.stack_id);
 	if (hdr.type >= HM_EV_LOCK_WAIT && hdr.type <= HM_EV_LOCK_RELEASED)
 		name_lock(l, data);
-	hm_session_event(l->session, data, len);
+	if (len == sizeof(struct hm_work_event) && hdr.type >= HM_EV_WORK_RUN_BEGIN &&
+	    hdr.type <= HM_EV_COMPLETE) {
+		struct hm_work_event work;
+
+		memcpy(&work, data, sizeof(work));
+		name_work_func(l, &work);
+		hm_session_event(l->session, &work, sizeof(work));
+	} else {
+		hm_session_event(l->session, data, len);
+	}
 	if (hdr.type == HM_EV_UNBIND_END)
 		forget_learned(l, &((const struct hm_bind_event *)data)->dev.bdf);
 	else if (hdr.type == HM_EV_VF_REMOVED)

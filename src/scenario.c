@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "event.h"
+#include "finding.h"
 
 struct scenario *scn_new(void)
 {
@@ -275,6 +276,23 @@ void scn_bind(struct scenario *s, const struct scn_task *t, enum hm_event_type t
 
 	ev->bind.dev = *dev;
 	ev->bind.ret = ret;
+}
+
+void scn_work_event(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
+		    const struct scn_work *w, int ret, int32_t stack_id)
+{
+	union hm_event *ev = scn_append(s, t, type, stack_id);
+
+	ev->work.work_addr = w->addr;
+	ev->work.wq_addr = w->wq;
+	ev->work.ret = ret;
+	if (w->func) {
+		/* a stable fake text address per name, as kallsyms would give */
+		ev->work.func = 0xffffffffc0a00000ULL + (hm_hash_str(HM_HASH_INIT, w->func) & 0xffff0);
+		snprintf(ev->work.func_name, sizeof(ev->work.func_name), "%s", w->func);
+	}
+	if (w->wq_name)
+		snprintf(ev->work.wq_name, sizeof(ev->work.wq_name), "%s", w->wq_name);
 }
 
 void scn_drvdata(struct scenario *s, const struct scn_task *t, const struct hm_device *vf,

@@ -107,6 +107,16 @@ void scn_mig_data(struct scenario *s, const struct scn_task *t, const struct hm_
 void scn_reset(struct scenario *s, const struct scn_task *t, const struct hm_device *dev,
 	       enum hm_reset_kind kind);
 void scn_lost(struct scenario *s, uint64_t lost, uint32_t cpu);
+/* A work item, workqueue or completion record (HM_EV_WORK_* .. HM_EV_COMPLETE):
+ * addr the work_struct (or completion), wq its workqueue (0 none). */
+struct scn_work {
+	uint64_t addr;
+	uint64_t wq;
+	const char *func;             /* the work function, NULL for a completion */
+	const char *wq_name;
+};
+void scn_work_event(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
+		    const struct scn_work *w, int ret, int32_t stack_id);
 
 /* Record size of event i (for feeding hm_engine_feed / analyzers). */
 size_t scn_size(const struct scenario *s, size_t i);

@@ -270,6 +270,11 @@ static void build_use_after_unbind(struct scenario *s)
 	bind_both(s, &t);
 	scn_bind(s, &t.kworker, HM_EV_UNBIND_BEGIN, &t.pf, 0);
 	scn_drvdata(s, &t.qemu, &t.vf1, &t.pf, HM_DRVDATA_USE, 0, "vf_qm_get_match_data");
+	/* then its remove() disables SR-IOV (hisi_qm_sriov_disable), too late */
+	scn_sriov(s, &t.kworker, HM_EV_SRIOV_DISABLE_BEGIN, &t.pf, 0, 0);
+	remove_vf(s, &t.kworker, &t.vf1);
+	remove_vf(s, &t.kworker, &t.vf2);
+	scn_sriov(s, &t.kworker, HM_EV_SRIOV_DISABLE_END, &t.pf, 0, 0);
 	scn_bind(s, &t.kworker, HM_EV_UNBIND_END, &t.pf, 0);
 }
 
@@ -700,6 +705,238 @@ static void build_longer_cycle_later(struct scenario *s)
 	pf_configure_takes_rescan(s, &t, &rescan);
 }
 
+/* ---- waits on other tasks: work items and completions ------------------- */
+
+#define VF_WORK_ADDR 0xffff888104a3d700ULL   /* in the VF driver's per-device data */
+#define PF_WORK_ADDR 0xffff888102c1e300ULL
+#define SYSTEM_WQ_ADDR 0xffff888100051c00ULL
+#define DONE_ADDR 0xffffc90000b3fd20ULL      /* an on-stack completion */
+
+static const struct scn_work vf_pf_work = { VF_WORK_ADDR, SYSTEM_WQ_ADDR, "hmtest_vf_pf_work",
+					    "events" };
+static const struct scn_work pf_vf_work = { PF_WORK_ADDR, SYSTEM_WQ_ADDR, "hmtest_pf_vf_work",
+					    "events" };
+static const struct scn_work done = { DONE_ADDR, 0, NULL, NULL };
+
+static int32_t stack_vf_store_locks_vf(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "pf_work_store", "dev_attr_store", "sysfs_kf_write",
+			 "kernfs_fop_write_iter", "vfs_write", "ksys_write", "do_syscall_64", NULL);
+}
+
+static int32_t stack_flush_work(struct scenario *s)
+{
+	return scn_stack(s, "flush_work", "pf_work_store", "dev_attr_store", "sysfs_kf_write",
+			 "kernfs_fop_write_iter", "vfs_write", "ksys_write", "do_syscall_64", NULL);
+}
+
+static int32_t stack_work_locks_pf(struct scenario *s)
+{
+	return scn_stack(s, "mutex_lock", "hmtest_vf_pf_work", "process_one_work",
+			 "worker_thread", "kthread", "ret_from_fork", NULL);
+}
+
+static int32_t stack_wait_done(struct scenario *s)
+{
+	return scn_stack(s, "wait_for_completion", "pf_work_store",
+			 "dev_attr_store", "kernfs_fop_write_iter", "vfs_write", NULL);
+}
+
+/* The VF's sysfs store holds device_lock(VF), queues work on the system
+ * workqueue and flushes it; the work takes device_lock(PF) in a kworker. */
+static void vf_store_flushes(struct scenario *s, struct topo *t, bool worker_first)
+{
+	scn_lock(s, &t->shell, &t->vf1, stack_vf_store_locks_vf(s));
+	if (worker_first) {
+		scn_work_event(s, &t->kworker, HM_EV_WORK_RUN_BEGIN, &vf_pf_work, 0,
+			       stack_work_locks_pf(s));
+		scn_lock(s, &t->kworker, &t->pf, stack_work_locks_pf(s));
+		scn_unlock(s, &t->kworker, &t->pf);
+		scn_work_event(s, &t->kworker, HM_EV_WORK_RUN_END, &vf_pf_work, 0, -1);
+	}
+	scn_work_event(s, &t->shell, HM_EV_WORK_FLUSH_BEGIN, &vf_pf_work, 0, stack_flush_work(s));
+	if (!worker_first) {
+		scn_work_event(s, &t->kworker, HM_EV_WORK_RUN_BEGIN, &vf_pf_work, 0,
+			       stack_work_locks_pf(s));
+		scn_lock(s, &t->kworker, &t->pf, stack_work_locks_pf(s));
+		scn_unlock(s, &t->kworker, &t->pf);
+		scn_work_event(s, &t->kworker, HM_EV_WORK_RUN_END, &vf_pf_work, 0, -1);
+	}
+	scn_work_event(s, &t->shell, HM_EV_WORK_FLUSH_END, &vf_pf_work, 1, -1);
+	scn_unlock(s, &t->shell, &t->vf1);
+}
+
+/* Flushed after the work ran, then again before it runs: one finding; later
+ * SR-IOV disable (PF -> VF) closes the cycle through the work item. */
+static void build_flush_work_order(struct scenario *s)
+{
+	struct topo t = topo_new("hmtest_vf");
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	scn_advance(s, 100 * MS);
+	vf_store_flushes(s, &t, true);
+	scn_advance(s, 100 * MS);
+	vf_store_flushes(s, &t, false);
+	scn_advance(s, 500 * MS);
+	sriov_disable(s, &t);
+}
+
+/* Live: the flusher holds VF1 and waits for the work, the work waits for
+ * the PF lock, SR-IOV disable holds the PF lock and waits for VF1. */
+static void build_flush_work_deadlock(struct scenario *s)
+{
+	struct topo t = topo_new("hmtest_vf");
+	struct scn_task disabler = scn_task(1420, "sh");
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	scn_advance(s, 100 * MS);
+	scn_lock(s, &t.shell, &t.vf1, stack_vf_store_locks_vf(s));
+	scn_lock(s, &disabler, &t.pf, stack_sriov_numvfs(s));
+	scn_sriov(s, &disabler, HM_EV_SRIOV_DISABLE_BEGIN, &t.pf, 0, 0);
+	scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_BEGIN, &vf_pf_work, 0, stack_work_locks_pf(s));
+	scn_lock_wait_owner(s, &t.kworker, &t.pf, disabler.tid, stack_work_locks_pf(s));
+	scn_work_event(s, &t.shell, HM_EV_WORK_FLUSH_BEGIN, &vf_pf_work, 0, stack_flush_work(s));
+	scn_lock_wait_owner(s, &disabler, &t.vf1, t.shell.tid, stack_vf_remove(s));
+}
+
+/* The PF's store holds device_lock(PF) and flushes work that takes VF
+ * locks (PF -> work -> VF: the PCI core's order), and cancels a work item
+ * that is not running. No finding. */
+static void build_flush_work_clean(struct scenario *s)
+{
+	struct topo t = topo_new("hmtest_vf");
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	for (int i = 0; i < 3; i++) {
+		scn_lock(s, &t.shell, &t.pf, stack_sriov_numvfs(s));
+		scn_work_event(s, &t.shell, HM_EV_WORK_FLUSH_BEGIN, &pf_vf_work, 0, -1);
+		scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_BEGIN, &pf_vf_work, 0, -1);
+		scn_lock(s, &t.kworker, &t.vf1, -1);
+		scn_unlock(s, &t.kworker, &t.vf1);
+		scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_END, &pf_vf_work, 0, -1);
+		scn_work_event(s, &t.shell, HM_EV_WORK_FLUSH_END, &pf_vf_work, 1, -1);
+		scn_unlock(s, &t.shell, &t.pf);
+		/* cancel_work_sync() of an idle item under the VF lock waits for nothing */
+		scn_lock(s, &t.shell, &t.vf1, -1);
+		scn_work_event(s, &t.shell, HM_EV_WORK_FLUSH_BEGIN, &vf_pf_work, 1, -1);
+		scn_work_event(s, &t.shell, HM_EV_WORK_FLUSH_END, &vf_pf_work, 0, -1);
+		scn_unlock(s, &t.shell, &t.vf1);
+		scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_BEGIN, &vf_pf_work, 0, -1);
+		scn_lock(s, &t.kworker, &t.pf, -1);
+		scn_unlock(s, &t.kworker, &t.pf);
+		scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_END, &vf_pf_work, 0, -1);
+		scn_advance(s, 50 * MS);
+	}
+	sriov_disable(s, &t);
+}
+
+/* The VF's store waits for a completion under device_lock(VF); the work
+ * that completes it took device_lock(PF) first. */
+static void build_completion_order(struct scenario *s)
+{
+	struct topo t = topo_new("hmtest_vf");
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	scn_lock(s, &t.shell, &t.vf1, stack_vf_store_locks_vf(s));
+	scn_work_event(s, &t.shell, HM_EV_COMPLETION_WAIT_BEGIN, &done, 0, stack_wait_done(s));
+	scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_BEGIN, &vf_pf_work, 0, stack_work_locks_pf(s));
+	scn_lock(s, &t.kworker, &t.pf, stack_work_locks_pf(s));
+	scn_unlock(s, &t.kworker, &t.pf);
+	scn_work_event(s, &t.kworker, HM_EV_COMPLETE, &done, 0, -1);
+	scn_work_event(s, &t.kworker, HM_EV_WORK_RUN_END, &vf_pf_work, 0, -1);
+	scn_work_event(s, &t.shell, HM_EV_COMPLETION_WAIT_END, &done, 0, -1);
+	scn_unlock(s, &t.shell, &t.vf1);
+	/* the same address, reused by another wait with no VF lock held */
+	scn_work_event(s, &t.qemu, HM_EV_COMPLETION_WAIT_BEGIN, &done, 0, -1);
+	scn_lock(s, &t.kworker, &t.pf, -1);
+	scn_work_event(s, &t.kworker, HM_EV_COMPLETE, &done, 0, -1);
+	scn_unlock(s, &t.kworker, &t.pf);
+	scn_work_event(s, &t.qemu, HM_EV_COMPLETION_WAIT_END, &done, 0, -1);
+}
+
+/* ---- PFs that go while their VFs stay --------------------------------- */
+
+static int32_t stack_unbind_store(struct scenario *s)
+{
+	return scn_stack(s, "pci_device_remove", "device_release_driver_internal", "unbind_store",
+			 "drv_attr_store", "kernfs_fop_write_iter", "vfs_write", "ksys_write",
+			 "do_syscall_64", NULL);
+}
+
+static int32_t stack_pf_remove(struct scenario *s)
+{
+	return scn_stack(s, "pci_stop_and_remove_bus_device",
+			 "pci_stop_and_remove_bus_device_locked", "remove_store", "dev_attr_store",
+			 "kernfs_fop_write_iter", "vfs_write", "ksys_write", "do_syscall_64", NULL);
+}
+
+/* The PF's driver unbinds; its remove() leaves SR-IOV enabled (nvme does). */
+static void unbind_pf_leaving_vfs(struct scenario *s, struct topo *t)
+{
+	scn_lock(s, &t->shell, &t->pf, stack_unbind_store(s));
+	scn_bind(s, &t->shell, HM_EV_UNBIND_BEGIN, &t->pf, 0);
+	scn_append(s, &t->shell, HM_EV_UNBIND_END, stack_unbind_store(s))->bind.dev = t->pf;
+	scn_unlock(s, &t->shell, &t->pf);
+}
+
+/* nvme unbound from the PF with two (driverless) VFs enabled; rebound, its
+ * probe's pci_enable_sriov() fails while the old VFs are there. */
+static void build_pf_unbind_sriov_left(struct scenario *s)
+{
+	struct topo t = topo_new("");
+
+	sriov_enable(s, &t);
+	scn_advance(s, 100 * MS);
+	unbind_pf_leaving_vfs(s, &t);
+	scn_advance(s, 100 * MS);
+	scn_lock(s, &t.shell, &t.pf, stack_vf_probe_lock(s));
+	scn_bind(s, &t.shell, HM_EV_BIND_BEGIN, &t.pf, 0);
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_ENABLE_BEGIN, &t.pf, 2, 0);
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_ENABLE_END, &t.pf, 2, -22);
+	scn_bind(s, &t.shell, HM_EV_BIND_END, &t.pf, 0);
+	scn_unlock(s, &t.shell, &t.pf);
+}
+
+/* echo 1 > PF/remove while VF1's driver holds the PF's drvdata: nvme's
+ * remove() leaves SR-IOV enabled, then the PF leaves the bus. */
+static void build_pf_remove_vfs_bound(struct scenario *s)
+{
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+	struct scn_named_lock rescan = rescan_remove_lock(s);
+	union hm_event *removed;
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	scn_advance(s, 100 * MS);
+	scn_nlock(s, &t.shell, &rescan, HM_LOCK_MUTEX, stack_remove_store(s));
+	unbind_pf_leaving_vfs(s, &t);
+	removed = scn_append(s, &t.shell, HM_EV_PF_REMOVED, stack_pf_remove(s));
+	removed->sriov.pf = t.pf;
+	removed->sriov.num_vfs = 2;
+	scn_nunlock(s, &t.shell, &rescan, HM_LOCK_MUTEX);
+}
+
+/* A PF driver whose remove() disables SR-IOV first: no finding. */
+static void build_pf_unbind_disables(struct scenario *s)
+{
+	struct topo t = topo_new("hisi_acc_vfio_pci");
+
+	sriov_enable(s, &t);
+	bind_vf(s, &t, &t.vf1, NULL);
+	scn_lock(s, &t.shell, &t.pf, stack_unbind_store(s));
+	scn_bind(s, &t.shell, HM_EV_UNBIND_BEGIN, &t.pf, 0);
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_BEGIN, &t.pf, 0, 0);
+	remove_vf(s, &t.shell, &t.vf1);
+	remove_vf(s, &t.shell, &t.vf2);
+	scn_sriov(s, &t.shell, HM_EV_SRIOV_DISABLE_END, &t.pf, 0, 0);
+	scn_bind(s, &t.shell, HM_EV_UNBIND_END, &t.pf, 0);
+	scn_unlock(s, &t.shell, &t.pf);
+}
+
 static const struct hm_named_scenario scenarios[] = {
 	{ "sriov-clean", "SR-IOV enable/disable cycles in the PCI core's order (no finding)",
 	  build_sriov_clean },
@@ -740,6 +977,20 @@ static const struct hm_named_scenario scenarios[] = {
 	  build_longer_cycle },
 	{ "longer-cycle-later", "VF->PF->VF reported, then PF->rescan closes a cycle through it",
 	  build_longer_cycle_later },
+	{ "flush-work-order", "a VF store flushes work that takes the PF lock; then SR-IOV disable",
+	  build_flush_work_order },
+	{ "flush-work-deadlock", "VF store flushes work waiting for the PF lock SR-IOV disable holds",
+	  build_flush_work_deadlock },
+	{ "flush-work-clean", "PF -> work -> VF flushes, an idle cancel under the VF lock (no finding)",
+	  build_flush_work_clean },
+	{ "completion-order", "a VF store waits for a completion signalled after the PF lock",
+	  build_completion_order },
+	{ "pf-unbind-sriov-left", "nvme unbound from a PF with VFs enabled; SR-IOV enable then fails",
+	  build_pf_unbind_sriov_left },
+	{ "pf-remove-vfs-bound", "a PF removed with VFs enabled, one bound to a driver using its data",
+	  build_pf_remove_vfs_bound },
+	{ "pf-unbind-disables", "a PF driver that disables SR-IOV in remove() (no finding)",
+	  build_pf_unbind_disables },
 };
 
 const struct hm_named_scenario *hm_scenarios(size_t *count)

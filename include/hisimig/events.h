@@ -36,6 +36,7 @@ enum hm_event_type {
 	HM_EV_SRIOV_DISABLE_END = 13,
 	HM_EV_VF_ADDED = 14,      /* device = the VF, device.pf_* = its PF */
 	HM_EV_VF_REMOVED = 15,
+	HM_EV_PF_REMOVED = 16,    /* a PF device removed (sriov event: num_vfs at removal) */
 	/* driver core, per device */
 	HM_EV_BIND_BEGIN = 20,
 	HM_EV_BIND_END = 21,
@@ -53,6 +54,17 @@ enum hm_event_type {
 	HM_EV_MIG_STEP = 52,      /* one arc chosen by vfio_mig_get_next_state */
 	HM_EV_MIG_DATA = 53,      /* bytes saved (stop-copy) or loaded (resume) */
 	HM_EV_DEVICE_RESET = 54,
+	/* cross-task waits (struct hm_work_event): a task waiting for work a
+	 * kworker runs, or for a completion another task signals */
+	HM_EV_WORK_RUN_BEGIN = 60,   /* the worker runs work; sent before its first traced lock */
+	HM_EV_WORK_RUN_END = 61,     /* only after a RUN_BEGIN was sent */
+	HM_EV_WORK_FLUSH_BEGIN = 62, /* flush_work()/cancel_work_sync(): ret 1 for a cancel */
+	HM_EV_WORK_FLUSH_END = 63,   /* ret: 1 it waited, 0 the work was idle */
+	HM_EV_WQ_FLUSH_BEGIN = 64,   /* flush_workqueue(): work_addr 0 */
+	HM_EV_WQ_FLUSH_END = 65,
+	HM_EV_COMPLETION_WAIT_BEGIN = 66, /* wait_for_completion*(): work_addr = the completion */
+	HM_EV_COMPLETION_WAIT_END = 67,   /* ret: the wait's result (timeout left, -ERESTARTSYS) */
+	HM_EV_COMPLETE = 68,         /* complete()/complete_all() of a completion being waited for */
 	/* accounting */
 	HM_EV_LOST = 90,
 	HM_EV_TYPE_MAX
@@ -257,6 +269,19 @@ struct hm_reset_event {
 	__s32 ret;
 };
 
+/* Work items, workqueues and completions. The function is named by
+ * userspace from kallsyms when the record is read (BPF has only its address). */
+struct hm_work_event {
+	struct hm_event_header hdr;
+	__u64 work_addr;          /* struct work_struct * (struct completion * for those) */
+	__u64 wq_addr;            /* struct workqueue_struct *, 0 unknown */
+	__u64 func;               /* the work function's address, 0 unknown */
+	__s32 ret;
+	__u32 pad;
+	char func_name[HM_FUNC_LEN]; /* "" until named */
+	char wq_name[HM_DRIVER_LEN];
+};
+
 struct hm_lost_event {
 	struct hm_event_header hdr;
 	__u64 lost;               /* records dropped since the previous report */
@@ -282,6 +307,7 @@ union hm_event {
 	struct hm_mig_event mig;
 	struct hm_mig_data_event data;
 	struct hm_reset_event reset;
+	struct hm_work_event work;
 	struct hm_lost_event lost;
 };
 #endif

@@ -33,6 +33,9 @@ enum hm_finding_kind {
 	HM_FIND_MIG_SRIOV_DISABLE,
 	HM_FIND_LOST_EVENTS,
 	HM_FIND_VFIO_USER_WAIT,        /* the kernel waits long for a VFIO user, no cycle */
+	HM_FIND_SRIOV_LEFT_ENABLED,    /* PF driver unbound while its VFs exist */
+	HM_FIND_PF_REMOVED_WITH_VFS,   /* PF device removed while its VFs exist */
+	HM_FIND_SRIOV_ENABLE_FAILED,   /* SR-IOV enable failed: VFs left by a removed driver */
 	HM_FIND_KIND_MAX
 };
 

@@ -32,6 +32,9 @@ struct lt_device {
 	int32_t bind_ret;
 	/* as a VF */
 	bool vf_present;             /* added and not removed */
+	struct hm_event_header added_hdr; /* VF_ADDED: evidence */
+	bool holds_pf_drvdata;       /* its bound driver fetched the PF's drvdata */
+	struct hm_event_header drvdata_hdr;
 	uint64_t pf_addr;            /* its PF's struct device, 0 if unknown */
 	unsigned int vfio_opens;     /* VFIO opens not yet closed */
 	struct hm_event_header vfio_open_hdr; /* the latest opener: the VFIO user */
@@ -41,6 +44,8 @@ struct lt_device {
 	bool disabling;              /* inside pci_disable_sriov() */
 	bool disable_reported;       /* blocked warning given for this span */
 	struct hm_event_header disable_hdr;
+	bool vfs_orphaned;           /* its driver left with VFs enabled; they are still there */
+	struct hm_event_header orphaned_hdr; /* that driver's unbind end */
 };
 
 struct lifetime {
@@ -268,6 +273,7 @@ static void on_disable_end(struct lifetime *lt, const struct hm_sriov_event *e,
 		pf->disabling = false;
 		lt->open_disables--;
 	}
+	pf->vfs_orphaned = false;
 	report_vfs_outlive(lt, pf, e, out);
 }
 
@@ -281,6 +287,7 @@ static void on_vf_added(struct lifetime *lt, const struct hm_vf_event *e)
 		return;
 	vf->vf_present = true;
 	vf->pf_addr = e->pf_dev_addr;
+	vf->added_hdr = e->hdr;
 	/* A new VF has no driver yet; keep what its auto-probe already showed
 	 * if the probe was reported before the add. */
 	if (vf->bind == BIND_UNKNOWN) {
@@ -322,6 +329,8 @@ static void on_bind(struct lifetime *lt, const struct hm_bind_event *e)
 	d->bind_ret = e->ret;
 	if (e->hdr.type == HM_EV_UNBIND_BEGIN)
 		d->unbind_seen = true;
+	if (e->hdr.type == HM_EV_UNBIND_END || e->hdr.type == HM_EV_BIND_BEGIN)
+		d->holds_pf_drvdata = false;
 }
 
 /* ---- PF driver data ----------------------------------------------------- */
@@ -416,10 +425,145 @@ static void on_drvdata(struct lifetime *lt, const struct hm_drvdata_event *e,
 	 * driver is gone: the VF's cached copy is what is being used. */
 	if (e->ret != 0 || (e->access == HM_DRVDATA_FETCH && !e->result))
 		return;
+	if (vf && e->access == HM_DRVDATA_FETCH && !vf_driver_outside_bind(vf)) {
+		struct lt_device *holder = hm_devtable_get(&lt->devices, e->vf.dev_addr);
+
+		holder->holds_pf_drvdata = true;
+		holder->drvdata_hdr = e->hdr;
+	}
 	if (pf && pf_driver_gone(pf))
 		report_drvdata(HM_FIND_DRVDATA_AFTER_PF_UNBIND, e, pf, "PF", out);
 	if (vf && vf_driver_outside_bind(vf))
 		report_drvdata(HM_FIND_DRVDATA_OUTSIDE_BIND, e, vf, "VF", out);
+}
+
+/* ---- PFs that go while their VFs stay ----------------------------------- */
+
+static bool vf_holds_pf_drvdata(const struct lt_device *vf)
+{
+	return vf->vf_present && vf->holds_pf_drvdata && vf->bind != BIND_UNBOUND;
+}
+
+/* The VFs left behind, with the first VF driver still holding PF drvdata. */
+static void add_left_vfs(struct hm_finding *f, const struct lt_device *const *vfs, size_t n)
+{
+	char bdf[HM_BDF_STR_LEN];
+
+	for (size_t i = 0; i < n; i++) {
+		hm_finding_add_device(f, &vfs[i]->dev);
+		if (i < 2)
+			hm_finding_add_evidence(f, &vfs[i]->added_hdr, "VF %s added (still present)",
+						hm_bdf_format(&vfs[i]->dev.bdf, bdf));
+	}
+	for (size_t i = 0; i < n; i++)
+		if (vf_holds_pf_drvdata(vfs[i])) {
+			hm_finding_add_evidence(f, &vfs[i]->drvdata_hdr, "VF %s driver %s fetched the "
+						"PF's driver data (still bound)",
+						hm_bdf_format(&vfs[i]->dev.bdf, bdf),
+						driver_name(vfs[i]));
+			break;
+		}
+}
+
+/* A finding about PF `pf` and the VFs it left: list them in `list`. */
+static void pf_finding_init(struct hm_finding *f, enum hm_finding_kind kind, uint64_t ts,
+			    const struct lt_device *pf, const struct lt_device *const *vfs, size_t n,
+			    char *list, size_t len)
+{
+	format_bdf_list(vfs, n, list, len);
+	hm_finding_init(f, kind, ts);
+	f->fingerprint = hm_fp_device(f->fingerprint, &pf->dev);
+	hm_finding_add_device(f, &pf->dev);
+}
+
+static void emit_with_left_vfs(struct hm_finding *f, const struct lt_device *const *vfs, size_t n,
+			       const struct hm_emitter *out)
+{
+	add_left_vfs(f, vfs, n);
+	hm_emit(out, f);
+	hm_finding_release(f);
+}
+
+static size_t count_drvdata_holders(const struct lt_device *const *vfs, size_t n)
+{
+	size_t holders = 0;
+
+	for (size_t i = 0; i < n; i++)
+		holders += vf_holds_pf_drvdata(vfs[i]);
+	return holders;
+}
+
+/* UNBIND_END of a PF whose remove() did not disable SR-IOV. A warning, as
+ * the kernel's own; an error when a bound VF driver took the PF's drvdata,
+ * which the PF driver has just freed. */
+static void on_pf_unbound(struct lifetime *lt, struct lt_device *pf, const struct hm_bind_event *e,
+			  const struct hm_emitter *out)
+{
+	const struct lt_device *vfs[MAX_LISTED_VFS];
+	size_t n = collect_vfs(lt, pf, vf_present, vfs, MAX_LISTED_VFS), holders;
+	char list[MAX_LISTED_VFS * (HM_BDF_STR_LEN + 2)], pfs[HM_BDF_STR_LEN];
+	struct hm_finding f;
+
+	if (!n)
+		return;
+	pf->vfs_orphaned = true;
+	pf->orphaned_hdr = e->hdr;
+	holders = count_drvdata_holders(vfs, n);
+	pf_finding_init(&f, HM_FIND_SRIOV_LEFT_ENABLED, e->hdr.ts_ns, pf, vfs, n, list, sizeof(list));
+	if (holders)
+		f.severity = HM_SEV_ERROR;
+	hm_finding_summary(&f, "PF %s driver %s unbound with SR-IOV enabled: %zu VF(s) remain (%s)%s",
+			   hm_bdf_format(&pf->dev.bdf, pfs), driver_name(pf), n, list,
+			   holders ? "; a VF driver still holds the PF's freed driver data" : "");
+	hm_finding_add_evidence(&f, &e->hdr, "PF driver %s remove() returned", driver_name(pf));
+	emit_with_left_vfs(&f, vfs, n, out);
+}
+
+static void on_pf_removed(struct lifetime *lt, const struct hm_sriov_event *e,
+			  const struct hm_emitter *out)
+{
+	struct lt_device *pf = device_seen(lt, &e->pf);
+	const struct lt_device *vfs[MAX_LISTED_VFS];
+	char list[MAX_LISTED_VFS * (HM_BDF_STR_LEN + 2)], pfs[HM_BDF_STR_LEN];
+	struct hm_finding f;
+	size_t n;
+
+	if (!pf)
+		return;
+	n = collect_vfs(lt, pf, vf_present, vfs, MAX_LISTED_VFS);
+	if (n) {
+		pf_finding_init(&f, HM_FIND_PF_REMOVED_WITH_VFS, e->hdr.ts_ns, pf, vfs, n, list,
+				sizeof(list));
+		hm_finding_summary(&f, "PF %s removed while %zu VF(s) still exist (%s)",
+				   hm_bdf_format(&pf->dev.bdf, pfs), n, list);
+		hm_finding_add_evidence(&f, &e->hdr, "PF %s removed from its bus", pfs);
+		emit_with_left_vfs(&f, vfs, n, out);
+	}
+	/* the struct device is going; a rescan makes a new one */
+	hm_devtable_remove(&lt->devices, e->pf.dev_addr);
+}
+
+static void on_enable_end(struct lifetime *lt, const struct hm_sriov_event *e,
+			  const struct hm_emitter *out)
+{
+	struct lt_device *pf = device_seen(lt, &e->pf);
+	const struct lt_device *vfs[MAX_LISTED_VFS];
+	char list[MAX_LISTED_VFS * (HM_BDF_STR_LEN + 2)], pfs[HM_BDF_STR_LEN];
+	struct hm_finding f;
+	size_t n;
+
+	if (!pf || !e->ret || !pf->vfs_orphaned)
+		return;
+	n = collect_vfs(lt, pf, vf_present, vfs, MAX_LISTED_VFS);
+	if (!n)
+		return;
+	pf_finding_init(&f, HM_FIND_SRIOV_ENABLE_FAILED, e->hdr.ts_ns, pf, vfs, n, list, sizeof(list));
+	hm_finding_summary(&f, "SR-IOV enable on PF %s failed (%d): %zu VF(s) left enabled by the "
+			   "previous PF driver still exist (%s)", hm_bdf_format(&pf->dev.bdf, pfs),
+			   e->ret, n, list);
+	hm_finding_add_evidence(&f, &e->hdr, "sriov_enable() returned %d", e->ret);
+	hm_finding_add_evidence(&f, &pf->orphaned_hdr, "the previous PF driver left SR-IOV enabled");
+	emit_with_left_vfs(&f, vfs, n, out);
 }
 
 /* ---- VFIO users ----------------------------------------------------------- */
@@ -475,6 +619,15 @@ static void lifetime_feed(void *self, const union hm_event *ev, const struct hm_
 	case HM_EV_UNBIND_BEGIN:
 	case HM_EV_UNBIND_END:
 		on_bind(lt, &ev->bind);
+		if (ev->hdr.type == HM_EV_UNBIND_END && ev->bind.dev.role == HM_ROLE_PF)
+			on_pf_unbound(lt, hm_devtable_get(&lt->devices, ev->bind.dev.dev_addr),
+				      &ev->bind, out);
+		break;
+	case HM_EV_PF_REMOVED:
+		on_pf_removed(lt, &ev->sriov, out);
+		break;
+	case HM_EV_SRIOV_ENABLE_END:
+		on_enable_end(lt, &ev->sriov, out);
 		break;
 	case HM_EV_PF_DRVDATA:
 		on_drvdata(lt, &ev->drvdata, out);

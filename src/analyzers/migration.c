@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "analyzers/lock_track.h"
 #include "devtable.h"
 #include "event.h"
 #include "find_util.h"
@@ -21,6 +22,10 @@ struct mig_call {
 	struct hm_event_header begin;
 	uint8_t from, target;
 	bool flagged;                /* an illegal arc was reported for this call */
+	bool locked;                 /* its task held the driver's state mutex in the call */
+	bool stepped;                /* the core chose an arc in it */
+	bool overlapped;             /* another task's call ran at the same time */
+	bool concurrency_reported;
 };
 
 #define MAX_CALLS 2              /* the one in progress and a concurrent one */
@@ -46,6 +51,8 @@ struct migration {
 	struct hm_config cfg;
 	struct hm_devtable devices;  /* dev_addr -> struct mig_device */
 	unsigned int migrating;      /* devices in a non-RUNNING state: 0 skips scans */
+	struct lt_tracker locks;     /* who holds a driver's state mutex */
+	unsigned int open_calls;     /* set-state calls in progress: 0 skips lock checks */
 };
 
 static void *migration_create(const struct hm_config *cfg)
@@ -56,6 +63,7 @@ static void *migration_create(const struct hm_config *cfg)
 		return NULL;
 	m->cfg = *cfg;
 	hm_devtable_init(&m->devices, sizeof(struct mig_device));
+	lt_init(&m->locks);
 	return m;
 }
 
@@ -64,6 +72,7 @@ static void migration_destroy(void *self)
 	struct migration *m = self;
 
 	hm_devtable_free(&m->devices);
+	lt_free(&m->locks);
 	free(m);
 }
 
@@ -282,47 +291,113 @@ static struct mig_call *find_call(struct mig_device *d, uint32_t tid)
 	return NULL;
 }
 
-static void report_concurrent(struct mig_device *d, const struct hm_emitter *out)
+/* A variant driver's state mutex, as the live side names it when it learns
+ * it (the first mutex its set_state callback takes): "<driver>:state_mutex". */
+static bool is_state_mutex(const struct migration *m, const struct hm_lock_event *l)
+{
+	char name[LT_NAME_LEN];
+
+	return l->lock_type == HM_LOCK_MUTEX && !lt_is_anonymous(&m->locks, l) &&
+	       strstr(lt_class_name(&m->locks, l, name), "state_mutex");
+}
+
+static bool holds_state_mutex(const struct migration *m, uint32_t tid)
+{
+	const struct lt_task *task = lt_task_find(&m->locks, tid);
+
+	for (unsigned int i = 0; task && i < task->depth; i++)
+		if (is_state_mutex(m, &task->held[i].acq))
+			return true;
+	return false;
+}
+
+/* Two tasks in one device's set-state callback are fine when the driver
+ * serialises them with its state mutex (they then take turns inside); an
+ * error when an arc is taken, or a whole call runs, without it while
+ * another task's call is in progress. */
+static void report_concurrent(struct mig_device *d, const struct hm_event_header *unlocked,
+			      const char *what, const struct hm_emitter *out)
 {
 	const struct hm_event_header *a = &d->calls[0].begin, *b = &d->calls[1].begin;
 	char bdf[HM_BDF_STR_LEN];
 	struct hm_finding f;
 
-	finding_about(&f, HM_FIND_MIG_CONCURRENT, d, b->ts_ns);
+	finding_about(&f, HM_FIND_MIG_CONCURRENT, d, unlocked->ts_ns);
 	hm_finding_summary(&f, "tasks \"%.*s\" (tid %u) and \"%.*s\" (tid %u) changed the "
-			   "migration state of %s at once", HM_COMM_LEN, a->comm, a->tid,
-			   HM_COMM_LEN, b->comm, b->tid, bdf_of(d, bdf));
+			   "migration state of %s at once, %s", HM_COMM_LEN, a->comm, a->tid,
+			   HM_COMM_LEN, b->comm, b->tid, bdf_of(d, bdf), what);
 	hm_finding_add_evidence(&f, a, "set-state %s -> %s began",
 				hm_mig_state_name(d->calls[0].from),
 				hm_mig_state_name(d->calls[0].target));
 	hm_finding_add_evidence(&f, b, "set-state %s -> %s began while the first ran",
 				hm_mig_state_name(d->calls[1].from),
 				hm_mig_state_name(d->calls[1].target));
+	hm_finding_detail(&f, "task %.*s/%u was inside the callback without holding the "
+			  "driver's state mutex (none traced) while the other call was in "
+			  "progress.", HM_COMM_LEN, unlocked->comm, unlocked->tid);
 	emit_finding(out, &f);
+	d->calls[0].concurrency_reported = d->calls[1].concurrency_reported = true;
 }
 
-static struct mig_call *start_call(struct mig_device *d, const struct hm_mig_event *e,
-				   const struct hm_emitter *out)
+static struct mig_call *start_call(struct migration *m, struct mig_device *d,
+				   const struct hm_mig_event *e)
 {
 	struct mig_call *call = find_call(d, e->hdr.tid);
 
 	/* the same task again: its END was lost, the new call replaces it */
-	if (!call)
+	if (!call) {
 		call = &d->calls[d->ncalls < MAX_CALLS ? d->ncalls++ : MAX_CALLS - 1];
+		m->open_calls++;
+	}
 	*call = (struct mig_call){ .begin = e->hdr, .target = e->to,
-				   .from = state_known(e->from) ? e->from : d->state };
-	if (d->ncalls > 1 && call == &d->calls[1])
-		report_concurrent(d, out);
+				   .from = state_known(e->from) ? e->from : d->state,
+				   .locked = holds_state_mutex(m, e->hdr.tid) };
+	if (d->ncalls > 1)
+		d->calls[0].overlapped = d->calls[1].overlapped = true;
 	return call;
 }
 
-static void end_call(struct mig_device *d, uint32_t tid)
+static void end_call(struct migration *m, struct mig_device *d, uint32_t tid)
 {
 	struct mig_call *call = find_call(d, tid);
 
 	if (!call)
 		return;
 	*call = d->calls[--d->ncalls];
+	m->open_calls--;
+}
+
+/* The calling task takes its driver's state mutex inside a call. */
+static void call_locks(struct migration *m, const struct hm_lock_event *l)
+{
+	struct mig_device *d;
+	struct mig_call *call;
+
+	if (!is_state_mutex(m, l))
+		return;
+	for (size_t it = 0; (d = hm_devtable_next(&m->devices, &it));)
+		if (d->ncalls && (call = find_call(d, l->hdr.tid)))
+			call->locked = true;
+}
+
+/* An arc taken while another call runs: serialised only under the mutex. */
+static void check_step_serialised(struct migration *m, struct mig_device *d,
+				  struct mig_call *call, const struct hm_mig_event *e,
+				  const struct hm_emitter *out)
+{
+	call->stepped = true;
+	if (d->ncalls > 1 && !call->concurrency_reported && !holds_state_mutex(m, e->hdr.tid))
+		report_concurrent(d, &e->hdr, "an arc taken without the state mutex", out);
+}
+
+/* A call that took no arc (a driver that skips the core's FSM helper) ran
+ * next to another one, and never held the state mutex. */
+static void check_call_serialised(struct mig_device *d, const struct mig_call *call,
+				  const struct hm_mig_event *e, const struct hm_emitter *out)
+{
+	if (call->overlapped && !call->stepped && !call->locked && !call->concurrency_reported &&
+	    d->ncalls > 1)
+		report_concurrent(d, &e->hdr, "neither serialised by a state mutex", out);
 }
 
 /* ---- illegal arcs ----------------------------------------------------------- */
@@ -403,7 +478,7 @@ static void on_set_state_begin(struct migration *m, const struct hm_mig_event *e
 	/* the core read the driver's state: trust it over what we inferred */
 	if (state_known(e->from))
 		enter_state(m, d, e->from, &e->hdr, out);
-	call = start_call(d, e, out);
+	call = start_call(m, d, e);
 	if (state_known(d->state) && !hm_mig_request_legal(caps, d->state, e->to)) {
 		report_illegal_request(d, e, d->state, caps, out);
 		call->flagged = true;
@@ -427,6 +502,8 @@ static void on_step(struct migration *m, const struct hm_mig_event *e,
 		return;
 	caps = caps_of(d, e->caps);
 	call = find_call(d, e->hdr.tid);
+	if (call)
+		check_step_serialised(m, d, call, e, out);
 	/* The driver hands the core its own state: ERROR means an earlier failure
 	 * left the device there, and the core refusing every arc out of it is the
 	 * FSM working (only a reset leaves ERROR), not an illegal arc. */
@@ -488,7 +565,9 @@ static void on_set_state_end(struct migration *m, const struct hm_mig_event *e,
 	enter_state(m, d, e->next, &e->hdr, out);
 	if (e->next == HM_MIG_ERROR && !was_error)
 		report_error_state(d, &d->failure, NULL, out);
-	end_call(d, e->hdr.tid);
+	if (call)
+		check_call_serialised(d, call, e, out);
+	end_call(m, d, e->hdr.tid);
 }
 
 static void on_data(struct migration *m, const struct hm_mig_data_event *e)
@@ -658,6 +737,9 @@ static void migration_feed(void *self, const union hm_event *ev, const struct hm
 	default:
 		break;
 	}
+	if (m->open_calls && (lt_classify(ev) == LT_TAKEN || lt_classify(ev) == LT_TRY_TAKEN))
+		call_locks(m, &ev->lock);
+	lt_apply(&m->locks, ev);
 }
 
 /* The stream ended: states still held and a save still running count too. */

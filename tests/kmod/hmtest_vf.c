@@ -28,6 +28,7 @@
 #include <linux/mmap_lock.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/workqueue.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -123,6 +124,16 @@ MODULE_PARM_DESC(fault_state_mm, "set_device_state() takes the caller's mmap_loc
  * the reverse of set_device_state() disabling the files (state_mutex ->
  * migf->lock): a read racing a state change deadlocks.
  */
+/*
+ * 14: probe() takes device_lock(PF) under the VF lock the driver core holds
+ * while probing (__device_attach): the probe-time seed bug. Bind through
+ * drivers_probe with sriov_drivers_autoprobe off, or the probe runs inside
+ * sriov_numvfs_store, which holds the PF lock already.
+ */
+static bool fault_probe_pf_lock;
+module_param(fault_probe_pf_lock, bool, 0644);
+MODULE_PARM_DESC(fault_probe_pf_lock, "probe() takes the PF device lock under the VF lock");
+
 static bool fault_read_state_mutex;
 module_param(fault_read_state_mutex, bool, 0644);
 MODULE_PARM_DESC(fault_read_state_mutex, "the migration file's read() takes state_mutex under its lock");
@@ -195,6 +206,9 @@ struct hmtest_vf_device {
 	atomic_t stale_pf_uses, pf_locks, pf_trylock_fails;
 	atomic_t injected_failures, illegal_arcs;
 	u64 last_stop_copy_ns;
+	/* 13: the pf_work attribute's work item, run by a kworker */
+	struct work_struct pf_work;
+	atomic_t pf_works;
 };
 
 static const char * const hmtest_state_names[] = {
@@ -929,14 +943,44 @@ static ssize_t hmtest_status_show(struct device *dev, struct device_attribute *a
 	n += sysfs_emit_at(buf, n, "injected_failures=%d\n",
 			   atomic_read(&hvdev->injected_failures));
 	n += sysfs_emit_at(buf, n, "illegal_arcs=%d\n", atomic_read(&hvdev->illegal_arcs));
+	n += sysfs_emit_at(buf, n, "pf_works=%d\n", atomic_read(&hvdev->pf_works));
 	n += sysfs_emit_at(buf, n, "last_stop_copy_ms=%llu\n",
 			   READ_ONCE(hvdev->last_stop_copy_ns) / NSEC_PER_MSEC);
 	return n;
 }
 static DEVICE_ATTR_RO(hmtest_status);
 
+/*
+ * 13: the seed bug through a kworker. Writing the VF's pf_work attribute
+ * takes device_lock(VF), queues work that takes device_lock(PF) and
+ * flushes it: no task ever holds both locks, but the store waits for the
+ * worker under the VF lock, and pci_disable_sriov() (PF lock, then the VF's)
+ * completes the circle.
+ */
+noinline void hmtest_vf_pf_work(struct work_struct *work)
+{
+	struct hmtest_vf_device *hvdev = container_of(work, struct hmtest_vf_device, pf_work);
+
+	hmtest_vf_lock_pf(hvdev, false, false);
+	atomic_inc(&hvdev->pf_works);
+}
+
+static ssize_t pf_work_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct hmtest_vf_device *hvdev = hmtest_vf_drvdata(to_pci_dev(dev));
+
+	device_lock(dev);
+	queue_work(system_wq, &hvdev->pf_work);
+	flush_work(&hvdev->pf_work);
+	device_unlock(dev);
+	return count;
+}
+static DEVICE_ATTR_WO(pf_work);
+
 static struct attribute *hmtest_vf_attrs[] = {
 	&dev_attr_hmtest_status.attr,
+	&dev_attr_pf_work.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(hmtest_vf);
@@ -955,6 +999,9 @@ noinline int hmtest_vf_probe(struct pci_dev *pdev, const struct pci_device_id *i
 	if (IS_ERR(hvdev))
 		return PTR_ERR(hvdev);
 	dev_set_drvdata(&pdev->dev, &hvdev->core_device);
+	INIT_WORK(&hvdev->pf_work, hmtest_vf_pf_work);
+	if (READ_ONCE(fault_probe_pf_lock))
+		hmtest_vf_lock_pf(hvdev, false, false);
 	ret = vfio_pci_core_register_device(&hvdev->core_device);
 	if (ret) {
 		vfio_put_device(&hvdev->core_device.vdev);
@@ -967,6 +1014,7 @@ noinline void hmtest_vf_remove(struct pci_dev *pdev)
 {
 	struct hmtest_vf_device *hvdev = hmtest_vf_drvdata(pdev);
 
+	cancel_work_sync(&hvdev->pf_work);
 	vfio_pci_core_unregister_device(&hvdev->core_device);
 	vfio_put_device(&hvdev->core_device.vdev);
 }

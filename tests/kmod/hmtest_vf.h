@@ -28,6 +28,7 @@ void hmtest_vf_close_device(struct vfio_device *core_vdev);
 int hmtest_vf_probe(struct pci_dev *pdev, const struct pci_device_id *id);
 void hmtest_vf_remove(struct pci_dev *pdev);
 void hmtest_vf_reset_done(struct pci_dev *pdev);
+void hmtest_vf_pf_work(struct work_struct *work);
 
 /* FSM internals (state_mutex held) */
 struct file *hmtest_vf_step_state(struct hmtest_vf_device *hvdev, u32 new);

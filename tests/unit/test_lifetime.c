@@ -238,9 +238,11 @@ static void drvdata_after_pf_unbound_is_error(void **state)
 	unbind_device(t, &t->pf);
 	use(t, &t->vf2, "vf_qm_get_match_data");
 	run(t);
-	assert_int_equal(t->out.n, 1);
-	assert_int_equal(unit_count_kind(&t->out, HM_FIND_DRVDATA_AFTER_PF_UNBIND), 1);
-	assert_non_null(strstr(t->out.items[0].summary, "finished unbinding"));
+	/* the PF driver left SR-IOV enabled: that is a finding of its own */
+	assert_int_equal(t->out.n, 2);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_SRIOV_LEFT_ENABLED), 1);
+	assert_non_null(strstr(unit_find_kind(&t->out, HM_FIND_DRVDATA_AFTER_PF_UNBIND)->summary,
+			       "finished unbinding"));
 }
 
 static void drvdata_after_pf_rebind_is_fine(void **state)
@@ -252,7 +254,8 @@ static void drvdata_after_pf_rebind_is_fine(void **state)
 	bind_device(t, &t->pf);
 	use(t, &t->vf1, "vf_qm_get_match_data");
 	run(t);
-	assert_int_equal(t->out.n, 0);
+	assert_int_equal(t->out.n, 1);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_SRIOV_LEFT_ENABLED), 1);
 }
 
 /* The use hook reports the PF drvdata the PCI core holds now: NULL once the
@@ -266,9 +269,10 @@ static void use_seeing_null_pf_drvdata_is_error(void **state)
 	use(t, &t->vf1, "hmtest_vf_use_pf_data");
 	t->s->events[t->s->count - 1].drvdata.result = 0;
 	run(t);
-	assert_int_equal(t->out.n, 1);
-	assert_int_equal(unit_count_kind(&t->out, HM_FIND_DRVDATA_AFTER_PF_UNBIND), 1);
-	assert_non_null(strstr(t->out.items[0].evidence[0].label, "cached by the VF"));
+	assert_int_equal(t->out.n, 2);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_SRIOV_LEFT_ENABLED), 1);
+	assert_non_null(strstr(unit_find_kind(&t->out, HM_FIND_DRVDATA_AFTER_PF_UNBIND)->evidence[0].label,
+			       "cached by the VF"));
 }
 
 /* A use function that failed (its own fetch was refused) used nothing. */
@@ -281,7 +285,8 @@ static void failed_use_is_not_reported(void **state)
 	scn_drvdata(t->s, &t->qemu, &t->vf1, &t->pf, HM_DRVDATA_USE, -EINVAL,
 		    "hmtest_vf_use_pf_data");
 	run(t);
-	assert_int_equal(t->out.n, 0);
+	assert_int_equal(t->out.n, 1);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_SRIOV_LEFT_ENABLED), 1);
 }
 
 /* pci_iov_get_pf_drvdata() returning ERR_PTR reached nothing. */
@@ -294,7 +299,8 @@ static void refused_fetch_is_not_reported(void **state)
 	scn_drvdata(t->s, &t->shell, &t->vf1, &t->pf, HM_DRVDATA_FETCH, -EINVAL,
 		    "hisi_acc_get_pf_qm");
 	run(t);
-	assert_int_equal(t->out.n, 0);
+	assert_int_equal(t->out.n, 1);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_SRIOV_LEFT_ENABLED), 1);
 }
 
 static void one_finding_per_accessor(void **state)
@@ -538,6 +544,124 @@ static void blocked_disable_still_open_at_finish(void **state)
 	assert_non_null(strstr(t->out.items[0].summary, "pid 4242"));
 }
 
+/* ---- PFs that go while their VFs stay ------------------------------------ */
+
+static void pf_unbound_with_driverless_vfs_is_a_warning(void **state)
+{
+	struct topo *t = *state;
+	const struct hm_finding *f;
+
+	bind_device(t, &t->pf);
+	enable_sriov(t);
+	unbind_device(t, &t->pf);
+	run(t);
+	assert_int_equal(t->out.n, 1);
+	f = unit_find_kind(&t->out, HM_FIND_SRIOV_LEFT_ENABLED);
+	assert_non_null(f);
+	assert_int_equal(f->severity, HM_SEV_WARNING);
+	assert_true(unit_has_device(f, &t->pf));
+	assert_true(unit_has_device(f, &t->vf1));
+	assert_true(unit_has_device(f, &t->vf2));
+}
+
+/* A bound VF driver that fetched the PF's drvdata now points into freed memory. */
+static void pf_unbound_under_a_drvdata_holder_is_an_error(void **state)
+{
+	struct topo *t = *state;
+	const struct hm_finding *f;
+
+	bring_up(t);
+	unbind_device(t, &t->pf);
+	run(t);
+	assert_int_equal(t->out.n, 1);
+	f = unit_find_kind(&t->out, HM_FIND_SRIOV_LEFT_ENABLED);
+	assert_non_null(f);
+	assert_int_equal(f->severity, HM_SEV_ERROR);
+	assert_non_null(strstr(f->summary, "freed driver data"));
+}
+
+/* The VF drivers unbound first: nothing holds the PF's drvdata. */
+static void pf_unbound_after_vf_drivers_left_is_a_warning(void **state)
+{
+	struct topo *t = *state;
+
+	bring_up(t);
+	unbind_device(t, &t->vf1);
+	unbind_device(t, &t->vf2);
+	unbind_device(t, &t->pf);
+	run(t);
+	assert_int_equal(t->out.n, 1);
+	assert_int_equal(unit_find_kind(&t->out, HM_FIND_SRIOV_LEFT_ENABLED)->severity,
+			 HM_SEV_WARNING);
+}
+
+static void pf_remove_that_disables_sriov_is_fine(void **state)
+{
+	struct topo *t = *state;
+
+	bring_up(t);
+	scn_bind(t->s, &t->shell, HM_EV_UNBIND_BEGIN, &t->pf, 0);
+	disable_sriov(t);
+	scn_bind(t->s, &t->shell, HM_EV_UNBIND_END, &t->pf, 0);
+	scn_sriov(t->s, &t->shell, HM_EV_PF_REMOVED, &t->pf, 0, 0);
+	run(t);
+	assert_int_equal(t->out.n, 0);
+}
+
+static void pf_removed_with_vfs_is_an_error(void **state)
+{
+	struct topo *t = *state;
+	const struct hm_finding *f;
+
+	bind_device(t, &t->pf);
+	enable_sriov(t);
+	unbind_device(t, &t->pf);
+	scn_sriov(t->s, &t->shell, HM_EV_PF_REMOVED, &t->pf, 2, 0);
+	run(t);
+	assert_int_equal(t->out.n, 2);
+	f = unit_find_kind(&t->out, HM_FIND_PF_REMOVED_WITH_VFS);
+	assert_non_null(f);
+	assert_int_equal(f->severity, HM_SEV_ERROR);
+	assert_true(unit_has_device(f, &t->pf));
+	assert_true(unit_has_device(f, &t->vf2));
+}
+
+static void sriov_enable_failing_over_left_vfs_is_a_warning(void **state)
+{
+	struct topo *t = *state;
+	const struct hm_finding *f;
+
+	bind_device(t, &t->pf);
+	enable_sriov(t);
+	unbind_device(t, &t->pf);
+	bind_device(t, &t->pf);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_ENABLE_BEGIN, &t->pf, 2, 0);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_ENABLE_END, &t->pf, 2, -22);
+	run(t);
+	assert_int_equal(t->out.n, 2);
+	f = unit_find_kind(&t->out, HM_FIND_SRIOV_ENABLE_FAILED);
+	assert_non_null(f);
+	assert_int_equal(f->severity, HM_SEV_WARNING);
+	assert_non_null(strstr(f->summary, "-22"));
+}
+
+/* Once the left VFs are gone, a failing enable is the driver's own business. */
+static void sriov_enable_failing_after_cleanup_is_not_reported(void **state)
+{
+	struct topo *t = *state;
+
+	bind_device(t, &t->pf);
+	enable_sriov(t);
+	unbind_device(t, &t->pf);
+	bind_device(t, &t->pf);
+	disable_sriov(t);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_ENABLE_BEGIN, &t->pf, 2, 0);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_ENABLE_END, &t->pf, 0, -12);
+	run(t);
+	assert_int_equal(t->out.n, 1);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_SRIOV_ENABLE_FAILED), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -567,6 +691,13 @@ int main(void)
 		T(every_blocked_span_is_reported),
 		T(blocked_threshold_comes_from_config),
 		T(blocked_disable_still_open_at_finish),
+		T(pf_unbound_with_driverless_vfs_is_a_warning),
+		T(pf_unbound_under_a_drvdata_holder_is_an_error),
+		T(pf_unbound_after_vf_drivers_left_is_a_warning),
+		T(pf_remove_that_disables_sriov_is_fine),
+		T(pf_removed_with_vfs_is_an_error),
+		T(sriov_enable_failing_over_left_vfs_is_a_warning),
+		T(sriov_enable_failing_after_cleanup_is_not_reported),
 	};
 
 	return cmocka_run_group_tests_name("lifetime", tests, NULL, NULL);

@@ -485,6 +485,48 @@ static void two_tasks_in_set_state_at_once(void **state)
 	assert_int_equal(f->evidence[1].tid, 4343);
 }
 
+/* hisi_acc_vfio_pci and hmtest take their state_mutex first thing in the
+ * callback: the second caller waits inside it, then takes its turn. */
+static void overlap_serialised_by_the_state_mutex_is_fine(void **state)
+{
+	struct fx *x = *state;
+	struct scn_named_lock mutex = scn_named_lock(x->s, "hisi_acc_vfio_pci:state_mutex",
+						     HM_LOCK_ORIGIN_LEARNED, 0xffff888104a3d5a8ULL);
+
+	open_dev(x, &x->src);
+	request(x, &x->src, SC, RUN, STOP);
+	request(x, &x->src, SC, STOP, RUN);
+	scn_mig(x->s, &x->qemu, HM_EV_MIG_SET_STATE_BEGIN, &x->src, RUN, STOP, HM_MIG_UNKNOWN, 0);
+	scn_nlock(x->s, &x->qemu, &mutex, HM_LOCK_MUTEX, -1);
+	scn_mig(x->s, &x->qemu2, HM_EV_MIG_SET_STATE_BEGIN, &x->src, RUN, STOP, HM_MIG_UNKNOWN, 0);
+	scn_nlock_wait(x->s, &x->qemu2, &mutex, HM_LOCK_MUTEX, -1);
+	scn_mig(x->s, &x->qemu, HM_EV_MIG_STEP, &x->src, RUN, STOP, STOP, 0);
+	scn_nunlock(x->s, &x->qemu, &mutex, HM_LOCK_MUTEX);
+	scn_nlock(x->s, &x->qemu2, &mutex, HM_LOCK_MUTEX, -1);
+	/* the first call has not returned yet: still overlapping, but serialised */
+	scn_mig(x->s, &x->qemu, HM_EV_MIG_SET_STATE_END, &x->src, RUN, STOP, STOP, 0);
+	scn_nunlock(x->s, &x->qemu2, &mutex, HM_LOCK_MUTEX);
+	scn_mig(x->s, &x->qemu2, HM_EV_MIG_SET_STATE_END, &x->src, STOP, STOP, STOP, 0);
+	run(x);
+	assert_int_equal(x->out.n, 0);
+}
+
+/* A driver that skips the core's FSM helper takes no steps: overlapping
+ * calls that never take a state mutex race all the same. */
+static void overlap_without_steps_or_mutex_is_an_error(void **state)
+{
+	struct fx *x = *state;
+
+	open_dev(x, &x->src);
+	scn_mig(x->s, &x->qemu, HM_EV_MIG_SET_STATE_BEGIN, &x->src, RUN, STOP, HM_MIG_UNKNOWN, 0);
+	scn_mig(x->s, &x->qemu2, HM_EV_MIG_SET_STATE_BEGIN, &x->src, RUN, STOP, HM_MIG_UNKNOWN, 0);
+	scn_mig(x->s, &x->qemu, HM_EV_MIG_SET_STATE_END, &x->src, RUN, STOP, STOP, 0);
+	scn_mig(x->s, &x->qemu2, HM_EV_MIG_SET_STATE_END, &x->src, STOP, STOP, STOP, 0);
+	run(x);
+	assert_int_equal(x->out.n, 1);
+	assert_int_equal(unit_find_kind(&x->out, HM_FIND_MIG_CONCURRENT)->severity, HM_SEV_ERROR);
+}
+
 static void sequential_tasks_are_fine(void **state)
 {
 	struct fx *x = *state;
@@ -634,6 +676,8 @@ int main(void)
 		T(precopy_downtime_counts_from_stop_copy),
 		T(two_tasks_in_set_state_at_once),
 		T(sequential_tasks_are_fine),
+		T(overlap_serialised_by_the_state_mutex_is_fine),
+		T(overlap_without_steps_or_mutex_is_an_error),
 		T(reset_during_migration),
 		T(reset_out_of_error_is_recovery),
 		T(vf_unbound_mid_migration),

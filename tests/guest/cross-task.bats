@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# Live, in a real kernel: a PF/VF lock-order violation through a kworker
+# (flush_work under the VF lock), the seed bug in a real VF probe, and a PF
+# driver unbound with SR-IOV left enabled (nvme). Each gives exactly the
+# expected findings on the right devices, live and again from the recording.
+
+load guest-helpers
+load ../kmod/guest-lib
+
+setup_file() {
+	require_guest
+	pf_ready
+	hm_setup_suite "$HM"
+}
+
+teardown_file() {
+	hm_teardown
+}
+
+setup() {
+	TRACE=$BATS_TEST_TMPDIR/trace.hmt
+}
+
+teardown() {
+	[ -z "${tracer:-}" ] || kill -INT "$tracer" 2>/dev/null || true
+	wait 2>/dev/null || true
+	[ -z "${HISIMIG_OUT:-}" ] || [ ! -s "$BATS_TEST_TMPDIR/out" ] ||
+		cp "$BATS_TEST_TMPDIR/out" "$HISIMIG_OUT/cross-task-$BATS_TEST_NUMBER.ndjson"
+	[ ! -d /sys/module/hmtest_vf ] || hm_params_off
+	# the PF back on a driver that can disable SR-IOV
+	[ -e "$PFDIR/driver" ] || echo "$PF" >/sys/bus/pci/drivers_probe
+	hm_sriov_off
+}
+
+# "kind severity BDF,BDF..." per finding of the live run (devices sorted),
+# but for the info that a preemptible kernel skipped hook runs
+finding_set() {
+	jq -r 'select(.type == "finding") | .data |
+		select(.kind != "lost-events" or .severity != "info") |
+		"\(.kind) \(.severity) \([.devices[].bdf] | unique | join(","))"' "$1" | sort -u
+}
+
+# expect_findings LINE...: the live run found exactly these, its exit status
+# says so, and the recording replays to the same kinds and fingerprints
+expect_findings() {
+	cat "$BATS_TEST_TMPDIR/out"
+	diff <(printf '%s\n' "$@" | sed '/^$/d' | sort) <(finding_set "$BATS_TEST_TMPDIR/out")
+	[ "$trace_status" -eq $(($# > 0)) ]
+	run "$HM" replay --json "$TRACE"
+	[ "$status" -eq "$trace_status" ]
+	diff <(findings_of "$BATS_TEST_TMPDIR/out") <(findings_of /dev/stdin <<<"$output")
+}
+
+summary_of() {
+	jq -r --arg k "$1" 'select(.type == "finding" and .data.kind == $k) | .data.summary' \
+		"$BATS_TEST_TMPDIR/out"
+}
+
+@test "nvme unbound from the PF with its VFs enabled: SR-IOV left enabled" {
+	[ "$(driver_of "$PF")" = nvme ] || skip "PF not on nvme"
+	trace_start run --json -o "$TRACE"
+	sriov_enable 2
+	hm_unbind "$PF"
+	[ "$(cat "$PFDIR/sriov_numvfs")" = 2 ]
+	trace_stop
+	expect_findings "sriov-left-enabled warning $PF,$VF0,$VF1"
+	summary_of sriov-left-enabled | grep -q "^PF $PF driver nvme unbound with SR-IOV enabled: 2 VF(s) remain"
+}
+
+@test "fault 13: the VF's store flushes work that takes the PF lock, then SR-IOV disable" {
+	hm_skip_unsupported
+	hm_setup 1
+	trace_start run --json -o "$TRACE"
+	echo 1 >"/sys/bus/pci/devices/$VF0/pf_work"
+	[ "$(hm_status "$VF0" pf_works)" = 1 ]
+	sriov_disable
+	trace_stop
+	expect_findings "vf-pf-lock-order error $PF,$VF0" "lock-order-cycle error $PF,$VF0"
+	# one finding names the flusher, the kworker and the work function
+	summary_of vf-pf-lock-order |
+		grep -Eq "^task bash/[0-9]+ flushes work:hmtest_vf_pf_work while holding device_lock\($VF0 .*\); the work, run by kworker/[^ ]+, takes device_lock\($PF "
+	summary_of lock-order-cycle | grep -q "work:hmtest_vf_pf_work"
+}
+
+@test "fault 14: a VF's probe takes the PF lock, then SR-IOV disable" {
+	hm_skip_unsupported
+	hm_load
+	hm_bind "$PF" hmtest_pf
+	trace_start run --json -o "$TRACE"
+	echo 0 >"$PFDIR/sriov_drivers_autoprobe"
+	echo 1 >"$PFDIR/sriov_numvfs"
+	hm_param fault_probe_pf_lock Y
+	# drivers_probe: the binding task holds the VF lock (__device_attach), not the PF's
+	hm_bind "$VF0" hmtest_vf
+	hm_param fault_probe_pf_lock N
+	[ "$(hm_status "$VF0" pf_locks)" = 1 ]
+	sriov_disable
+	trace_stop
+	cat "$BATS_TEST_TMPDIR/out"
+	# the violation itself, on the VF and its PF, with the probe in its stack
+	finding_set "$BATS_TEST_TMPDIR/out" | grep -qx "vf-pf-lock-order error $PF,$VF0"
+	# nothing else but the cycle SR-IOV disable closes (once lock classes
+	# no longer depend on the VF's bind state, it always shows)
+	! finding_set "$BATS_TEST_TMPDIR/out" | grep -v -e "^vf-pf-lock-order error $PF,$VF0\$" \
+		-e "^lock-order-cycle error $PF,$VF0\$"
+	run "$HM" replay "$TRACE"
+	[[ "$output" == *"hmtest_vf_probe"* ]]
+}
