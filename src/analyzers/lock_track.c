@@ -14,12 +14,37 @@ static uint64_t task_key(uint32_t tid)
 	return (uint64_t)tid + 1; /* u64map keys must be non-zero */
 }
 
+/* lt_class_key() memoized: a class is a function of these fields alone (and
+ * of the LOCK_CLASS names, whose change empties the memo), while formatting
+ * and hashing its name costs more than the rest of a record's analysis. */
+struct lt_class_input {
+	uint64_t lock_addr;             /* 0 for device mutexes: not part of their class */
+	char driver[HM_DRIVER_LEN];     /* device mutexes only */
+	uint16_t subclass;
+	uint8_t lock_type, role;
+	uint32_t pad;
+};
+
+#define LT_CLASS_CACHE_SIZE 1024        /* direct mapped */
+
+struct lt_class_cache {
+	uint64_t generation;            /* bumped when names change */
+	struct {
+		struct lt_class_input in;
+		uint64_t generation;    /* 0: empty */
+		uint64_t key;
+	} slot[LT_CLASS_CACHE_SIZE];
+};
+
 void lt_init(struct lt_tracker *t)
 {
 	memset(t, 0, sizeof(*t));
 	u64map_init(&t->tasks);
 	u64map_init(&t->owners);
 	u64map_init(&t->names);
+	t->class_cache = calloc(1, sizeof(*t->class_cache));
+	if (t->class_cache)
+		t->class_cache->generation = 1;
 }
 
 void lt_free(struct lt_tracker *t)
@@ -27,6 +52,10 @@ void lt_free(struct lt_tracker *t)
 	u64map_free_all(&t->tasks);
 	u64map_free(&t->owners);
 	u64map_free_all(&t->names);
+	while (t->nspare)
+		free(t->spare[--t->nspare]);
+	free(t->class_cache);
+	t->class_cache = NULL;
 }
 
 enum lt_action lt_classify(const union hm_event *ev)
@@ -86,9 +115,17 @@ static struct lt_task *task_get_or_add(struct lt_tracker *t, uint32_t tid)
 		t->stats.task_overflow++;
 		return NULL;
 	}
-	task = calloc(1, sizeof(*task));
-	if (!task)
-		return NULL;
+	if (t->nspare) {
+		/* only tid, depth and the wait are read before being written */
+		task = t->spare[--t->nspare];
+		task->depth = 0;
+		task->waiting = false;
+		memset(&task->wait, 0, sizeof(task->wait));
+	} else {
+		task = calloc(1, sizeof(*task));
+		if (!task)
+			return NULL;
+	}
 	task->tid = tid;
 	if (!u64map_put(&t->tasks, task_key(tid), task)) {
 		free(task);
@@ -104,7 +141,10 @@ static void task_drop_if_idle(struct lt_tracker *t, struct lt_task *task)
 	if (task->depth || task->waiting)
 		return;
 	u64map_del(&t->tasks, task_key(task->tid));
-	free(task);
+	if (t->nspare < LT_SPARE_TASKS)
+		t->spare[t->nspare++] = task;
+	else
+		free(task);
 }
 
 /* Remove a hold wherever it is in the stack: locks need not be released in
@@ -199,6 +239,8 @@ static void name_lock(struct lt_tracker *t, const struct hm_lock_class_event *e)
 	cls->origin = e->origin;
 	memcpy(cls->name, e->name, HM_FUNC_LEN);
 	cls->name[HM_FUNC_LEN] = '\0';
+	if (t->class_cache)
+		t->class_cache->generation++;
 }
 
 enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev)
@@ -320,11 +362,38 @@ bool lt_is_anonymous(const struct lt_tracker *t, const struct hm_lock_event *ev)
 	       !lock_class(t, ev);
 }
 
-uint64_t lt_class_key(const struct lt_tracker *t, const struct hm_lock_event *ev)
+static uint64_t class_key_of_name(const struct lt_tracker *t, const struct hm_lock_event *ev)
 {
 	char name[LT_NAME_LEN];
 
 	return lt_map_key(hm_hash_str(HM_HASH_INIT, lt_class_name(t, ev, name)));
+}
+
+uint64_t lt_class_key(const struct lt_tracker *t, const struct hm_lock_event *ev)
+{
+	struct lt_class_cache *cache = t->class_cache;
+	struct lt_class_input in;
+	size_t i;
+
+	if (!cache)
+		return class_key_of_name(t, ev);
+	memset(&in, 0, sizeof(in));
+	in.lock_type = ev->lock_type;
+	in.subclass = ev->subclass;
+	if (lt_lock_device(ev)) {
+		in.role = ev->dev.role;
+		memcpy(in.driver, ev->dev.driver, sizeof(in.driver));
+	} else {
+		in.lock_addr = ev->lock_addr;
+	}
+	i = u64map_hash_bytes(&in, sizeof(in)) % LT_CLASS_CACHE_SIZE;
+	if (cache->slot[i].generation != cache->generation ||
+	    memcmp(&cache->slot[i].in, &in, sizeof(in))) {
+		cache->slot[i].in = in;
+		cache->slot[i].key = class_key_of_name(t, ev);
+		cache->slot[i].generation = cache->generation;
+	}
+	return cache->slot[i].key;
 }
 
 char *lt_task_name(const struct hm_event_header *hdr, char buf[LT_NAME_LEN])

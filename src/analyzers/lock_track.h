@@ -53,11 +53,19 @@ struct lt_stats {
 					 * record's kernel-read owner denied them */
 };
 
+#define LT_SPARE_TASKS 8
+
+struct lt_class_cache;
+
 struct lt_tracker {
 	struct u64map tasks;            /* tid + 1 -> struct lt_task * */
 	struct u64map owners;           /* lock_addr -> struct lt_task * (exclusive holders) */
 	struct u64map names;            /* lock_addr -> struct lt_lock_class * (LOCK_CLASS records) */
 	struct lt_stats stats;
+	/* speed only, no state of the analysis: */
+	struct lt_class_cache *class_cache; /* lt_class_key() memo, NULL if none */
+	struct lt_task *spare[LT_SPARE_TASKS]; /* idle tasks kept for reuse */
+	unsigned int nspare;
 };
 
 /* The name of a non-device lock, from its HM_EV_LOCK_CLASS record. */
