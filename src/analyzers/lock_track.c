@@ -369,6 +369,18 @@ static uint64_t class_key_of_name(const struct lt_tracker *t, const struct hm_lo
 	return lt_map_key(hm_hash_str(HM_HASH_INIT, lt_class_name(t, ev, name)));
 }
 
+/* A cheap slot choice: the address or the driver's first bytes tell most
+ * inputs apart; the full compare decides. */
+static size_t class_slot(const struct lt_class_input *in)
+{
+	uint64_t driver, h;
+
+	memcpy(&driver, in->driver, sizeof(driver));
+	h = (in->lock_addr ^ driver ^ ((uint64_t)in->lock_type << 8 | in->role) ^
+	     (uint64_t)in->subclass << 16) * 0x9e3779b97f4a7c15ULL;
+	return (size_t)(h >> 54) % LT_CLASS_CACHE_SIZE;
+}
+
 uint64_t lt_class_key(const struct lt_tracker *t, const struct hm_lock_event *ev)
 {
 	struct lt_class_cache *cache = t->class_cache;
@@ -386,7 +398,7 @@ uint64_t lt_class_key(const struct lt_tracker *t, const struct hm_lock_event *ev
 	} else {
 		in.lock_addr = ev->lock_addr;
 	}
-	i = u64map_hash_bytes(&in, sizeof(in)) % LT_CLASS_CACHE_SIZE;
+	i = class_slot(&in);
 	if (cache->slot[i].generation != cache->generation ||
 	    memcmp(&cache->slot[i].in, &in, sizeof(in))) {
 		cache->slot[i].in = in;
