@@ -54,6 +54,11 @@ bool hm_codec_get_varint(const unsigned char **p, const unsigned char *end, uint
 {
 	uint64_t result = 0;
 
+	if (*p < end && !(**p & 0x80)) { /* most fields fit one byte */
+		*v = *(*p)++;
+		return true;
+	}
+
 	for (unsigned int shift = 0; shift < 64 && *p < end; shift += 7) {
 		unsigned char b = *(*p)++;
 
