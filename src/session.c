@@ -132,6 +132,8 @@ int hm_session_finish(struct hm_session *s, const char *source, uint64_t lost_to
 {
 	int status;
 
+	hm_engine_set_limit(s->engine, HM_LIMIT_STACKS, hm_stacks_dropped(s->stacks));
+	hm_engine_set_limit(s->engine, HM_LIMIT_SYMBOLS, hm_stacks_symbols_dropped(s->stacks));
 	hm_engine_finish(s->engine);
 	s->reporter->summary(&s->report, hm_engine_stats(s->engine), source);
 	if (s->writer) {
