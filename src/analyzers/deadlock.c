@@ -536,10 +536,18 @@ static void dl_finish(void *self, uint64_t end_ts, const struct hm_emitter *out)
 		report_long_waits(d, end_ts, out);
 }
 
+static void dl_limits(const void *self, struct hm_limits *out)
+{
+	const struct deadlock *d = self;
+
+	lt_limits(&d->locks, out);
+}
+
 const struct hm_analyzer_ops hm_deadlock_analyzer = {
 	.name = "deadlock",
 	.create = dl_create,
 	.feed = dl_feed,
 	.finish = dl_finish,
 	.destroy = dl_destroy,
+	.limits = dl_limits,
 };

@@ -593,10 +593,23 @@ static void lo_feed(void *self, const union hm_event *ev, const struct hm_emitte
 	lt_apply(&lo->locks, ev);
 }
 
+static void lo_limits(const void *self, struct hm_limits *out)
+{
+	const struct lock_order *lo = self;
+
+	lt_limits(&lo->locks, out);
+	hm_limits_raise(out, HM_LIMIT_GRAPH_EDGES,
+			lo->classes.edge_overflow + lo->instances.edge_overflow);
+	hm_limits_raise(out, HM_LIMIT_SEARCH_VISITS,
+			lo->classes.search_truncated + lo->instances.search_truncated);
+	hm_limits_raise(out, HM_LIMIT_SEARCH_PATHS, lo->classes.path_cut + lo->instances.path_cut);
+}
+
 const struct hm_analyzer_ops hm_lock_order_analyzer = {
 	.name = "lock_order",
 	.create = lo_create,
 	.feed = lo_feed,
 	.finish = lo_finish,
 	.destroy = lo_destroy,
+	.limits = lo_limits,
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer.h"
 #include "event.h"
 #include "finding.h"
 
@@ -56,6 +57,14 @@ void lt_free(struct lt_tracker *t)
 		free(t->spare[--t->nspare]);
 	free(t->class_cache);
 	t->class_cache = NULL;
+}
+
+void lt_limits(const struct lt_tracker *t, struct hm_limits *out)
+{
+	hm_limits_raise(out, HM_LIMIT_HELD_LOCKS, t->stats.held_overflow);
+	hm_limits_raise(out, HM_LIMIT_TASKS, t->stats.task_overflow);
+	hm_limits_raise(out, HM_LIMIT_STALE_HOLDS, t->stats.stale_holds);
+	hm_limits_raise(out, HM_LIMIT_LOCK_NAMES, t->stats.name_overflow);
 }
 
 enum lt_action lt_classify(const union hm_event *ev)
@@ -230,6 +239,10 @@ static void name_lock(struct lt_tracker *t, const struct hm_lock_class_event *e)
 	if (!e->lock_addr)
 		return;
 	if (!cls) {
+		if (t->names.count >= LT_MAX_NAMES) {
+			t->stats.name_overflow++;
+			return;
+		}
 		cls = calloc(1, sizeof(*cls));
 		if (!cls || !u64map_put(&t->names, e->lock_addr, cls)) {
 			free(cls);

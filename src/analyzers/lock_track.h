@@ -19,6 +19,7 @@
 
 #define LT_MAX_HELD 32          /* per task, as deep as lockdep's MAX_LOCK_DEPTH/1.5 */
 #define LT_MAX_TASKS 65536      /* tasks holding or waiting for a lock at once */
+#define LT_MAX_NAMES 65536      /* named (LOCK_CLASS) lock addresses remembered */
 #define LT_NAME_LEN 96
 #define LT_WHERE_LEN 64
 
@@ -51,6 +52,7 @@ struct lt_stats {
 	uint64_t task_overflow;         /* tasks beyond LT_MAX_TASKS, not tracked */
 	uint64_t stale_holds;           /* holds dropped: another task took the lock, or a wait
 					 * record's kernel-read owner denied them */
+	uint64_t name_overflow;         /* LOCK_CLASS names beyond LT_MAX_NAMES, not stored */
 };
 
 #define LT_SPARE_TASKS 8
@@ -76,6 +78,9 @@ struct lt_lock_class {
 
 void lt_init(struct lt_tracker *t);
 void lt_free(struct lt_tracker *t);
+/* Raise out to this tracker's overflow and repair counts. */
+struct hm_limits;
+void lt_limits(const struct lt_tracker *t, struct hm_limits *out);
 
 enum lt_action lt_classify(const union hm_event *ev);
 /* Update the state with one record (LOCK_CLASS records name locks); returns
