@@ -8,6 +8,7 @@
 
 #include "analyzers/devtable.h"
 #include "analyzers/lock_track.h"
+#include "metrics.h"
 #include "scenarios.h"
 #include "stacks.h"
 #include "u64map.h"
@@ -165,6 +166,31 @@ static void map_churn_keeps_lookups_right(void **state)
 	u64map_free(&m);
 }
 
+/* Operators see the limits as a metric. */
+static void limits_are_a_metric(void **state)
+{
+	struct hm_config cfg;
+	struct hm_metrics *m;
+	struct hm_limits limits = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	(void)state;
+	hm_config_defaults(&cfg);
+	m = hm_metrics_new(&cfg);
+	assert_non_null(m);
+	assert_non_null(out);
+	limits.count[HM_LIMIT_GRAPH_EDGES] = 12;
+	hm_metrics_limits(m, &limits);
+	assert_true(hm_metrics_write_text(hm_metrics_values(m), out));
+	fclose(out);
+	assert_non_null(strstr(text, "hisimig_analysis_limit_total{limit=\"graph-edges\"} 12\n"));
+	assert_non_null(strstr(text, "hisimig_analysis_limit_total{limit=\"stale-holds\"} 0\n"));
+	free(text);
+	hm_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +199,7 @@ int main(void)
 		cmocka_unit_test(stack_tables_are_capped),
 		cmocka_unit_test(device_tables_are_capped),
 		cmocka_unit_test(map_churn_keeps_lookups_right),
+		cmocka_unit_test(limits_are_a_metric),
 	};
 
 	return cmocka_run_group_tests_name("limits", tests, NULL, NULL);
