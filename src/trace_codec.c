@@ -18,10 +18,9 @@ bool hm_codec_init(struct hm_codec *c)
 	*c = (struct hm_codec){ 0 };
 	c->tasks = calloc(HM_CODEC_TASKS, sizeof(*c->tasks));
 	c->bodies = calloc(HM_CODEC_BODIES, sizeof(*c->bodies));
-	c->last_body = calloc(HM_EV_TYPE_MAX, sizeof(*c->last_body));
 	u64map_init(&c->task_index);
 	u64map_init(&c->body_index);
-	if (!c->tasks || !c->bodies || !c->last_body) {
+	if (!c->tasks || !c->bodies) {
 		hm_codec_free(c);
 		return false;
 	}
@@ -32,7 +31,6 @@ void hm_codec_free(struct hm_codec *c)
 {
 	free(c->tasks);
 	free(c->bodies);
-	free(c->last_body);
 	u64map_free(&c->task_index);
 	u64map_free(&c->body_index);
 	*c = (struct hm_codec){ 0 };
@@ -240,6 +238,13 @@ static bool decode_patch(const unsigned char **p, const unsigned char *end, unsi
 	return true;
 }
 
+static const unsigned char *last_body(const struct hm_codec *c, unsigned int type)
+{
+	static const unsigned char zeros[HM_CODEC_BODY_MAX];
+
+	return c->last_slot[type] ? c->bodies[c->last_slot[type] - 1] : zeros;
+}
+
 static unsigned char *encode_body(struct hm_codec *c, unsigned int type,
 				  const unsigned char *body, size_t len, unsigned char *p)
 {
@@ -251,12 +256,13 @@ static unsigned char *encode_body(struct hm_codec *c, unsigned int type,
 		*p++ = 0; /* no patch */
 	} else {
 		*p++ = 0;
-		p = encode_patch(c->last_body[type], body, len, p);
+		p = encode_patch(last_body(c, type), body, len, p);
 		slot = table_append(&c->nbodies, HM_CODEC_BODIES, &c->body_index, &c->table_resets);
 		memcpy(c->bodies[slot], body, len);
 		index_store(&c->body_index, key, slot);
+		ref = slot + 1;
 	}
-	memcpy(c->last_body[type], body, len);
+	c->last_slot[type] = (uint32_t)ref;
 	return p;
 }
 
@@ -290,7 +296,7 @@ bool hm_codec_decode(struct hm_codec *c, const unsigned char *p, size_t len, uni
 	if (!size || size > sizeof(*ev) || !hm_codec_get_varint(&p, end, &delta) ||
 	    !hm_codec_get_varint(&p, end, &cpu) || cpu > UINT32_MAX)
 		return false;
-	memset(&ev->hdr, 0, sizeof(ev->hdr));
+	/* every header field is set below */
 	ev->hdr.type = (uint16_t)type;
 	ev->hdr.size = (uint16_t)size;
 	ev->hdr.ts_ns = c->prev_ts + (uint64_t)unzigzag(delta);
@@ -299,14 +305,14 @@ bool hm_codec_decode(struct hm_codec *c, const unsigned char *p, size_t len, uni
 	    !hm_codec_get_varint(&p, end, &ref) || ref > c->nbodies)
 		return false;
 	ev->hdr.stack_id = (int32_t)unzigzag(stack);
-	memcpy(body, ref ? c->bodies[ref - 1] : c->last_body[type], size - HDR_LEN);
+	memcpy(body, ref ? c->bodies[ref - 1] : last_body(c, type), size - HDR_LEN);
 	if (!decode_patch(&p, end, body, size - HDR_LEN) || p != end)
 		return false;
-	if (!ref)
-		memcpy(c->bodies[table_append(&c->nbodies, HM_CODEC_BODIES, &c->body_index,
-					      &c->table_resets)],
-		       body, size - HDR_LEN);
-	memcpy(c->last_body[type], body, size - HDR_LEN);
+	if (!ref) {
+		ref = table_append(&c->nbodies, HM_CODEC_BODIES, &c->body_index, &c->table_resets) + 1;
+		memcpy(c->bodies[ref - 1], body, size - HDR_LEN);
+	}
+	c->last_slot[type] = (uint32_t)ref;
 	c->prev_ts = ev->hdr.ts_ns;
 	return true;
 }

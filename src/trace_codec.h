@@ -9,8 +9,8 @@
  * address, device identity, driver and lock names...) are interned in tables
  * both sides build the same way from the records seen so far, so a repeated
  * task or body costs one varint: ref n > 0 names entry n - 1; ref 0 means a
- * new one follows (a task literal; a body given as a patch against the last
- * body of the same type) and is appended to the table. A full table is
+ * new one follows (a task literal; a body given as a patch against the table
+ * slot of the last body of the same type) and is appended to the table. A full table is
  * emptied before the next append, on both sides: memory stays bounded and
  * any prefix of a stream still decodes.
  *
@@ -43,7 +43,10 @@ struct hm_codec {
 	size_t ntasks;
 	unsigned char (*bodies)[HM_CODEC_BODY_MAX];
 	size_t nbodies;
-	unsigned char (*last_body)[HM_CODEC_BODY_MAX]; /* per event type */
+	/* per event type: the table slot + 1 of its last body, 0 none (zeros).
+	 * Both sides' tables change identically, so a slot reused since still
+	 * reads the same on both. */
+	uint32_t last_slot[HM_EV_TYPE_MAX];
 	/* encoder only: content hash -> index + 1 */
 	struct u64map task_index, body_index;
 	uint64_t table_resets;        /* tables emptied because they were full */
