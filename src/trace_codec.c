@@ -48,14 +48,9 @@ size_t hm_codec_put_varint(unsigned char *p, uint64_t v)
 	return n;
 }
 
-bool hm_codec_get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+bool hm_codec_get_varint_long(const unsigned char **p, const unsigned char *end, uint64_t *v)
 {
 	uint64_t result = 0;
-
-	if (*p < end && !(**p & 0x80)) { /* most fields fit one byte */
-		*v = *(*p)++;
-		return true;
-	}
 
 	for (unsigned int shift = 0; shift < 64 && *p < end; shift += 7) {
 		unsigned char b = *(*p)++;

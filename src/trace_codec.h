@@ -56,7 +56,17 @@ struct hm_codec {
 #define HM_VARINT_MAX 10
 size_t hm_codec_put_varint(unsigned char *p, uint64_t v);
 /* Advances *p; false if the varint runs past end or over 64 bits. */
-bool hm_codec_get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v);
+bool hm_codec_get_varint_long(const unsigned char **p, const unsigned char *end, uint64_t *v);
+
+static inline bool hm_codec_get_varint(const unsigned char **p, const unsigned char *end,
+				       uint64_t *v)
+{
+	if (*p < end && !(**p & 0x80)) { /* most fields fit one byte */
+		*v = *(*p)++;
+		return true;
+	}
+	return hm_codec_get_varint_long(p, end, v);
+}
 
 bool hm_codec_init(struct hm_codec *c);
 void hm_codec_free(struct hm_codec *c);
