@@ -98,8 +98,8 @@ int hm_cmd_gen(int argc, char **argv)
 			output = optarg;
 			break;
 		case 'n':
-			if (!hm_cli_parse_count(optarg, 50000000, &count) || !count) {
-				hm_cli_error("--events: '%s' is not a count in 1..50000000", optarg);
+			if (!hm_cli_parse_count(optarg, 1000000000, &count) || !count) {
+				hm_cli_error("--events: '%s' is not a count in 1..1000000000", optarg);
 				return HM_EXIT_USAGE;
 			}
 			events = (size_t)count;
