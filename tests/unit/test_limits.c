@@ -9,6 +9,7 @@
 #include "analyzers/devtable.h"
 #include "analyzers/lock_track.h"
 #include "metrics.h"
+#include "session.h"
 #include "scenarios.h"
 #include "stacks.h"
 #include "u64map.h"
@@ -166,6 +167,39 @@ static void map_churn_keeps_lookups_right(void **state)
 	u64map_free(&m);
 }
 
+/* A session's full stack table shows in its summary, with the analyzers'
+ * limits, and reaches observers (the metrics exporter). */
+static void stack_table_overflow_reaches_the_summary(void **state)
+{
+	struct hm_session_opts opts;
+	struct hm_session *session;
+	struct scenario *s = scn_new();
+	struct scn_task t = scn_task(7, "bash");
+	struct hm_device pf = scn_device("0000:01:00.0", HM_ROLE_PF, NULL, "nvme");
+	uint64_t ip = 0xffffffff81000000ULL;
+	char err[256], *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	hm_session_opts_defaults(&opts);
+	opts.out = open_memstream(&text, &len);
+	assert_non_null(opts.out);
+	session = hm_session_new(&opts, err, sizeof(err));
+	assert_non_null(session);
+	for (int32_t id = 0; id < HM_STACKS_MAX + 2; id++)
+		hm_stacks_add(hm_session_stacks(session), id, &ip, 1);
+	scn_lock(s, &t, &pf, 0);
+	for (size_t i = 0; i < s->count; i++)
+		hm_session_event(session, &s->events[i], scn_size(s, i));
+	assert_int_equal(hm_session_finish(session, "unit", 0, 0), 0);
+	hm_session_free(session);
+	fclose(opts.out);
+	assert_non_null(strstr(text, "analysis limit stacks: 2 kernel stacks not stored"));
+	assert_non_null(strstr(text, "1 info"));
+	free(text);
+	scn_free(s);
+}
+
 /* Operators see the limits as a metric. */
 static void limits_are_a_metric(void **state)
 {
@@ -200,6 +234,7 @@ int main(void)
 		cmocka_unit_test(device_tables_are_capped),
 		cmocka_unit_test(map_churn_keeps_lookups_right),
 		cmocka_unit_test(limits_are_a_metric),
+		cmocka_unit_test(stack_table_overflow_reaches_the_summary),
 	};
 
 	return cmocka_run_group_tests_name("limits", tests, NULL, NULL);
