@@ -70,10 +70,11 @@ for _ in $(seq "$RUNS"); do
 	# replay speed over raw read speed of the same bytes: raw time / replay time
 	ratio+=("$(awk -v r="$r" -v w="$w" 'BEGIN { print r / (w > 0 ? w : 1e-3) }')")
 done
-rss10=()
+rss10=() evs_core10=()
 for _ in $(seq "$LARGE_RUNS"); do
 	read -r w c m < <(measure "$dir/large.hmt")
 	rss10+=("$m")
+	evs_core10+=("$(awk -v e="$large_events" -v t="$c" 'BEGIN { print e / (t > 0 ? t : 1e-3) }')")
 done
 flat=()
 for i in $(seq 0 $((LARGE_RUNS - 1))); do
@@ -86,6 +87,7 @@ echo "  (replay times include process start-up; raw read is cat of the same file
 printf "  %-38s %14s %14s %14s\n" "figure" "min" "median" "max"
 row "replay events/s (wall clock)" "" $(spread "${evs[@]}")
 row "replay events/s per core (user+sys)" "" $(spread "${evs_core[@]}")
+row "  the same, $large_events events" "" $(spread "${evs_core10[@]}")
 row "raw read of the trace (cat, page cache)" "MB/s" $(spread "${raw_mbs[@]}")
 row "replay speed / raw read speed" "ratio" $(spread "${ratio[@]}")
 bpe_small=$(awk -v b="$small_bytes" -v e="$small_events" 'BEGIN { print b / e }')
