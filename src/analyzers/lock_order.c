@@ -38,6 +38,7 @@
 #define LO_MAX_CLASS_EDGES 16384
 #define LO_MAX_INSTANCE_EDGES 16384
 #define LO_MAX_CHAINS 65536     /* held-lock chains remembered as validated */
+#define LO_MAX_REPORTED 65536   /* fingerprints remembered as reported */
 #define LO_MAX_CYCLE (LG_MAX_PATH + 1)
 #define LO_MAX_USER_DEVICES 8   /* VFIO devices one process holds open, tracked */
 
@@ -113,6 +114,8 @@ static bool first_report(struct lock_order *lo, uint64_t fingerprint)
 
 	if (u64map_get(&lo->reported, key))
 		return false;
+	if (lo->reported.count >= LO_MAX_REPORTED)
+		u64map_free(&lo->reported); /* a speed-up only: the engine de-duplicates */
 	u64map_put(&lo->reported, key, lo);
 	return true;
 }
