@@ -132,6 +132,36 @@ static void device_tables_are_capped(void **state)
 	scn_free(s);
 }
 
+/* VFIO devices opened and never closed (lost close records) stop at the
+ * deadlock analyzer's table size, counted. */
+static void opened_devices_are_capped(void **state)
+{
+	struct scenario *s = scn_new();
+	struct scn_task t = scn_task(300, "qemu");
+	struct hm_device vf = scn_device("0000:01:00.1", HM_ROLE_VF, "0000:01:00.0", "vfio-pci");
+	struct hm_limits limits = { 0 };
+	struct collected c = { 0 };
+	struct hm_emitter em = { .emit = unit_collect, .ctx = &c };
+	struct hm_config cfg;
+	void *dl;
+
+	(void)state;
+	hm_config_defaults(&cfg);
+	dl = hm_deadlock_analyzer.create(&cfg);
+	assert_non_null(dl);
+	for (int i = 0; i < 65536 + 3; i++) {
+		s->count = 0;
+		vf.dev_addr += 0x1000;
+		scn_vfio(s, &t, HM_EV_VFIO_OPEN, &vf, 0);
+		hm_deadlock_analyzer.feed(dl, &s->events[0], &em);
+	}
+	hm_deadlock_analyzer.limits(dl, &limits);
+	assert_int_equal(limits.count[HM_LIMIT_DEVICES], 3);
+	assert_int_equal(c.n, 0);
+	hm_deadlock_analyzer.destroy(dl);
+	scn_free(s);
+}
+
 /* Insert/delete churn (a lock section per event) keeps every lookup right
  * while tombstones are reclaimed. */
 static void map_churn_keeps_lookups_right(void **state)
@@ -232,6 +262,7 @@ int main(void)
 		cmocka_unit_test(clean_run_has_no_limits),
 		cmocka_unit_test(stack_tables_are_capped),
 		cmocka_unit_test(device_tables_are_capped),
+		cmocka_unit_test(opened_devices_are_capped),
 		cmocka_unit_test(map_churn_keeps_lookups_right),
 		cmocka_unit_test(limits_are_a_metric),
 		cmocka_unit_test(stack_table_overflow_reaches_the_summary),
