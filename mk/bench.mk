@@ -1,5 +1,7 @@
 # make bench: speed proved by ratios measured in one run (docs/bench.md).
-#   BENCH_EVENTS=N   replay trace size (default 500000)
+#   BENCH_EVENTS=N   replay throughput trace (default 1000000)
+#   BENCH_LARGE=N    second trace, for the memory ratio (default 10000000)
+#   BENCH_RUNS=N     repeats of each replay figure (default 5)
 #   BENCH_OPS=N      guest workload operations per configuration (default 20000)
 .PHONY: bench bench-replay bench-guest
 

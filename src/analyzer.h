@@ -31,6 +31,33 @@ static inline void hm_emit(const struct hm_emitter *out, const struct hm_finding
 	out->emit(out->ctx, f);
 }
 
+/* Where an analysis is incomplete: records not analysed because a table was
+ * full, searches cut at their bound, state repaired after lost records.
+ * Counts since the start of the stream. */
+enum hm_limit {
+	HM_LIMIT_GRAPH_EDGES,           /* lock-order edges not stored: graph full */
+	HM_LIMIT_SEARCH_VISITS,         /* cycle searches stopped at their node budget */
+	HM_LIMIT_SEARCH_PATHS,          /* cycle searches that did not look past the longest path */
+	HM_LIMIT_HELD_LOCKS,            /* acquisitions beyond a task's held-lock stack */
+	HM_LIMIT_TASKS,                 /* tasks in lock sections beyond the task table */
+	HM_LIMIT_STALE_HOLDS,           /* holds dropped: their release was lost */
+	HM_LIMIT_LOCK_NAMES,            /* lock names not stored: table full */
+	HM_LIMIT_DEVICES,               /* devices not tracked: table full */
+	HM_LIMIT_STACKS,                /* kernel stacks not stored: table full */
+	HM_LIMIT_SYMBOLS,               /* frame symbols not stored: table full */
+	HM_LIMIT_FINGERPRINTS,          /* finding fingerprints forgotten: a repeat may show again */
+	HM_LIMIT_NR
+};
+
+struct hm_limits {
+	uint64_t count[HM_LIMIT_NR];
+};
+
+/* "graph-edges", ...: a metric label and the summary's name */
+const char *hm_limit_name(enum hm_limit limit);
+/* "lock-order edges not stored (graph full)" */
+const char *hm_limit_describe(enum hm_limit limit);
+
 struct hm_analyzer_ops {
 	const char *name;
 	void *(*create)(const struct hm_config *cfg);
@@ -39,7 +66,16 @@ struct hm_analyzer_ops {
 	/* End of stream at end_ts: report what is still pending (e.g. blocked spans). */
 	void (*finish)(void *self, uint64_t end_ts, const struct hm_emitter *out);
 	void (*destroy)(void *self);
+	/* Optional: raise out->count[] to at least this analyzer's counts (two
+	 * analyzers tracking the same locks count the same repairs once). */
+	void (*limits)(const void *self, struct hm_limits *out);
 };
+
+static inline void hm_limits_raise(struct hm_limits *out, enum hm_limit limit, uint64_t count)
+{
+	if (count > out->count[limit])
+		out->count[limit] = count;
+}
 
 extern const struct hm_analyzer_ops hm_lock_order_analyzer;
 extern const struct hm_analyzer_ops hm_deadlock_analyzer;
@@ -47,5 +83,9 @@ extern const struct hm_analyzer_ops hm_lifetime_analyzer;
 extern const struct hm_analyzer_ops hm_migration_analyzer;
 extern const struct hm_analyzer_ops hm_loss_analyzer;
 extern const struct hm_analyzer_ops hm_work_deps_analyzer;
+
+/* The lost-events finding for analysis limits (info), if any count is set. */
+void hm_loss_report_limits(const struct hm_limits *limits, uint64_t end_ts,
+			   const struct hm_emitter *out);
 
 #endif

@@ -10,37 +10,60 @@ static const char gen_usage[] =
 	"Usage: hisimig-trace gen --list | NAME -o FILE [--events N]\n"
 	"Write a built-in scenario as a trace file (used by the tests and the demo).\n";
 
+/* The trace file of a scenario, opened at its first event (whose time
+ * starts the recording), written as the scenario streams. */
+struct gen_output {
+	const char *path;
+	struct hm_trace_header header;
+	struct hm_trace_writer *writer;
+	const struct hm_stacks *stacks;
+	char err[256];
+};
+
+static bool gen_open(struct gen_output *out, uint64_t start_ns)
+{
+	out->header.start_mono_ns = start_ns;
+	out->writer = hm_trace_writer_open(out->path, &out->header, out->err, sizeof(out->err));
+	return out->writer != NULL;
+}
+
+static bool gen_event(void *ctx, const union hm_event *ev, size_t len)
+{
+	struct gen_output *out = ctx;
+
+	if (!out->writer && !gen_open(out, ev->hdr.ts_ns))
+		return false;
+	return hm_trace_write_event(out->writer, ev, len, out->stacks);
+}
+
 static int write_scenario(const struct hm_named_scenario *named, const char *path,
 			  size_t events)
 {
-	struct hm_trace_header header;
-	struct hm_trace_writer *w;
-	struct scenario *s = scn_new();
-	char err[256];
-	bool ok = true;
+	struct gen_output out = { .path = path };
+	struct scenario *s = scn_new_streaming((struct scn_sink){ .event = gen_event,
+								  .ctx = &out });
+	bool ok;
 
 	if (!s) {
 		hm_cli_error("out of memory");
 		return HM_EXIT_USAGE;
 	}
+	out.stacks = s->stacks;
+	hm_trace_header_for_host(&out.header);
+	snprintf(out.header.hostname, sizeof(out.header.hostname), "scenario:%s", named->name);
+	snprintf(out.header.kernel_release, sizeof(out.header.kernel_release),
+		 "synthetic (6.1 paths)");
 	s->target_events = events;
 	named->build(s);
-	hm_trace_header_for_host(&header);
-	snprintf(header.hostname, sizeof(header.hostname), "scenario:%s", named->name);
-	snprintf(header.kernel_release, sizeof(header.kernel_release), "synthetic (6.1 paths)");
-	header.start_mono_ns = s->count ? s->events[0].hdr.ts_ns : 0;
-	w = hm_trace_writer_open(path, &header, err, sizeof(err));
-	if (!w) {
-		hm_cli_error("%s", err);
-		scn_free(s);
-		return HM_EXIT_USAGE;
-	}
-	for (size_t i = 0; i < s->count && ok; i++)
-		ok = hm_trace_write_event(w, &s->events[i], scn_size(s, i), s->stacks);
-	ok = hm_trace_writer_close(w, 0, s->now_ns) && ok;
+	ok = scn_flush(s) && (out.writer || gen_open(&out, 0));
+	if (out.writer)
+		ok = hm_trace_writer_close(out.writer, 0, s->now_ns) && ok;
 	scn_free(s);
 	if (!ok) {
-		hm_cli_error("writing %s failed", path);
+		if (out.err[0])
+			hm_cli_error("%s", out.err);
+		else
+			hm_cli_error("writing %s failed", path);
 		return HM_EXIT_USAGE;
 	}
 	return HM_EXIT_CLEAN;
@@ -75,8 +98,8 @@ int hm_cmd_gen(int argc, char **argv)
 			output = optarg;
 			break;
 		case 'n':
-			if (!hm_cli_parse_count(optarg, 50000000, &count) || !count) {
-				hm_cli_error("--events: '%s' is not a count in 1..50000000", optarg);
+			if (!hm_cli_parse_count(optarg, 1000000000, &count) || !count) {
+				hm_cli_error("--events: '%s' is not a count in 1..1000000000", optarg);
 				return HM_EXIT_USAGE;
 			}
 			events = (size_t)count;

@@ -14,7 +14,9 @@
 
 static const char replay_usage[] =
 	"Usage: hisimig-trace replay [OPTIONS] FILE\n"
-	"Analyse a trace recorded by 'hisimig-trace record' or 'run -o'.\n\n" HM_ANALYSIS_HELP
+	"Analyse a trace recorded by 'hisimig-trace record' or 'run -o'.\n"
+	"FILE may be - (stdin) or a pipe: the trace is read once, front to back.\n\n"
+	HM_ANALYSIS_HELP
 	"      --metrics-linger SECONDS  keep serving --metrics after the replay ended\n"
 	"                              (Ctrl-C or SIGTERM ends it early)\n"
 	"      --metrics-await-scrape  start replaying once /metrics was scraped, so\n"
@@ -240,11 +242,16 @@ int hm_cmd_replay(int argc, char **argv)
 	hm_pacer_init(&pacer, speed);
 	st = replay_records(reader, session, &pacer, &totals);
 	status = hm_session_finish(session, argv[optind], totals.lost, totals.end_ts);
-	if (st == HM_READ_TRUNCATED)
+	if (st == HM_READ_TRUNCATED && hm_trace_reader_size(reader))
 		hm_cli_error("%s: truncated: replayed %" PRIu64 " whole records (%" PRIu64
 			     " of %" PRIu64 " bytes); the tail was cut (%s)",
 			     argv[optind], totals.records, hm_trace_reader_offset(reader),
 			     hm_trace_reader_size(reader), hm_trace_reader_error(reader));
+	else if (st == HM_READ_TRUNCATED) /* a pipe: no size to compare with */
+		hm_cli_error("%s: truncated: replayed %" PRIu64 " whole records (%" PRIu64
+			     " bytes); the tail was cut (%s)",
+			     argv[optind], totals.records, hm_trace_reader_offset(reader),
+			     hm_trace_reader_error(reader));
 	else if (st == HM_READ_CORRUPT)
 		hm_cli_error("%s: %s; replayed the %" PRIu64 " records before it", argv[optind],
 			     hm_trace_reader_error(reader), totals.records);

@@ -19,6 +19,7 @@ static const struct hm_analyzer_ops *const all_analyzers[] = {
 
 struct hm_engine {
 	void *state[NR_ANALYZERS];
+	struct hm_limits outside;     /* hm_engine_set_limit() */
 	struct hm_emitter sink;
 	struct hm_emitter dedup;      /* what analyzers emit into */
 	struct u64map seen;           /* fingerprints already reported */
@@ -41,6 +42,10 @@ static void emit_once(void *ctx, const struct hm_finding *f)
 	if (u64map_get(&e->seen, key)) {
 		e->stats.duplicates++;
 		return;
+	}
+	if (e->seen.count >= HM_ENGINE_MAX_FINGERPRINTS) {
+		u64map_free(&e->seen);
+		e->outside.count[HM_LIMIT_FINGERPRINTS]++;
 	}
 	u64map_put(&e->seen, key, (void *)1);
 	e->stats.findings++;
@@ -106,10 +111,58 @@ bool hm_engine_feed(struct hm_engine *e, const union hm_event *ev, size_t len)
 	return true;
 }
 
+static const struct {
+	const char *name, *description;
+} limit_text[HM_LIMIT_NR] = {
+	[HM_LIMIT_GRAPH_EDGES] = { "graph-edges", "lock-order edges not stored (graph full)" },
+	[HM_LIMIT_SEARCH_VISITS] = { "search-visits",
+				     "cycle searches stopped at their node budget" },
+	[HM_LIMIT_SEARCH_PATHS] = { "search-paths",
+				    "cycle searches that did not look past the longest path" },
+	[HM_LIMIT_HELD_LOCKS] = { "held-locks", "acquisitions beyond a task's held-lock stack" },
+	[HM_LIMIT_TASKS] = { "tasks", "tasks in lock sections beyond the task table" },
+	[HM_LIMIT_STALE_HOLDS] = { "stale-holds", "holds dropped because their release was lost" },
+	[HM_LIMIT_LOCK_NAMES] = { "lock-names", "lock names not stored (table full)" },
+	[HM_LIMIT_DEVICES] = { "devices", "devices not tracked (table full)" },
+	[HM_LIMIT_STACKS] = { "stacks", "kernel stacks not stored (table full)" },
+	[HM_LIMIT_SYMBOLS] = { "symbols", "frame symbols not stored (table full)" },
+	[HM_LIMIT_FINGERPRINTS] = { "fingerprints",
+				    "finding fingerprints forgotten (a repeat may show again)" },
+};
+
+const char *hm_limit_name(enum hm_limit limit)
+{
+	return limit < HM_LIMIT_NR ? limit_text[limit].name : "unknown";
+}
+
+const char *hm_limit_describe(enum hm_limit limit)
+{
+	return limit < HM_LIMIT_NR ? limit_text[limit].description : "unknown";
+}
+
+void hm_engine_set_limit(struct hm_engine *e, enum hm_limit limit, uint64_t count)
+{
+	if (limit < HM_LIMIT_NR)
+		e->outside.count[limit] = count;
+}
+
+const struct hm_limits *hm_engine_limits(struct hm_engine *e)
+{
+	e->stats.limits = e->outside;
+	for (size_t i = 0; i < NR_ANALYZERS; i++)
+		if (all_analyzers[i]->limits)
+			all_analyzers[i]->limits(e->state[i], &e->stats.limits);
+	e->stats.limits_total = 0;
+	for (int i = 0; i < HM_LIMIT_NR; i++)
+		e->stats.limits_total += e->stats.limits.count[i];
+	return &e->stats.limits;
+}
+
 void hm_engine_finish(struct hm_engine *e)
 {
 	for (size_t i = 0; i < NR_ANALYZERS; i++)
 		all_analyzers[i]->finish(e->state[i], e->stats.last_ts, &e->dedup);
+	hm_loss_report_limits(hm_engine_limits(e), e->stats.last_ts, &e->dedup);
 }
 
 const struct hm_engine_stats *hm_engine_stats(const struct hm_engine *e)

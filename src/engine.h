@@ -23,7 +23,16 @@ struct hm_engine_stats {
 	uint64_t duplicates;         /* suppressed repeats of a known fingerprint */
 	uint64_t by_severity[HM_SEV_ERROR + 1];
 	uint64_t first_ts, last_ts;
+	struct hm_limits limits;     /* as of the last hm_engine_limits()/finish */
+	uint64_t limits_total;       /* sum of limits.count[] */
 };
 const struct hm_engine_stats *hm_engine_stats(const struct hm_engine *e);
+/* Collect every analyzer's limits now (also done by hm_engine_finish). */
+const struct hm_limits *hm_engine_limits(struct hm_engine *e);
+/* Limits met outside the analyzers (the stack table): replaces that count. */
+void hm_engine_set_limit(struct hm_engine *e, enum hm_limit limit, uint64_t count);
+
+/* Distinct fingerprints remembered for de-duplication; then the memory starts over. */
+#define HM_ENGINE_MAX_FINGERPRINTS 65536
 
 #endif

@@ -218,6 +218,15 @@ static void observe_finding(void *ctx, const struct hm_finding *f)
 	pthread_mutex_unlock(&e->lock);
 }
 
+static void observe_limits(void *ctx, const struct hm_limits *limits)
+{
+	struct hm_exporter *e = ctx;
+
+	pthread_mutex_lock(&e->lock);
+	hm_metrics_limits(e->metrics, limits);
+	pthread_mutex_unlock(&e->lock);
+}
+
 static void observe_meta(void *ctx, const char *key, const char *value)
 {
 	struct hm_exporter *e = ctx;
@@ -293,6 +302,7 @@ struct hm_exporter *hm_exporter_attach(struct hm_session *s, const char *listen,
 	if (!hm_session_add_observer(s, &(struct hm_observer){ .on_event = observe_event,
 							       .on_finding = observe_finding,
 							       .on_meta = observe_meta,
+							       .on_limits = observe_limits,
 							       .ctx = e })) {
 		snprintf(err, errlen, "--metrics: too many session observers");
 		hm_exporter_stop(e);

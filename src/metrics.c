@@ -419,3 +419,8 @@ const char *hm_driver_op_name(enum hm_driver_op op)
 {
 	return op == HM_DRIVER_OP_BIND ? "bind" : "unbind";
 }
+
+void hm_metrics_limits(struct hm_metrics *m, const struct hm_limits *limits)
+{
+	m->v.limits = *limits;
+}

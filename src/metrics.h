@@ -102,6 +102,8 @@ struct hm_metrics_values {
 
 	struct hm_attach_metrics attach[HM_METRICS_MAX_ATTACH];
 	unsigned int nattach;
+
+	struct hm_limits limits;      /* where the analysis is incomplete */
 };
 
 struct hm_metrics;
@@ -115,6 +117,7 @@ void hm_metrics_event(struct hm_metrics *m, const union hm_event *ev);
 void hm_metrics_finding(struct hm_metrics *m, const struct hm_finding *f);
 /* Session meta; "attach.<target>" = "<mode>" feeds hisimig_attach_status. */
 void hm_metrics_meta(struct hm_metrics *m, const char *key, const char *value);
+void hm_metrics_limits(struct hm_metrics *m, const struct hm_limits *limits);
 
 const struct hm_metrics_values *hm_metrics_values(const struct hm_metrics *m);
 

@@ -110,6 +110,13 @@ static void write_self(FILE *out, const struct hm_metrics_values *v)
 	       "Events about devices beyond the exporter's fixed device tables (not in "
 	       "per-device series).");
 	sample(out, "hisimig_untracked_device_events_total", "", v->untracked_device_events);
+	family(out, "hisimig_analysis_limit_total", "counter",
+	       "Records or searches a bounded table or search left out (the summary names "
+	       "each limit): analysis is incomplete.");
+	for (int i = 0; i < HM_LIMIT_NR; i++) {
+		snprintf(labels, sizeof(labels), "limit=\"%s\"", hm_limit_name((enum hm_limit)i));
+		sample(out, "hisimig_analysis_limit_total", labels, v->limits.count[i]);
+	}
 }
 
 /* Sum over severities of one finding kind. */

@@ -103,10 +103,15 @@ static void json_summary(const struct hm_report_ctx *ctx, const struct hm_engine
 	fprintf(ctx->out,
 		",\"events\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"findings\":%" PRIu64
 		",\"duplicates\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"warnings\":%" PRIu64
-		",\"infos\":%" PRIu64 "}}\n",
+		",\"infos\":%" PRIu64 ",\"limits\":{",
 		st->events, st->malformed, st->findings, st->duplicates,
 		st->by_severity[HM_SEV_ERROR], st->by_severity[HM_SEV_WARNING],
 		st->by_severity[HM_SEV_INFO]);
+	for (int i = 0, n = 0; i < HM_LIMIT_NR; i++)
+		if (st->limits.count[i])
+			fprintf(ctx->out, "%s\"%s\":%" PRIu64, n++ ? "," : "",
+				hm_limit_name((enum hm_limit)i), st->limits.count[i]);
+	fprintf(ctx->out, "}}}\n");
 	fflush(ctx->out);
 }
 

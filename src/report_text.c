@@ -81,6 +81,11 @@ static void text_summary(const struct hm_report_ctx *ctx, const struct hm_engine
 	if (st->malformed)
 		fprintf(ctx->out, ", %" PRIu64 " malformed records skipped", st->malformed);
 	fprintf(ctx->out, "\n");
+	for (int i = 0; st->limits_total && i < HM_LIMIT_NR; i++)
+		if (st->limits.count[i])
+			fprintf(ctx->out, "hisimig-trace: analysis limit %s: %" PRIu64 " %s\n",
+				hm_limit_name((enum hm_limit)i), st->limits.count[i],
+				hm_limit_describe((enum hm_limit)i));
 	fflush(ctx->out);
 }
 

@@ -23,7 +23,38 @@ struct scenario *scn_new(void)
 	s->now_ns = 1000000000ULL;
 	s->step_ns = 10000;
 	s->next_symbol_addr = 0xffffffff81000000ULL;
+	u64map_init(&s->stack_ids);
 	return s;
+}
+
+/* Events a streaming scenario keeps before handing them over. */
+#define SCN_STREAM_BATCH 4096
+
+struct scenario *scn_new_streaming(struct scn_sink sink)
+{
+	struct scenario *s = scn_new();
+
+	if (!s)
+		return NULL;
+	s->events = calloc(SCN_STREAM_BATCH, sizeof(*s->events));
+	if (!s->events) {
+		scn_free(s);
+		return NULL;
+	}
+	s->cap = SCN_STREAM_BATCH;
+	s->sink = sink;
+	return s;
+}
+
+bool scn_flush(struct scenario *s)
+{
+	for (; s->flushed < s->count && !s->sink_failed; s->flushed++) {
+		const union hm_event *ev = &s->events[s->flushed % s->cap];
+
+		if (!s->sink.event(s->sink.ctx, ev, ev->hdr.size))
+			s->sink_failed = true;
+	}
+	return !s->sink_failed;
 }
 
 void scn_free(struct scenario *s)
@@ -31,6 +62,7 @@ void scn_free(struct scenario *s)
 	if (!s)
 		return;
 	hm_stacks_free(s->stacks);
+	u64map_free(&s->stack_ids);
 	free(s->events);
 	free(s);
 }
@@ -77,13 +109,39 @@ void scn_advance(struct scenario *s, uint64_t ns)
 	s->now_ns += ns;
 }
 
+/* The frames' identity: their names in order. */
+static uint64_t frames_key(const char *frame, va_list ap)
+{
+	char names[HM_MAX_STACK_DEPTH * 64];
+	size_t len = 0;
+	unsigned int depth = 0;
+
+	for (const char *name = frame; name && depth < HM_MAX_STACK_DEPTH;
+	     name = va_arg(ap, const char *), depth++) {
+		int n = snprintf(names + len, sizeof(names) - len, "%s;", name);
+
+		if (n > 0)
+			len += (size_t)n < sizeof(names) - len ? (size_t)n : sizeof(names) - len - 1;
+	}
+	return u64map_hash_bytes(names, len);
+}
+
 int32_t scn_stack(struct scenario *s, const char *frame, ...)
 {
 	uint64_t ips[HM_MAX_STACK_DEPTH];
 	unsigned int depth = 0;
-	int32_t id = s->next_stack_id++;
+	uint64_t key;
+	int32_t id;
 	va_list ap;
 
+	va_start(ap, frame);
+	key = frames_key(frame, ap);
+	va_end(ap);
+	id = (int32_t)(intptr_t)u64map_get(&s->stack_ids, key) - 1;
+	if (id >= 0)
+		return id;
+	id = s->next_stack_id++;
+	u64map_put(&s->stack_ids, key, (void *)(intptr_t)(id + 1));
 	va_start(ap, frame);
 	for (const char *name = frame; name && depth < HM_MAX_STACK_DEPTH;
 	     name = va_arg(ap, const char *)) {
@@ -106,16 +164,23 @@ union hm_event *scn_append(struct scenario *s, const struct scn_task *t,
 {
 	union hm_event *ev;
 
-	if (s->count == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		union hm_event *grown = realloc(s->events, cap * sizeof(*grown));
+	if (s->sink.event) {
+		/* every event before this one is complete: hand over a full batch */
+		if (s->count - s->flushed == s->cap)
+			scn_flush(s);
+		ev = &s->events[s->count++ % s->cap];
+	} else {
+		if (s->count == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 64;
+			union hm_event *grown = realloc(s->events, cap * sizeof(*grown));
 
-		if (!grown)
-			abort();
-		s->events = grown;
-		s->cap = cap;
+			if (!grown)
+				abort();
+			s->events = grown;
+			s->cap = cap;
+		}
+		ev = &s->events[s->count++];
 	}
-	ev = &s->events[s->count++];
 	memset(ev, 0, sizeof(*ev));
 	ev->hdr.type = (uint16_t)type;
 	ev->hdr.size = (uint16_t)hm_event_size(type);

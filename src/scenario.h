@@ -7,10 +7,12 @@
 #ifndef HM_SCENARIO_H
 #define HM_SCENARIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "hisimig/events.h"
 #include "stacks.h"
+#include "u64map.h"
 
 /* Offset of `mutex` in struct device used for synthetic lock addresses. */
 #define SCN_DEV_MUTEX_OFFSET 0x78
@@ -20,19 +22,33 @@ struct scn_task {
 	char comm[HM_COMM_LEN];
 };
 
+/* Where a streaming scenario's events go (gen: the trace file). */
+struct scn_sink {
+	bool (*event)(void *ctx, const union hm_event *ev, size_t len);
+	void *ctx;
+};
+
 struct scenario {
-	union hm_event *events;
-	size_t count, cap;
+	union hm_event *events;       /* all of them; with a sink, the last `cap` */
+	size_t count, cap;            /* count: every event appended so far */
+	struct scn_sink sink;
+	size_t flushed;               /* events handed to the sink */
+	bool sink_failed;
 	uint64_t now_ns;              /* timestamp of the next event */
 	uint64_t step_ns;             /* added after each event */
 	struct hm_stacks *stacks;
 	int32_t next_stack_id;
 	uint64_t next_symbol_addr;
 	size_t target_events;         /* scalable scenarios: about this many events (gen --events) */
+	struct u64map stack_ids;      /* frame names' hash -> stack id + 1 */
 };
 
 struct scenario *scn_new(void);
 void scn_free(struct scenario *s);
+/* Stream events to sink in batches instead of keeping them all (memory stays
+ * bounded for any --events); scn_flush() hands over the rest. */
+struct scenario *scn_new_streaming(struct scn_sink sink);
+bool scn_flush(struct scenario *s);
 
 struct scn_task scn_task(uint32_t tid, const char *comm);
 /* bdf "0000:01:00.1"; pf_bdf only for a VF (NULL otherwise); driver may be "". */
@@ -41,7 +57,8 @@ struct hm_device scn_device(const char *bdf, enum hm_role role, const char *pf_b
 uint64_t scn_lock_addr(const struct hm_device *dev);
 
 void scn_advance(struct scenario *s, uint64_t ns);
-/* Register a stack from innermost to outermost frame names, NULL-terminated. */
+/* Register a stack from innermost to outermost frame names, NULL-terminated.
+ * The same frames give the same id, as the kernel's stack map does. */
 int32_t scn_stack(struct scenario *s, const char *frame, ...) __attribute__((sentinel));
 
 /* Append a raw record (header fields from task, time, stack) and return it. */
@@ -118,7 +135,7 @@ struct scn_work {
 void scn_work_event(struct scenario *s, const struct scn_task *t, enum hm_event_type type,
 		    const struct scn_work *w, int ret, int32_t stack_id);
 
-/* Record size of event i (for feeding hm_engine_feed / analyzers). */
+/* Record size of event i (for feeding hm_engine_feed / analyzers; not streaming). */
 size_t scn_size(const struct scenario *s, size_t i);
 
 #endif

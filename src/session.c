@@ -121,10 +121,29 @@ void hm_session_meta(struct hm_session *s, const char *key, const char *value)
 			s->observers[i].on_meta(s->observers[i].ctx, key, value);
 }
 
+/* The stack table is the session's, not an analyzer's: its caps join theirs. */
+static void note_stack_limits(struct hm_session *s)
+{
+	hm_engine_set_limit(s->engine, HM_LIMIT_STACKS, hm_stacks_dropped(s->stacks));
+	hm_engine_set_limit(s->engine, HM_LIMIT_SYMBOLS, hm_stacks_symbols_dropped(s->stacks));
+}
+
+static void publish_limits(struct hm_session *s)
+{
+	const struct hm_limits *limits;
+
+	note_stack_limits(s);
+	limits = hm_engine_limits(s->engine);
+	for (size_t i = 0; i < s->nobservers; i++)
+		if (s->observers[i].on_limits)
+			s->observers[i].on_limits(s->observers[i].ctx, limits);
+}
+
 void hm_session_flush(struct hm_session *s)
 {
 	if (s->writer && !hm_trace_writer_flush(s->writer))
 		s->record_failed = true;
+	publish_limits(s);
 }
 
 int hm_session_finish(struct hm_session *s, const char *source, uint64_t lost_total,
@@ -132,7 +151,9 @@ int hm_session_finish(struct hm_session *s, const char *source, uint64_t lost_to
 {
 	int status;
 
+	note_stack_limits(s);
 	hm_engine_finish(s->engine);
+	publish_limits(s);
 	s->reporter->summary(&s->report, hm_engine_stats(s->engine), source);
 	if (s->writer) {
 		if (!hm_trace_writer_close(s->writer, lost_total, end_ts))

@@ -47,6 +47,8 @@ struct hm_observer {
 	void (*on_finding)(void *ctx, const struct hm_finding *f);
 	void *ctx;
 	void (*on_meta)(void *ctx, const char *key, const char *value);
+	/* the analysis limits so far: after each live batch and at the end */
+	void (*on_limits)(void *ctx, const struct hm_limits *limits);
 };
 #define HM_SESSION_MAX_OBSERVERS 4
 bool hm_session_add_observer(struct hm_session *s, const struct hm_observer *obs);

@@ -9,6 +9,7 @@
 struct hm_stacks {
 	struct u64map by_id;          /* (id + 1) -> struct hm_stack * */
 	struct u64map symbols;        /* address -> char * */
+	uint64_t dropped, symbols_dropped;
 };
 
 struct hm_stacks *hm_stacks_new(void)
@@ -43,6 +44,10 @@ bool hm_stacks_add(struct hm_stacks *st, int32_t id, const uint64_t *ips, unsign
 
 	if (id < 0 || hm_stacks_get(st, id))
 		return id >= 0;
+	if (st->by_id.count >= HM_STACKS_MAX) {
+		st->dropped++;
+		return true; /* well formed, just not kept */
+	}
 	stack = calloc(1, sizeof(*stack));
 	if (!stack)
 		return false;
@@ -66,6 +71,10 @@ bool hm_stacks_add_symbol(struct hm_stacks *st, uint64_t addr, const char *name)
 
 	if (!addr || u64map_get(&st->symbols, addr))
 		return addr != 0;
+	if (st->symbols.count >= HM_STACKS_MAX_SYMBOLS) {
+		st->symbols_dropped++;
+		return true;
+	}
 	copy = strdup(name);
 	if (!copy || !u64map_put(&st->symbols, addr, copy)) {
 		free(copy);
@@ -77,4 +86,14 @@ bool hm_stacks_add_symbol(struct hm_stacks *st, uint64_t addr, const char *name)
 const char *hm_stacks_symbol(const struct hm_stacks *st, uint64_t addr)
 {
 	return u64map_get(&st->symbols, addr);
+}
+
+uint64_t hm_stacks_dropped(const struct hm_stacks *st)
+{
+	return st->dropped;
+}
+
+uint64_t hm_stacks_symbols_dropped(const struct hm_stacks *st)
+{
+	return st->symbols_dropped;
 }

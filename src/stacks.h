@@ -18,6 +18,11 @@ struct hm_stack {
 
 struct hm_stacks;
 
+/* Bounds on an endless run: a kernel stack map holds far fewer ids, a kernel
+ * far fewer call sites; beyond them, adds are refused and counted. */
+#define HM_STACKS_MAX 65536
+#define HM_STACKS_MAX_SYMBOLS 262144
+
 struct hm_stacks *hm_stacks_new(void);
 void hm_stacks_free(struct hm_stacks *st);
 
@@ -28,5 +33,9 @@ const struct hm_stack *hm_stacks_get(const struct hm_stacks *st, int32_t id);
 bool hm_stacks_add_symbol(struct hm_stacks *st, uint64_t addr, const char *name);
 /* The symbol of a frame address ("func+0x1c/0x90 [mod]"), NULL if unknown. */
 const char *hm_stacks_symbol(const struct hm_stacks *st, uint64_t addr);
+
+/* Stacks and symbols refused because their table was full. */
+uint64_t hm_stacks_dropped(const struct hm_stacks *st);
+uint64_t hm_stacks_symbols_dropped(const struct hm_stacks *st);
 
 #endif

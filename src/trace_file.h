@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The trace file: a versioned header, then length-prefixed records. Stacks and
- * the symbols of their frames are written just before the first event that
- * references them, so any prefix of a file (a cut-off recording) replays with
- * names on another machine.
+ * The trace file: a versioned header, then records. Stacks and the symbols of
+ * their frames are written just before the first event that references them,
+ * so any prefix of a file (a cut-off recording) replays with names on another
+ * machine.
  *
  *   header  : struct hm_trace_header
- *   record  : struct hm_record_header { kind, len } + len payload bytes
- *     EVENT : one ABI event (struct hm_event_header first)
+ *   record  : format 2: kind u8, payload length varint, payload
+ *             format 1: struct hm_record_header { kind, len }, payload
+ *     EVENT : format 2: the compact encoding of trace_codec.h; format 1: one ABI
+ *             event (struct hm_event_header first)
+ *     RAW_EVENT: format 2: an event the codec cannot encode, as ABI bytes
  *     STACK : int32 id, uint32 depth, uint64 ips[depth]
  *     SYMBOL: uint64 addr, NUL-terminated name
  *     META  : NUL-terminated "key=value" text (attach status, options)
  *     END   : struct hm_trace_end (absent when the recording was cut)
+ *
+ * Readers hand out every event as ABI bytes (kind HM_REC_EVENT), whatever the
+ * format; they read sequentially, so a pipe or "-" (stdin) works.
  */
 #ifndef HM_TRACE_FILE_H
 #define HM_TRACE_FILE_H
@@ -24,7 +30,9 @@
 #include "stacks.h"
 
 #define HM_TRACE_MAGIC "HMTRACE\0"
-#define HM_TRACE_VERSION 1
+#define HM_TRACE_VERSION 2             /* written */
+#define HM_TRACE_VERSION_OLDEST 1      /* still read */
+#define HM_TRACE_MAX_HEADER 65536
 #define HM_TRACE_ENDIAN_MARK 0x01020304u
 #define HM_TRACE_MAX_RECORD (1u << 20)
 
@@ -48,6 +56,7 @@ enum hm_record_kind {
 	HM_REC_SYMBOL = 3,
 	HM_REC_META = 4,
 	HM_REC_END = 5,
+	HM_REC_RAW_EVENT = 6,         /* format 2 only; read back as HM_REC_EVENT */
 };
 
 struct hm_record_header {
@@ -85,6 +94,11 @@ enum hm_read_status {
 	HM_READ_CORRUPT,              /* impossible record: stop here */
 };
 
+/* Writers remember which stacks and symbols they wrote up to these counts,
+ * then forget (and write again on next use): bounded memory on endless runs. */
+#define HM_TRACE_WRITTEN_STACKS_MAX 65536
+#define HM_TRACE_WRITTEN_SYMBOLS_MAX 262144
+
 struct hm_trace_record {
 	uint32_t kind;
 	uint32_t len;
@@ -93,13 +107,14 @@ struct hm_trace_record {
 
 struct hm_trace_reader;
 
+/* path "-" reads stdin. */
 struct hm_trace_reader *hm_trace_reader_open(const char *path, char *err, size_t errlen);
 const struct hm_trace_header *hm_trace_reader_header(const struct hm_trace_reader *r);
 enum hm_read_status hm_trace_read(struct hm_trace_reader *r, struct hm_trace_record *rec);
 /* Apply a STACK or SYMBOL record to a store; false if the record is malformed. */
 bool hm_trace_apply_table_record(const struct hm_trace_record *rec, struct hm_stacks *stacks);
 uint64_t hm_trace_reader_offset(const struct hm_trace_reader *r);   /* end of last whole record */
-uint64_t hm_trace_reader_size(const struct hm_trace_reader *r);     /* file size */
+uint64_t hm_trace_reader_size(const struct hm_trace_reader *r);     /* file size, 0 for a pipe */
 /* Why the last read returned TRUNCATED or CORRUPT, one line. */
 const char *hm_trace_reader_error(const struct hm_trace_reader *r);
 void hm_trace_reader_close(struct hm_trace_reader *r);

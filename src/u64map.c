@@ -2,6 +2,7 @@
 #include "u64map.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define TOMBSTONE UINT64_MAX
 
@@ -118,9 +119,21 @@ void *u64map_del(struct u64map *m, uint64_t key)
 	if (i < 0)
 		return NULL;
 	val = m->vals[i];
-	m->keys[i] = TOMBSTONE;
 	m->vals[i] = NULL;
 	m->count--;
+	if (m->keys[(size_t)(i + 1) & (m->cap - 1)]) {
+		m->keys[i] = TOMBSTONE;
+		return val;
+	}
+	/* no probe chain runs past i: free it and the tombstones just before it,
+	 * so insert/delete churn does not fill the table with them (nothing moves:
+	 * deleting while iterating stays safe) */
+	for (size_t j = (size_t)i;; j = (j - 1) & (m->cap - 1)) {
+		m->keys[j] = 0;
+		m->used--;
+		if (m->keys[(j - 1) & (m->cap - 1)] != TOMBSTONE)
+			break;
+	}
 	return val;
 }
 
@@ -136,4 +149,21 @@ bool u64map_next(const struct u64map *m, size_t *it, uint64_t *key, void **val)
 		}
 	}
 	return false;
+}
+
+uint64_t u64map_hash_bytes(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ len, word;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&word, p, 8);
+		h = (h ^ word) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	for (; len; p++, len--)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	h ^= h >> 32;
+	/* top bit clear: never the tombstone; low bit set: never 0 */
+	return (h >> 1) | 1;
 }

@@ -23,6 +23,10 @@ bool u64map_put(struct u64map *m, uint64_t key, void *val);
 /* Remove and return the value (NULL if absent). */
 void *u64map_del(struct u64map *m, uint64_t key);
 
+/* A key for content of any length (never 0 or the tombstone): equal bytes,
+ * equal keys; the caller compares content on a hit. */
+uint64_t u64map_hash_bytes(const void *data, size_t len);
+
 /* free() every value, then the map itself. */
 void u64map_free_all(struct u64map *m);
 

@@ -31,6 +31,7 @@
 
 #define DL_MAX_CHAIN 64         /* hops followed from one wait */
 #define DL_MAX_USERS 8          /* processes with one device open, tracked */
+#define DL_MAX_DEVICES 65536    /* opened VFIO devices tracked at once */
 
 /* A VFIO device and the processes that hold it open. */
 struct vfio_device {
@@ -54,6 +55,7 @@ struct deadlock {
 	struct u64map devices;        /* dev_addr -> struct vfio_device * */
 	struct u64map releases;       /* tid + 1 -> struct release_wait * */
 	struct u64map disabling;      /* tid + 1 of tasks in SR-IOV disable (lifetime reports those waits) */
+	uint64_t device_overflow;     /* opened devices beyond DL_MAX_DEVICES, not tracked */
 	uint64_t long_wait_ns;
 };
 
@@ -108,6 +110,10 @@ static struct vfio_device *device_get(struct deadlock *d, const struct hm_device
 
 	if (v || !add || !dev->dev_addr)
 		return v;
+	if (d->devices.count >= DL_MAX_DEVICES) {
+		d->device_overflow++;
+		return NULL;
+	}
 	v = calloc(1, sizeof(*v));
 	if (!v || !u64map_put(&d->devices, dev->dev_addr, v)) {
 		free(v);
@@ -548,10 +554,19 @@ static void dl_finish(void *self, uint64_t end_ts, const struct hm_emitter *out)
 		report_long_waits(d, end_ts, out);
 }
 
+static void dl_limits(const void *self, struct hm_limits *out)
+{
+	const struct deadlock *d = self;
+
+	lt_limits(&d->locks, out);
+	hm_limits_raise(out, HM_LIMIT_DEVICES, d->device_overflow);
+}
+
 const struct hm_analyzer_ops hm_deadlock_analyzer = {
 	.name = "deadlock",
 	.create = dl_create,
 	.feed = dl_feed,
 	.finish = dl_finish,
 	.destroy = dl_destroy,
+	.limits = dl_limits,
 };

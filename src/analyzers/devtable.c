@@ -7,6 +7,7 @@ void hm_devtable_init(struct hm_devtable *t, size_t rec_size)
 {
 	u64map_init(&t->map);
 	t->rec_size = rec_size;
+	t->overflow = 0;
 }
 
 void hm_devtable_free(struct hm_devtable *t)
@@ -25,6 +26,10 @@ void *hm_devtable_get_or_add(struct hm_devtable *t, uint64_t dev_addr)
 
 	if (rec || !dev_addr)
 		return rec;
+	if (t->map.count >= HM_DEVTABLE_MAX) {
+		t->overflow++;
+		return NULL;
+	}
 	rec = calloc(1, t->rec_size);
 	if (rec && !u64map_put(&t->map, dev_addr, rec)) {
 		free(rec);

@@ -651,10 +651,18 @@ static void lifetime_finish(void *self, uint64_t end_ts, const struct hm_emitter
 		report_overdue_disables(lt, end_ts, out);
 }
 
+static void lifetime_limits(const void *self, struct hm_limits *out)
+{
+	const struct lifetime *lt = self;
+
+	hm_limits_raise(out, HM_LIMIT_DEVICES, lt->devices.overflow);
+}
+
 const struct hm_analyzer_ops hm_lifetime_analyzer = {
 	.name = "lifetime",
 	.create = lifetime_create,
 	.feed = lifetime_feed,
 	.finish = lifetime_finish,
 	.destroy = lifetime_destroy,
+	.limits = lifetime_limits,
 };

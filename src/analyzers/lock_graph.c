@@ -222,6 +222,7 @@ size_t lg_find_path(struct lock_graph *g, uint64_t from, uint64_t to,
 	struct bfs_entry *q;
 	struct u64map seen;
 	size_t head = 0, tail = 0, found = 0;
+	bool cut = false;
 
 	if (max_len > LG_MAX_PATH)
 		max_len = LG_MAX_PATH;
@@ -237,6 +238,8 @@ size_t lg_find_path(struct lock_graph *g, uint64_t from, uint64_t to,
 		const struct bfs_entry cur = q[head];
 		const struct lg_node *node = u64map_get(&g->nodes, cur.key);
 
+		if (node && node->nout && cur.depth == LG_MAX_PATH)
+			cut = true; /* a longer path may exist */
 		for (unsigned int i = 0; node && cur.depth < max_len && i < node->nout; i++) {
 			const struct lg_edge *e = node->out[i];
 
@@ -257,6 +260,8 @@ size_t lg_find_path(struct lock_graph *g, uint64_t from, uint64_t to,
 		}
 		head++;
 	}
+	if (cut && !found)
+		g->path_cut++;
 	u64map_free(&seen);
 	free(q);
 	return found;

@@ -61,6 +61,8 @@ struct lock_graph {
 	size_t nedges, max_edges;
 	uint64_t edge_overflow;         /* new edges not stored (graph full) */
 	uint64_t search_truncated;      /* searches stopped by LG_MAX_VISIT */
+	uint64_t path_cut;              /* searches without a path that did not look past
+					 * LG_MAX_PATH edges */
 };
 
 void lg_init(struct lock_graph *g, size_t max_edges);

@@ -61,6 +61,7 @@
 #define LO_MAX_CLASS_EDGES 16384
 #define LO_MAX_INSTANCE_EDGES 16384
 #define LO_MAX_CHAINS 65536     /* held-lock chains remembered as validated */
+#define LO_MAX_REPORTED 65536   /* fingerprints remembered as reported */
 #define LO_MAX_CYCLE (LG_MAX_PATH + 1)
 #define LO_MAX_USER_DEVICES 8   /* VFIO devices one process holds open, tracked */
 #define LO_MAX_LONGER 4         /* longer cycles listed in a cycle finding */
@@ -149,6 +150,8 @@ static bool first_report(struct lock_order *lo, uint64_t fingerprint)
 
 	if (u64map_get(&lo->reported, key))
 		return false;
+	if (lo->reported.count >= LO_MAX_REPORTED)
+		u64map_free(&lo->reported); /* a speed-up only: the engine de-duplicates */
 	u64map_put(&lo->reported, key, lo);
 	return true;
 }
@@ -1021,10 +1024,23 @@ static void lo_feed(void *self, const union hm_event *ev, const struct hm_emitte
 	lt_apply(&lo->locks, ev);
 }
 
+static void lo_limits(const void *self, struct hm_limits *out)
+{
+	const struct lock_order *lo = self;
+
+	lt_limits(&lo->locks, out);
+	hm_limits_raise(out, HM_LIMIT_GRAPH_EDGES,
+			lo->classes.edge_overflow + lo->instances.edge_overflow);
+	hm_limits_raise(out, HM_LIMIT_SEARCH_VISITS,
+			lo->classes.search_truncated + lo->instances.search_truncated);
+	hm_limits_raise(out, HM_LIMIT_SEARCH_PATHS, lo->classes.path_cut + lo->instances.path_cut);
+}
+
 const struct hm_analyzer_ops hm_lock_order_analyzer = {
 	.name = "lock_order",
 	.create = lo_create,
 	.feed = lo_feed,
 	.finish = lo_finish,
 	.destroy = lo_destroy,
+	.limits = lo_limits,
 };

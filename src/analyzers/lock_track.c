@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer.h"
 #include "event.h"
 #include "finding.h"
 
@@ -14,6 +15,28 @@ static uint64_t task_key(uint32_t tid)
 	return (uint64_t)tid + 1; /* u64map keys must be non-zero */
 }
 
+/* lt_class_key() memoized: a class is a function of these fields alone (and
+ * of the LOCK_CLASS names, whose change empties the memo), while formatting
+ * and hashing its name costs more than the rest of a record's analysis. */
+struct lt_class_input {
+	uint64_t lock_addr;             /* 0 for device mutexes: not part of their class */
+	char driver[HM_DRIVER_LEN];     /* device mutexes only */
+	uint16_t subclass;
+	uint8_t lock_type, role;
+	uint32_t pad;
+};
+
+#define LT_CLASS_CACHE_SIZE 1024        /* direct mapped */
+
+struct lt_class_cache {
+	uint64_t generation;            /* bumped when names change */
+	struct {
+		struct lt_class_input in;
+		uint64_t generation;    /* 0: empty */
+		uint64_t key;
+	} slot[LT_CLASS_CACHE_SIZE];
+};
+
 void lt_init(struct lt_tracker *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -21,6 +44,9 @@ void lt_init(struct lt_tracker *t)
 	u64map_init(&t->owners);
 	u64map_init(&t->readers);
 	u64map_init(&t->names);
+	t->class_cache = calloc(1, sizeof(*t->class_cache));
+	if (t->class_cache)
+		t->class_cache->generation = 1;
 }
 
 void lt_free(struct lt_tracker *t)
@@ -29,6 +55,18 @@ void lt_free(struct lt_tracker *t)
 	u64map_free(&t->owners);
 	u64map_free_all(&t->readers);
 	u64map_free_all(&t->names);
+	while (t->nspare)
+		free(t->spare[--t->nspare]);
+	free(t->class_cache);
+	t->class_cache = NULL;
+}
+
+void lt_limits(const struct lt_tracker *t, struct hm_limits *out)
+{
+	hm_limits_raise(out, HM_LIMIT_HELD_LOCKS, t->stats.held_overflow);
+	hm_limits_raise(out, HM_LIMIT_TASKS, t->stats.task_overflow);
+	hm_limits_raise(out, HM_LIMIT_STALE_HOLDS, t->stats.stale_holds);
+	hm_limits_raise(out, HM_LIMIT_LOCK_NAMES, t->stats.name_overflow);
 }
 
 enum lt_action lt_classify(const union hm_event *ev)
@@ -121,9 +159,17 @@ static struct lt_task *task_get_or_add(struct lt_tracker *t, uint32_t tid)
 		t->stats.task_overflow++;
 		return NULL;
 	}
-	task = calloc(1, sizeof(*task));
-	if (!task)
-		return NULL;
+	if (t->nspare) {
+		/* only tid, depth and the wait are read before being written */
+		task = t->spare[--t->nspare];
+		task->depth = 0;
+		task->waiting = false;
+		memset(&task->wait, 0, sizeof(task->wait));
+	} else {
+		task = calloc(1, sizeof(*task));
+		if (!task)
+			return NULL;
+	}
 	task->tid = tid;
 	if (!u64map_put(&t->tasks, task_key(tid), task)) {
 		free(task);
@@ -139,7 +185,10 @@ static void task_drop_if_idle(struct lt_tracker *t, struct lt_task *task)
 	if (task->depth || task->waiting)
 		return;
 	u64map_del(&t->tasks, task_key(task->tid));
-	free(task);
+	if (t->nspare < LT_SPARE_TASKS)
+		t->spare[t->nspare++] = task;
+	else
+		free(task);
 }
 
 /* Remove a hold wherever it is in the stack: locks need not be released in
@@ -272,6 +321,10 @@ static void name_lock(struct lt_tracker *t, const struct hm_lock_class_event *e)
 	if (!e->lock_addr)
 		return;
 	if (!cls) {
+		if (t->names.count >= LT_MAX_NAMES) {
+			t->stats.name_overflow++;
+			return;
+		}
 		cls = calloc(1, sizeof(*cls));
 		if (!cls || !u64map_put(&t->names, e->lock_addr, cls)) {
 			free(cls);
@@ -281,6 +334,8 @@ static void name_lock(struct lt_tracker *t, const struct hm_lock_class_event *e)
 	cls->origin = e->origin;
 	memcpy(cls->name, e->name, HM_FUNC_LEN);
 	cls->name[HM_FUNC_LEN] = '\0';
+	if (t->class_cache)
+		t->class_cache->generation++;
 }
 
 enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev)
@@ -464,11 +519,50 @@ bool lt_is_anonymous(const struct lt_tracker *t, const struct hm_lock_event *ev)
 	       !lock_class(t, ev);
 }
 
-uint64_t lt_class_key(const struct lt_tracker *t, const struct hm_lock_event *ev)
+static uint64_t class_key_of_name(const struct lt_tracker *t, const struct hm_lock_event *ev)
 {
 	char name[LT_NAME_LEN];
 
 	return lt_map_key(hm_hash_str(HM_HASH_INIT, lt_class_name(t, ev, name)));
+}
+
+/* A cheap slot choice: the address or the driver's first bytes tell most
+ * inputs apart; the full compare decides. */
+static size_t class_slot(const struct lt_class_input *in)
+{
+	uint64_t driver, h;
+
+	memcpy(&driver, in->driver, sizeof(driver));
+	h = (in->lock_addr ^ driver ^ ((uint64_t)in->lock_type << 8 | in->role) ^
+	     (uint64_t)in->subclass << 16) * 0x9e3779b97f4a7c15ULL;
+	return (size_t)(h >> 54) % LT_CLASS_CACHE_SIZE;
+}
+
+uint64_t lt_class_key(const struct lt_tracker *t, const struct hm_lock_event *ev)
+{
+	struct lt_class_cache *cache = t->class_cache;
+	struct lt_class_input in;
+	size_t i;
+
+	if (!cache)
+		return class_key_of_name(t, ev);
+	memset(&in, 0, sizeof(in));
+	in.lock_type = ev->lock_type;
+	in.subclass = ev->subclass;
+	if (lt_lock_device(ev)) {
+		in.role = ev->dev.role;
+		memcpy(in.driver, ev->dev.driver, sizeof(in.driver));
+	} else {
+		in.lock_addr = ev->lock_addr;
+	}
+	i = class_slot(&in);
+	if (cache->slot[i].generation != cache->generation ||
+	    memcmp(&cache->slot[i].in, &in, sizeof(in))) {
+		cache->slot[i].in = in;
+		cache->slot[i].key = class_key_of_name(t, ev);
+		cache->slot[i].generation = cache->generation;
+	}
+	return cache->slot[i].key;
 }
 
 char *lt_task_name(const struct hm_event_header *hdr, char buf[LT_NAME_LEN])

@@ -21,6 +21,7 @@
 
 #define LT_MAX_HELD 32          /* per task, as deep as lockdep's MAX_LOCK_DEPTH/1.5 */
 #define LT_MAX_TASKS 65536      /* tasks holding or waiting for a lock at once */
+#define LT_MAX_NAMES 65536      /* named (LOCK_CLASS) lock addresses remembered */
 #define LT_NAME_LEN 96
 #define LT_WHERE_LEN 64
 #define LT_MAX_READERS 16       /* read holds of one rwsem tracked (per hold, so a
@@ -57,6 +58,7 @@ struct lt_stats {
 	uint64_t stale_holds;           /* holds dropped: another task took the lock, or a wait
 					 * record's kernel-read owner denied them */
 	uint64_t reader_overflow;       /* read holds beyond LT_MAX_READERS on one rwsem */
+	uint64_t name_overflow;         /* LOCK_CLASS names beyond LT_MAX_NAMES, not stored */
 };
 
 /* The tasks holding one rwsem for read, one entry per hold. */
@@ -65,12 +67,20 @@ struct lt_readers {
 	uint32_t tid[LT_MAX_READERS];
 };
 
+#define LT_SPARE_TASKS 8
+
+struct lt_class_cache;
+
 struct lt_tracker {
 	struct u64map tasks;            /* tid + 1 -> struct lt_task * */
 	struct u64map owners;           /* lock_addr -> struct lt_task * (exclusive holders) */
 	struct u64map readers;          /* lock_addr -> struct lt_readers * (read holders) */
 	struct u64map names;            /* lock_addr -> struct lt_lock_class * (LOCK_CLASS records) */
 	struct lt_stats stats;
+	/* speed only, no state of the analysis: */
+	struct lt_class_cache *class_cache; /* lt_class_key() memo, NULL if none */
+	struct lt_task *spare[LT_SPARE_TASKS]; /* idle tasks kept for reuse */
+	unsigned int nspare;
 };
 
 /* The name of a non-device lock, from its HM_EV_LOCK_CLASS record. */
@@ -81,6 +91,9 @@ struct lt_lock_class {
 
 void lt_init(struct lt_tracker *t);
 void lt_free(struct lt_tracker *t);
+/* Raise out to this tracker's overflow and repair counts. */
+struct hm_limits;
+void lt_limits(const struct lt_tracker *t, struct hm_limits *out);
 
 enum lt_action lt_classify(const union hm_event *ev);
 /* Update the state with one record (LOCK_CLASS records name locks); returns

@@ -144,6 +144,42 @@ static void loss_finish(void *self, uint64_t end_ts, const struct hm_emitter *ou
 	hm_finding_release(&f);
 }
 
+void hm_loss_report_limits(const struct hm_limits *limits, uint64_t end_ts,
+			   const struct hm_emitter *out)
+{
+	char list[HM_FINDING_SUMMARY_LEN / 2] = "";
+	uint64_t total = 0;
+	struct hm_finding f;
+	size_t used = 0;
+
+	for (int i = 0; i < HM_LIMIT_NR; i++)
+		total += limits->count[i];
+	if (!total)
+		return;
+	/* info: a bound met is a fact about this run, not a kernel bug; the
+	 * summary and the metrics carry the counts */
+	hm_finding_init(&f, HM_FIND_LOST_EVENTS, end_ts);
+	f.severity = HM_SEV_INFO;
+	f.fingerprint = hm_hash_str(f.fingerprint, "analysis limits");
+	for (int i = 0; i < HM_LIMIT_NR; i++) {
+		int w;
+
+		if (!limits->count[i])
+			continue;
+		f.fingerprint = hm_hash_bytes(f.fingerprint, &i, sizeof(i));
+		hm_finding_detail(&f, "%s: %" PRIu64, hm_limit_describe((enum hm_limit)i),
+				  limits->count[i]);
+		w = snprintf(list + used, sizeof(list) - used, "%s%s %" PRIu64, used ? ", " : "",
+			     hm_limit_name((enum hm_limit)i), limits->count[i]);
+		if (w > 0)
+			used += (size_t)w < sizeof(list) - used ? (size_t)w : sizeof(list) - used - 1;
+	}
+	hm_finding_summary(&f, "analysis incomplete: bounded tables or searches were exceeded "
+			   "(%s); findings may be missing", list);
+	hm_emit(out, &f);
+	hm_finding_release(&f);
+}
+
 const struct hm_analyzer_ops hm_loss_analyzer = {
 	.name = "loss",
 	.create = loss_create,

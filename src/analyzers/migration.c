@@ -756,10 +756,18 @@ static void migration_finish(void *self, uint64_t end_ts, const struct hm_emitte
 			report_downtime(m, d, end_ts, NULL, out);
 }
 
+static void migration_limits(const void *self, struct hm_limits *out)
+{
+	const struct migration *m = self;
+
+	hm_limits_raise(out, HM_LIMIT_DEVICES, m->devices.overflow);
+}
+
 const struct hm_analyzer_ops hm_migration_analyzer = {
 	.name = "migration",
 	.create = migration_create,
 	.feed = migration_feed,
 	.finish = migration_finish,
 	.destroy = migration_destroy,
+	.limits = migration_limits,
 };

@@ -15,10 +15,10 @@ MAX_PER_IP=$(sed -nE 's/^#define HM_EXPORTER_MAX_PER_IP ([0-9]+).*/\1/p' "$REPO/
 # ---- helpers (state lives in files: each test runs in its own process) ----
 
 # append_meta FILE KEY=VALUE: a META record as the trace writer stores it
-append_meta() {
+append_meta() { # format 2 framing: kind 4, length varint (one byte: < 128), text, NUL
 	local text=$2 len
 	len=$((${#text} + 1))
-	printf "\\x04\\x00\\x00\\x00\\x$(printf %02x "$len")\\x00\\x00\\x00%s\\x00" "$text" >>"$1"
+	printf "\\x04\\x$(printf %02x "$len")%s\\x00" "$text" >>"$1"
 }
 
 # start_exporter NAME TRACE [replay options...]: replay TRACE serving metrics on
