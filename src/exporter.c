@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "exporter.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -45,7 +46,8 @@ bool hm_listen_parse(const char *text, struct sockaddr_storage *addr, socklen_t 
 	}
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || port < 0 || port > 65535 || colon[1] == '+') {
+	/* digits only: strtol alone takes " 5" and "+5" */
+	if (errno || !isdigit((unsigned char)colon[1]) || *end || port > 65535) {
 		snprintf(err, errlen, "'%s': port '%s' is not 0-65535", text, colon + 1);
 		return false;
 	}
