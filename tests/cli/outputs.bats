@@ -47,6 +47,7 @@ print(s.getsockname()[1], flush=True); time.sleep(120)' >"$BATS_TEST_TMPDIR/port
 
 teardown() {
 	[ -f "$BATS_TEST_TMPDIR/port.pid" ] && kill "$(cat "$BATS_TEST_TMPDIR/port.pid")" 2>/dev/null
+	mountpoint -q "$BATS_TEST_TMPDIR/disk" 2>/dev/null && umount "$BATS_TEST_TMPDIR/disk"
 	true
 }
 
@@ -205,4 +206,27 @@ for e in events[len(events) // 2:]:
 		[ "${#lines[@]}" -eq 1 ]
 		[[ $output == "hisimig-trace: ${cmd%% *}: "*"; try 'hisimig-trace ${cmd%% *} --help'" ]]
 	done
+}
+
+@test "a full disk: one line, exit 2, the old file untouched, what was written kept in FILE.partial" {
+	local disk=$BATS_TEST_TMPDIR/disk
+	trace=$(gen_trace migration-clean)
+	mkdir "$disk"
+	mount -t tmpfs -o size=64k hisimig-full "$disk" 2>/dev/null || skip "cannot mount a small tmpfs here"
+	echo precious >"$disk/t.json"
+	echo precious >"$disk/t.hmt"
+	head -c 56k /dev/zero >"$disk/filler" 2>/dev/null || true
+	run "$HISIMIG" replay --quiet --timeline "$disk/t.json" "$trace"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ $output == *"writing $disk/t.json failed"* ]]
+	[ "$(cat "$disk/t.json")" = precious ]
+	[ -e "$disk/t.json.partial" ]
+	rm "$disk/t.json.partial"
+	run "$HISIMIG" gen migration-clean -o "$disk/t.hmt"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(cat "$disk/t.hmt")" = precious ]
+	umount "$disk"
 }
