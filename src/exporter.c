@@ -147,10 +147,10 @@ struct client {
 	uint64_t since_ns;                /* accepted, or its last request answered */
 	bool answered;                    /* served a request: an idle keep-alive now */
 	bool closing;                     /* close once the reply is out */
-	char in[HM_HTTP_MAX_HEAD];
-	size_t in_len;
 	char *out;                        /* the reply being sent */
 	size_t out_len, out_sent;
+	size_t in_len;
+	char in[HM_HTTP_MAX_HEAD];        /* last: a new client clears what precedes */
 };
 
 static uint64_t now_ns(void)
@@ -400,7 +400,6 @@ static void on_accept(struct hm_exporter *e)
 	slot->fd = fd;
 	slot->addr = addr;
 	slot->since_ns = now_ns();
-	slot->in_len = 0;
 }
 
 /* Whole-request deadline: a request must arrive complete within it however
