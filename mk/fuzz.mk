@@ -35,3 +35,5 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_OBJS)
 fuzz-seeds: $(BIN)
 	@tests/fuzz/seeds.sh $(BIN) $(FUZZ_DIR)/seeds
 .SECONDARY: $(FUZZ_OBJS)
+# (after mk/bpf.mk: the objects that include a skeleton need it generated)
+$(foreach u,$(BPF_USERS),$(FUZZ_DIR)/obj/src/$(u).o): $(BPF_SKELS)
