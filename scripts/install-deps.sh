@@ -4,7 +4,11 @@
 set -euo pipefail
 
 build_pkgs=(gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libmicrohttpd-dev)
-test_pkgs=(libcmocka-dev bats prometheus curl jq)
+test_pkgs=(libcmocka-dev bats prometheus curl jq
+	# the CLI tests craft traces and check JSON and HTTP with python3
+	python3
+	# make fuzz: libFuzzer is in clang's runtime libraries
+	libclang-rt-14-dev)
 guest_pkgs=(qemu-system-x86 busybox-static cpio kmod nvme-cli xz-utils
 	# make kmod: pahole gives the test modules BTF (fentry on hmtest_*).
 	dwarves

@@ -4,6 +4,7 @@
 #define HM_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include "session.h"
 
@@ -58,9 +59,32 @@ enum hm_analysis_opt {
  * and sets *handled when opt was one of them. */
 bool hm_cli_analysis_option(int opt, const char *arg, struct hm_session_opts *o, bool *handled);
 
-/* A decimal count in 0..max, the whole of arg (no sign): true and *out set,
- * else false and nothing printed (the caller names the option). */
+/* A decimal count in 0..max, the whole of arg (digits only: no sign, no
+ * space): true and *out set, else false and nothing printed (the caller names
+ * the option). */
 bool hm_cli_parse_count(const char *arg, unsigned long long max, unsigned long long *out);
+/* A finite decimal number in [min, max] ("0.5", "2", "1e3"; no sign, space,
+ * hex, nan or inf): true and *out set, else false and nothing printed. */
+bool hm_cli_parse_real(const char *arg, double min, double max, double *out);
+/* May --OPTION PATH be written (outfile.h)? false after printing one line. */
+bool hm_cli_output_ok(const char *option, const char *path);
+
+/* The option string every subcommand hands getopt_long: a leading ':' so that
+ * getopt prints nothing and hm_cli_option_error says it in one line. */
+#define HM_GETOPT(shortopts) ":" shortopts
+/* After getopt_long returned '?' or ':': "hisimig-trace: CMD: unrecognized
+ * option '--frob'; try 'hisimig-trace CMD --help'". Returns HM_EXIT_USAGE. */
+int hm_cli_option_error(const char *command, int opt, char **argv);
+
+/* SIGINT and SIGTERM ask the command to stop: hm_cli_stop_signal() turns
+ * from 0 to the signal's number; the command finishes its outputs. */
+void hm_cli_stop_on_signals(void);
+int hm_cli_stop_signal(void);
+const volatile sig_atomic_t *hm_cli_stop_flag(void);
+
+/* Flush and close stdout; false after one line if any write to it failed
+ * (a full disk, /dev/full, a closed pipe reader). */
+bool hm_cli_close_stdout(void);
 
 /* "hisimig-trace: " + message to stderr, one line. */
 void hm_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

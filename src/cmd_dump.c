@@ -156,28 +156,37 @@ static void print_record(FILE *out, const struct hm_trace_record *rec)
 
 int hm_cmd_dump(int argc, char **argv)
 {
+	static const struct option long_options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct hm_trace_reader *r;
 	struct hm_trace_record rec;
 	enum hm_read_status st;
+	const char *path;
 	char err[256];
+	int opt;
 
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+	while ((opt = getopt_long(argc, argv, HM_GETOPT("h"), long_options, NULL)) != -1) {
+		if (opt != 'h')
+			return hm_cli_option_error("dump", opt, argv);
 		fputs(dump_usage, stdout);
 		return HM_EXIT_CLEAN;
 	}
-	if (argc != 2) {
-		fputs(dump_usage, stderr);
+	if (optind != argc - 1) {
+		hm_cli_error("dump needs exactly one trace FILE (see --help)");
 		return HM_EXIT_USAGE;
 	}
-	r = hm_trace_reader_open(argv[1], err, sizeof(err));
+	path = argv[optind];
+	r = hm_trace_reader_open(path, err, sizeof(err));
 	if (!r) {
-		hm_cli_error("%s: %s", argv[1], err);
+		hm_cli_error("%s: %s", path, err);
 		return HM_EXIT_USAGE;
 	}
 	while ((st = hm_trace_read(r, &rec)) == HM_READ_OK)
 		print_record(stdout, &rec);
 	if (st != HM_READ_EOF)
-		hm_cli_error("%s: %s", argv[1], hm_trace_reader_error(r));
+		hm_cli_error("%s: %s", path, hm_trace_reader_error(r));
 	hm_trace_reader_close(r);
 	return st == HM_READ_EOF ? HM_EXIT_CLEAN : HM_EXIT_USAGE;
 }

@@ -84,7 +84,7 @@ int hm_cmd_gen(int argc, char **argv)
 	unsigned long long count;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "lo:h", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, HM_GETOPT("lo:h"), long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'l': {
 			size_t n;
@@ -108,8 +108,7 @@ int hm_cmd_gen(int argc, char **argv)
 			fputs(gen_usage, stdout);
 			return HM_EXIT_CLEAN;
 		default:
-			fputs(gen_usage, stderr);
-			return HM_EXIT_USAGE;
+			return hm_cli_option_error("gen", opt, argv);
 		}
 	}
 	if (optind != argc - 1 || !output) {

@@ -5,6 +5,7 @@
 #include <sys/utsname.h>
 
 #include "cli.h"
+#include "json.h"
 #include "loader.h"
 #include "targets.h"
 
@@ -25,18 +26,6 @@ struct probe_facts {
 	bool can_trace;
 	char why_not[256];
 };
-
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', out);
-		if ((unsigned char)*s >= 0x20)
-			fputc(*s, out);
-	}
-	fputc('"', out);
-}
 
 static const char *yes(bool b)
 {
@@ -61,9 +50,9 @@ static void print_text(FILE *out, const struct probe_facts *f, enum hm_attach_pr
 static void print_json_head(FILE *out, const struct probe_facts *f)
 {
 	fprintf(out, "{\"kernel\":");
-	json_str(out, f->release);
+	hm_json_string(out, f->release);
 	fprintf(out, ",\"lockdown\":");
-	json_str(out, f->lockdown);
+	hm_json_string(out, f->lockdown);
 	fprintf(out, ",\"privileges\":{\"root\":%s,\"cap_bpf\":%s,\"cap_perfmon\":%s,"
 		     "\"cap_sys_admin\":%s}",
 		f->priv.root ? "true" : "false", f->priv.cap_bpf ? "true" : "false",
@@ -73,7 +62,7 @@ static void print_json_head(FILE *out, const struct probe_facts *f)
 	fprintf(out, ",\"tracing\":{\"possible\":%s", f->can_trace ? "true" : "false");
 	if (!f->can_trace) {
 		fprintf(out, ",\"reason\":");
-		json_str(out, f->why_not);
+		hm_json_string(out, f->why_not);
 	}
 	fprintf(out, "},\"attach\":[");
 }
@@ -91,17 +80,17 @@ static void print_target(FILE *out, bool json, bool first, const struct hm_targe
 		return;
 	}
 	fprintf(out, "%s{\"function\":", first ? "" : ",");
-	json_str(out, t->func);
+	hm_json_string(out, t->func);
 	fprintf(out, ",\"module\":");
-	json_str(out, t->module ? t->module : "vmlinux");
+	hm_json_string(out, t->module ? t->module : "vmlinux");
 	fprintf(out, ",\"mode\":\"%s\"", mode);
 	if (p->mode == HM_MODE_MISSING) {
 		fprintf(out, ",\"reason\":");
-		json_str(out, p->reason);
+		hm_json_string(out, p->reason);
 		fprintf(out, ",\"later\":%s", p->later ? "true" : "false");
 	}
 	fprintf(out, ",\"what\":");
-	json_str(out, t->why);
+	hm_json_string(out, t->why);
 	fputc('}', out);
 }
 
@@ -120,7 +109,7 @@ int hm_cmd_probe(int argc, char **argv)
 	bool json = false;
 	int opt, n = 0;
 
-	while ((opt = getopt_long(argc, argv, "jh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, HM_GETOPT("jh"), long_options, NULL)) != -1) {
 		if (opt == 'j') {
 			json = true;
 		} else if (opt == 'a' && hm_attach_pref_parse(optarg, &pref)) {
@@ -128,12 +117,11 @@ int hm_cmd_probe(int argc, char **argv)
 		} else if (opt == 'h') {
 			fputs(probe_usage, stdout);
 			return HM_EXIT_CLEAN;
-		} else {
-			if (opt == 'a')
-				hm_cli_error("--attach: '%s' is not one of auto, fentry, kprobe", optarg);
-			else
-				fputs(probe_usage, stderr);
+		} else if (opt == 'a') {
+			hm_cli_error("--attach: '%s' is not one of auto, fentry, kprobe", optarg);
 			return HM_EXIT_USAGE;
+		} else {
+			return hm_cli_option_error("probe", opt, argv);
 		}
 	}
 	if (optind != argc) {

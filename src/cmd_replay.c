@@ -21,9 +21,14 @@ static const char replay_usage[] =
 	"                              (Ctrl-C or SIGTERM ends it early)\n"
 	"      --metrics-await-scrape  start replaying once /metrics was scraped, so\n"
 	"                              counters rise from 0 where the scraper sees them\n"
-	"      --replay-speed X        replay at X times the recorded pace (1 = realtime)\n"
-	"                              instead of as fast as possible\n"
+	"      --replay-speed X        replay at X times the recorded pace (1 = realtime,\n"
+	"                              0.001 to 1000000) instead of as fast as possible;\n"
+	"                              a pause longer than 5 s in the trace waits 5 s\n"
 	"  -h, --help                  this help\n\n"
+	"--timeline FILE is written as FILE.partial and renamed to FILE at the end.\n"
+	"SIGINT or SIGTERM stops the replay early: the outputs are finished for the\n"
+	"records replayed so far (summary, complete timeline) and the exit status is\n"
+	"128 + the signal (130, 143).\n"
 	"Exit status: 0 no findings at --fail-on, 1 findings, 2 usage or input error.\n";
 
 enum replay_opt {
@@ -85,9 +90,9 @@ static enum hm_read_status replay_records(struct hm_trace_reader *r, struct hm_s
 					  struct hm_pacer *pacer, struct replay_totals *t)
 {
 	struct hm_trace_record rec;
-	enum hm_read_status st;
+	enum hm_read_status st = HM_READ_OK;
 
-	while ((st = hm_trace_read(r, &rec)) == HM_READ_OK) {
+	while (!hm_cli_stop_signal() && (st = hm_trace_read(r, &rec)) == HM_READ_OK) {
 		t->records++;
 		switch (rec.kind) {
 		case HM_REC_EVENT:
@@ -170,10 +175,10 @@ int hm_cmd_replay(int argc, char **argv)
 	double speed = 0;
 	enum hm_read_status st;
 	char err[256];
-	int opt, status;
+	int opt, status, stop;
 
 	hm_session_opts_defaults(&opts);
-	while ((opt = getopt_long(argc, argv, "jh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, HM_GETOPT("jh"), long_options, NULL)) != -1) {
 		bool handled;
 
 		if (opt == 'h') {
@@ -190,19 +195,18 @@ int hm_cmd_replay(int argc, char **argv)
 			continue;
 		}
 		if (opt == OPT_REPLAY_SPEED) {
-			if (!hm_pacer_parse_speed(optarg, &speed)) {
-				hm_cli_error("--replay-speed: '%s' is not a factor > 0 (1 = realtime)",
-					     optarg);
+			if (!hm_cli_parse_real(optarg, HM_PACER_MIN_SPEED, HM_PACER_MAX_SPEED,
+					       &speed)) {
+				hm_cli_error("--replay-speed: '%s' is not a factor from 0.001 to "
+					     "1000000 (1 = realtime)", optarg);
 				return HM_EXIT_USAGE;
 			}
 			continue;
 		}
 		if (!hm_cli_analysis_option(opt, optarg, &opts, &handled))
 			return HM_EXIT_USAGE;
-		if (!handled) {
-			fputs(replay_usage, stderr);
-			return HM_EXIT_USAGE;
-		}
+		if (!handled)
+			return hm_cli_option_error("replay", opt, argv);
 	}
 	if (optind != argc - 1) {
 		hm_cli_error("replay needs exactly one trace FILE (see --help)");
@@ -239,8 +243,13 @@ int hm_cmd_replay(int argc, char **argv)
 	}
 	if (opts.format == HM_REPORT_TEXT)
 		describe_origin(opts.out, hm_trace_reader_header(reader), argv[optind]);
-	hm_pacer_init(&pacer, speed);
+	hm_cli_stop_on_signals();
+	hm_pacer_init(&pacer, speed, hm_cli_stop_flag());
 	st = replay_records(reader, session, &pacer, &totals);
+	stop = hm_cli_stop_signal();
+	if (stop)
+		hm_cli_error("%s: stopped by %s after %" PRIu64 " records; the outputs cover "
+			     "those", argv[optind], strsignal(stop), totals.records);
 	status = hm_session_finish(session, argv[optind], totals.lost, totals.end_ts);
 	if (st == HM_READ_TRUNCATED && hm_trace_reader_size(reader))
 		hm_cli_error("%s: truncated: replayed %" PRIu64 " whole records (%" PRIu64
@@ -255,18 +264,20 @@ int hm_cmd_replay(int argc, char **argv)
 	else if (st == HM_READ_CORRUPT)
 		hm_cli_error("%s: %s; replayed the %" PRIu64 " records before it", argv[optind],
 			     hm_trace_reader_error(reader), totals.records);
-	else if (!totals.saw_end)
+	else if (!totals.saw_end && !stop)
 		hm_cli_error("%s: no end record: the recording was interrupted; replayed all "
 			     "%" PRIu64 " records", argv[optind], totals.records);
 	if (totals.bad_tables)
 		hm_cli_error("%s: %" PRIu64 " malformed stack/symbol records skipped", argv[optind],
 			     totals.bad_tables);
-	if (exporter && linger_s) {
+	if (exporter && linger_s && !stop) {
 		fflush(opts.out); /* the summary before a long wait */
 		linger(exporter, linger_s);
 	}
 	hm_exporter_stop(exporter);
 	hm_session_free(session);
 	hm_trace_reader_close(reader);
+	if (stop)
+		return 128 + stop;
 	return st == HM_READ_CORRUPT ? HM_EXIT_USAGE : status;
 }

@@ -14,15 +14,6 @@
 #include "live.h"
 #include "loader.h"
 
-/* The one piece of global state: what SIGINT/SIGTERM tell the loop. */
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 enum live_opt {
 	OPT_OUTPUT = 'o',
 	OPT_VERBOSE = 'v',
@@ -39,6 +30,8 @@ static void live_usage(FILE *out, const struct hm_live_spec *spec)
 		"Usage: hisimig-trace %s %s[--duration S] [--attach auto|fentry|kprobe] [OPTIONS]\n"
 		"%s\n\n"
 		"  -o, --output FILE           %s\n"
+		"                              (FILE.partial, flushed as it goes, becomes FILE\n"
+		"                              at the end; an existing FILE stays until then)\n"
 		"      --duration S            stop after S seconds (default: until SIGINT/SIGTERM)\n"
 		"      --attach MODE           auto (fentry, else kprobe), fentry or kprobe only\n"
 		"      --locks focused|full    focused (default): device mutexes, the known global\n"
@@ -73,17 +66,13 @@ static bool parse_ringbuf_kb(const char *arg, uint32_t *bytes)
 	return true;
 }
 
+/* From a millisecond to about 115 days. */
 static bool parse_seconds(const char *arg, double *out)
 {
-	char *end;
-
-	errno = 0;
-	*out = strtod(arg, &end);
-	if (errno || end == arg || *end || *out <= 0 || *out > 1e7) {
-		hm_cli_error("--duration: '%s' is not a positive number of seconds", arg);
-		return false;
-	}
-	return true;
+	if (hm_cli_parse_real(arg, 1e-3, 1e7, out))
+		return true;
+	hm_cli_error("--duration: '%s' is not a number of seconds from 0.001 to 10000000", arg);
+	return false;
 }
 
 struct live_args {
@@ -112,7 +101,7 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 
 	hm_session_opts_defaults(&a->session);
 	a->session.quiet = spec->quiet;
-	while ((opt = getopt_long(argc, argv, "jo:vh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, HM_GETOPT("jo:vh"), long_options, NULL)) != -1) {
 		bool handled;
 
 		switch (opt) {
@@ -120,6 +109,9 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 			live_usage(stdout, spec);
 			return 1;
 		case OPT_OUTPUT:
+			/* refused before anything is set up: no file is created */
+			if (!hm_cli_output_ok("-o", optarg))
+				return 2;
 			a->session.record_path = optarg;
 			continue;
 		case OPT_DURATION:
@@ -156,7 +148,7 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 		if (!hm_cli_analysis_option(opt, optarg, &a->session, &handled))
 			return 2;
 		if (!handled) {
-			live_usage(stderr, spec);
+			hm_cli_option_error(spec->name, opt, argv);
 			return 2;
 		}
 	}
@@ -169,15 +161,6 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 		return 2;
 	}
 	return 0;
-}
-
-static void install_stop_handlers(void)
-{
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 }
 
 int hm_live_command(int argc, char **argv, const struct hm_live_spec *spec)
@@ -213,14 +196,12 @@ int hm_live_command(int argc, char **argv, const struct hm_live_spec *spec)
 		fprintf(stderr, "hisimig-trace: serving metrics at %s\n", hm_exporter_url(exporter));
 	}
 	hm_session_meta(session, "command", spec->name);
-	install_stop_handlers();
+	hm_cli_stop_on_signals();
 	loader = hm_loader_start(&a.loader, session, err, sizeof(err));
 	if (!loader) {
 		hm_cli_error("%s", err);
 		hm_exporter_stop(exporter);
-		hm_session_free(session);
-		if (a.session.record_path)
-			unlink(a.session.record_path);
+		hm_session_free(session); /* drops FILE.partial: FILE is as it was */
 		return HM_EXIT_USAGE;
 	}
 	hm_loader_summary(loader, summary, sizeof(summary));
@@ -228,7 +209,7 @@ int hm_live_command(int argc, char **argv, const struct hm_live_spec *spec)
 		a.duration_s ? "stops after --duration" : "Ctrl-C to stop");
 	if (a.duration_s)
 		deadline = hm_mono_ns() + (uint64_t)(a.duration_s * 1e9);
-	while (!stop_requested && (!deadline || hm_mono_ns() < deadline)) {
+	while (!hm_cli_stop_signal() && (!deadline || hm_mono_ns() < deadline)) {
 		perr = hm_loader_poll(loader, 100);
 		if (perr < 0)
 			break;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The Prometheus exporter: GET /metrics over HTTP (libmicrohttpd, on its own
- * thread), fed by a session observer. The event path takes the registry lock
+ * The Prometheus exporter: GET /metrics over HTTP/1.1 (its own small server on
+ * its own thread, http_request.h parses), a landing page at /, fed by a
+ * session observer. The event path takes the registry lock
  * only to update counters; a scrape takes it only to copy the values, then
  * formats the copy unlocked.
  */
@@ -14,9 +15,14 @@
 #include "analyzer.h"
 #include "session.h"
 
-/* Hardening against slow and misbehaving clients. */
+/* Hardening against slow and misbehaving clients: at most this many
+ * connections, and per client address; a newcomer at a limit replaces the
+ * oldest connection not being answered. A request head must arrive whole
+ * within REQUEST_TIMEOUT however slowly it trickles in; a kept-alive
+ * connection may idle IDLE_TIMEOUT between requests. */
 #define HM_EXPORTER_MAX_CONNECTIONS 32
 #define HM_EXPORTER_MAX_PER_IP 8
+#define HM_EXPORTER_REQUEST_TIMEOUT_S 3
 #define HM_EXPORTER_IDLE_TIMEOUT_S 5
 
 /* "127.0.0.1:9478", "[::1]:9478", "localhost:9478", ":9478" (every address).

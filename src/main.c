@@ -35,15 +35,21 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return HM_EXIT_CLEAN;
+		return hm_cli_close_stdout() ? HM_EXIT_CLEAN : HM_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("hisimig-trace %s (event ABI %d)\n", HM_VERSION, HM_ABI_VERSION);
-		return HM_EXIT_CLEAN;
+		return hm_cli_close_stdout() ? HM_EXIT_CLEAN : HM_EXIT_USAGE;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
-	hm_cli_error("unknown command '%s' (see --help)", argv[1]);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		int status;
+
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		status = commands[i].run(argc - 1, argv + 1);
+		/* every command's findings, dumps and summaries: lost output is an error */
+		return hm_cli_close_stdout() ? status : HM_EXIT_USAGE;
+	}
+	hm_cli_error("unknown command '%s'; try 'hisimig-trace --help'", argv[1]);
 	return HM_EXIT_USAGE;
 }

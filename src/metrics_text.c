@@ -5,6 +5,7 @@
 
 #include "event.h"
 #include "finding.h"
+#include "json.h"
 #include "metrics.h"
 #include "version.h"
 
@@ -26,18 +27,32 @@ static const char *seconds(uint64_t ns, char buf[SECONDS_STR_LEN])
 	return buf;
 }
 
-/* A label value with \, " and newline escaped as the format requires. */
+/* A label value with \, " and newline escaped as the format requires, and
+ * valid UTF-8 (each invalid byte becomes U+FFFD) as it also requires. */
 static const char *escape(const char *src, char *dst, size_t len)
 {
-	size_t n = 0;
+	static const char replacement[] = "\xef\xbf\xbd";
+	const unsigned char *p = (const unsigned char *)src;
+	size_t n = 0, avail = strlen(src);
 
-	for (; *src && n + 3 < len; src++) {
-		if (*src == '\\' || *src == '"' || *src == '\n') {
+	while (*p && n + 5 < len) {
+		size_t seq = hm_utf8_sequence_len(p, avail);
+
+		if (!seq) {
+			memcpy(dst + n, replacement, 3);
+			n += 3;
+			seq = 1;
+		} else if (*p == '\\' || *p == '"' || *p == '\n') {
 			dst[n++] = '\\';
-			dst[n++] = *src == '\n' ? 'n' : *src;
+			dst[n++] = *p == '\n' ? 'n' : (char)*p;
+		} else if (n + seq < len) {
+			memcpy(dst + n, p, seq);
+			n += seq;
 		} else {
-			dst[n++] = *src;
+			break;
 		}
+		p += seq;
+		avail -= seq;
 	}
 	dst[n] = '\0';
 	return dst;

@@ -29,7 +29,4 @@ extern const struct hm_reporter_ops hm_json_reporter;
 
 const struct hm_reporter_ops *hm_reporter_for(enum hm_report_format fmt);
 
-/* Write s as a JSON string literal (quotes included). */
-void hm_json_string(FILE *out, const char *s);
-
 #endif

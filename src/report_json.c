@@ -4,26 +4,8 @@
 
 #include "event.h"
 #include "finding.h"
+#include "json.h"
 #include "report.h"
-
-void hm_json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\t': fputs("\\t", out); break;
-		default:
-			if (*p < 0x20)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-		}
-	}
-	fputc('"', out);
-}
 
 static void json_device(FILE *out, const struct hm_device *d)
 {
@@ -31,7 +13,7 @@ static void json_device(FILE *out, const struct hm_device *d)
 
 	fprintf(out, "{\"bdf\":\"%s\",\"role\":\"%s\",\"pf\":\"%s\",\"driver\":",
 		hm_bdf_format(&d->bdf, bdf), hm_role_name(d->role), hm_bdf_format(&d->pf_bdf, pf));
-	hm_json_string(out, d->driver);
+	hm_json_string_n(out, d->driver, sizeof(d->driver));
 	fprintf(out, ",\"class\":");
 	hm_json_string(out, hm_device_class(d, cls));
 	fprintf(out, "}");
@@ -79,7 +61,7 @@ static void json_finding(const struct hm_report_ctx *ctx, const struct hm_findin
 		fprintf(out, "%s{\"label\":", i ? "," : "");
 		hm_json_string(out, e->label);
 		fprintf(out, ",\"comm\":");
-		hm_json_string(out, e->comm);
+		hm_json_string_n(out, e->comm, sizeof(e->comm));
 		fprintf(out, ",\"pid\":%u,\"tid\":%u,\"ts_ns\":%" PRIu64 ",\"stack\":", e->pid,
 			e->tid, e->ts_ns);
 		json_stack(ctx, e->stack_id);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "engine.h"
+#include "outfile.h"
 #include "timeline.h"
 
 struct hm_session {
@@ -162,13 +163,14 @@ int hm_session_finish(struct hm_session *s, const char *source, uint64_t lost_to
 	}
 	status = s->any_finding && s->worst >= s->opts.fail_on ? 1 : 0;
 	if (s->record_failed) {
-		fprintf(stderr, "hisimig-trace: writing %s failed; the recording is incomplete\n",
-			s->opts.record_path);
+		fprintf(stderr, "hisimig-trace: writing %s failed; what was recorded is in %s"
+				HM_OUTFILE_SUFFIX "\n", s->opts.record_path, s->opts.record_path);
 		status = 2;
 	}
 	if (s->timeline) {
 		if (!hm_timeline_close(s->timeline)) {
-			fprintf(stderr, "hisimig-trace: writing %s failed; the timeline is incomplete\n",
+			fprintf(stderr, "hisimig-trace: writing %s failed; the timeline is incomplete "
+					"(%s" HM_OUTFILE_SUFFIX ")\n", s->opts.timeline_path,
 				s->opts.timeline_path);
 			status = 2;
 		}
@@ -181,9 +183,9 @@ void hm_session_free(struct hm_session *s)
 {
 	if (!s)
 		return;
-	if (s->writer)
-		hm_trace_writer_close(s->writer, 0, 0);
-	hm_timeline_close(s->timeline);
+	/* not finished: setup failed, nothing to keep */
+	hm_trace_writer_discard(s->writer);
+	hm_timeline_discard(s->timeline);
 	hm_engine_free(s->engine);
 	hm_stacks_free(s->stacks);
 	free(s);

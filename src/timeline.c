@@ -8,6 +8,8 @@
 
 #include "event.h"
 #include "finding.h"
+#include "json.h"
+#include "outfile.h"
 #include "report.h"
 #include "u64map.h"
 
@@ -22,6 +24,7 @@ struct open_span {
 };
 
 struct hm_timeline {
+	struct hm_outfile *file;
 	FILE *out;
 	bool first_record;
 	uint64_t last_ts;
@@ -235,12 +238,12 @@ struct hm_timeline *hm_timeline_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	tl->out = fopen(path, "w");
-	if (!tl->out) {
-		snprintf(err, errlen, "cannot create timeline %s: %s", path, strerror(errno));
+	tl->file = hm_outfile_open(path, err, errlen);
+	if (!tl->file) {
 		free(tl);
 		return NULL;
 	}
+	tl->out = hm_outfile_stream(tl->file);
 	tl->first_record = true;
 	u64map_init(&tl->spans);
 	u64map_init(&tl->device_tracks);
@@ -256,20 +259,33 @@ bool hm_timeline_close(struct hm_timeline *tl)
 	size_t it = 0;
 	uint64_t key;
 	void *val;
+	char why[256];
 	bool ok;
 
 	if (!tl)
 		return true;
 	/* a deadlock leaves waits and holds open: show them up to the end */
-	while (u64map_next(&tl->spans, &it, &key, &val)) {
+	while (u64map_next(&tl->spans, &it, &key, &val))
 		write_complete(tl, val, tl->last_ts, true);
-		free(val);
-	}
 	fputs("\n]}\n", tl->out);
-	ok = !ferror(tl->out);
-	ok = fclose(tl->out) == 0 && ok;
+	ok = hm_outfile_commit(tl->file, why, sizeof(why));
+	tl->file = NULL;
+	hm_timeline_discard(tl);
+	return ok;
+}
+
+void hm_timeline_discard(struct hm_timeline *tl)
+{
+	size_t it = 0;
+	uint64_t key;
+	void *val;
+
+	if (!tl)
+		return;
+	while (u64map_next(&tl->spans, &it, &key, &val))
+		free(val);
+	hm_outfile_discard(tl->file);
 	u64map_free(&tl->spans);
 	u64map_free(&tl->device_tracks);
 	free(tl);
-	return ok;
 }

@@ -19,8 +19,11 @@ struct hm_timeline;
 struct hm_timeline *hm_timeline_open(const char *path, char *err, size_t errlen);
 /* What the session calls for each event and finding. */
 struct hm_observer hm_timeline_observer(struct hm_timeline *tl);
-/* Ends spans still open at the last event time, closes the JSON document;
- * false if writing failed. NULL-safe. */
+/* Ends spans still open at the last event time, closes the JSON document and
+ * puts it in place (FILE.partial until then, outfile.h); false if writing
+ * failed. NULL-safe. */
 bool hm_timeline_close(struct hm_timeline *tl);
+/* No timeline after all (setup failed): FILE.partial removed. NULL-safe. */
+void hm_timeline_discard(struct hm_timeline *tl);
 
 #endif

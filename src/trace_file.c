@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "outfile.h"
 #include "trace_codec.h"
 #include "u64map.h"
 #include "version.h"
 
 struct hm_trace_writer {
+	struct hm_outfile *out;       /* PATH.partial until closed */
 	FILE *file;
 	struct u64map written_stacks; /* stack id + 1 -> (void *)1 */
 	struct u64map written_symbols;/* address -> (void *)1 */
@@ -98,25 +100,24 @@ struct hm_trace_writer *hm_trace_writer_open(const char *path, const struct hm_t
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	w->file = fopen(path, "wb");
-	if (!w->file) {
-		snprintf(err, errlen, "cannot create trace file %s: %s", path, strerror(errno));
+	w->out = hm_outfile_open(path, err, errlen);
+	if (!w->out) {
 		free(w);
 		return NULL;
 	}
+	w->file = hm_outfile_stream(w->out);
 	u64map_init(&w->written_stacks);
 	u64map_init(&w->written_symbols);
 	if (!hm_codec_init(&w->codec)) {
 		snprintf(err, errlen, "out of memory");
-		fclose(w->file);
-		free(w);
+		hm_trace_writer_discard(w);
 		return NULL;
 	}
-	if (fwrite(h, sizeof(*h), 1, w->file) != 1) {
-		snprintf(err, errlen, "cannot write trace file %s: %s", path, strerror(errno));
-		hm_codec_free(&w->codec);
-		fclose(w->file);
-		free(w);
+	/* the header on disk at once: a run killed now leaves a replayable file */
+	if (fwrite(h, sizeof(*h), 1, w->file) != 1 || fflush(w->file)) {
+		snprintf(err, errlen, "cannot write %s: %s", hm_outfile_partial(w->out),
+			 strerror(errno));
+		hm_trace_writer_discard(w);
 		return NULL;
 	}
 	return w;
@@ -220,20 +221,27 @@ bool hm_trace_writer_flush(struct hm_trace_writer *w)
 bool hm_trace_writer_close(struct hm_trace_writer *w, uint64_t lost, uint64_t end_mono_ns)
 {
 	struct hm_trace_end end = { .events = w->events, .lost = lost, .end_mono_ns = end_mono_ns };
+	char why[256];
 	bool ok;
 
 	write_record(w, HM_REC_END, &end, sizeof(end), NULL, 0);
 	hm_trace_writer_flush(w);
-	if (fsync(fileno(w->file)) != 0 && errno != EINVAL)
-		w->failed = true;
-	if (fclose(w->file) != 0)
-		w->failed = true;
-	ok = !w->failed;
+	/* on failure PATH.partial keeps what was written */
+	ok = hm_outfile_commit(w->out, why, sizeof(why)) && !w->failed;
+	w->out = NULL;
+	hm_trace_writer_discard(w);
+	return ok;
+}
+
+void hm_trace_writer_discard(struct hm_trace_writer *w)
+{
+	if (!w)
+		return;
+	hm_outfile_discard(w->out);
 	u64map_free(&w->written_stacks);
 	u64map_free(&w->written_symbols);
 	hm_codec_free(&w->codec);
 	free(w);
-	return ok;
 }
 
 static bool header_problem(const struct hm_trace_header *h, size_t got, char *err, size_t errlen)

@@ -75,7 +75,8 @@ void hm_trace_header_for_host(struct hm_trace_header *h);
 
 struct hm_trace_writer;
 
-/* errors: one line in err, NULL return */
+/* Writes PATH.partial (outfile.h), renamed to PATH by hm_trace_writer_close;
+ * errors: one line in err, NULL return */
 struct hm_trace_writer *hm_trace_writer_open(const char *path, const struct hm_trace_header *h,
 					     char *err, size_t errlen);
 /* Writes the event's stack (and its frames' symbols) first if not yet written. */
@@ -84,8 +85,11 @@ bool hm_trace_write_event(struct hm_trace_writer *w, const void *ev, size_t len,
 bool hm_trace_write_meta(struct hm_trace_writer *w, const char *key, const char *value);
 /* Push buffered records to the file (called after each batch of live events). */
 bool hm_trace_writer_flush(struct hm_trace_writer *w);
-/* Writes END, flushes and closes; false if any write failed along the way. */
+/* Writes END, flushes, closes and renames PATH.partial to PATH; false if any
+ * write failed along the way (PATH untouched, PATH.partial kept). */
 bool hm_trace_writer_close(struct hm_trace_writer *w, uint64_t lost, uint64_t end_mono_ns);
+/* Drop a recording that should not exist (setup failed): PATH.partial removed. */
+void hm_trace_writer_discard(struct hm_trace_writer *w);
 
 enum hm_read_status {
 	HM_READ_OK = 0,

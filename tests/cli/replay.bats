@@ -179,7 +179,7 @@ load helpers
 	[ "$(jq '[.traceEvents[] | select(.ph == "X" and .dur < 0)] | length' "$json")" -eq 0 ]
 	run "$HISIMIG" replay --timeline /nonexistent/dir/t.json "$trace"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"cannot create timeline /nonexistent/dir/t.json"* ]]
+	[[ "$output" == *"cannot create /nonexistent/dir/t.json.partial: No such file or directory"* ]]
 }
 
 @test "--timeline of a clean migration shows each device's state track" {

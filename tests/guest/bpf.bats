@@ -17,6 +17,7 @@ teardown() {
 	# after the tracer exited: its fentry links pin the modules
 	kmod_teardown
 	reset_pf
+	scratch_check
 }
 
 sriov_cycles() {
@@ -255,10 +256,16 @@ kmod_teardown() {
 }
 
 @test "a full ring buffer loses records: counted, recorded as lost records, reported" {
-	# 4 KiB holds a few dozen records; --locks full on a fork/exec loop overflows it
-	trace_start run --json --locks full --ringbuf-kb 4 -o "$BATS_TEST_TMPDIR/loss.hmt"
-	for _ in $(seq 300); do cat /sys/kernel/uevent_seqnum >/dev/null; done
+	# 4 KiB holds a few dozen records; --locks full on a fork/exec loop overflows
+	# it. Bounded in time (--duration, the loop stops with the tracer) and so in
+	# size: a slow guest once kept tracing every mutex until its disk was full.
+	trace_start run --json --locks full --ringbuf-kb 4 --duration 15 -o "$BATS_TEST_TMPDIR/loss.hmt"
+	for _ in $(seq 300); do
+		kill -0 "$tracer" 2>/dev/null || break
+		cat /sys/kernel/uevent_seqnum >/dev/null
+	done
 	trace_stop
+	ls -l "$BATS_TEST_TMPDIR/loss.hmt"
 	[ "$trace_status" -eq 1 ]
 	jq -r 'select(.type == "finding") | .data.kind' "$BATS_TEST_TMPDIR/out" | grep -qx lost-events
 	"$HM" dump "$BATS_TEST_TMPDIR/loss.hmt" >"$BATS_TEST_TMPDIR/dump"
@@ -273,4 +280,41 @@ kmod_teardown() {
 	# the replay reports the same loss
 	run "$HM" replay --json "$BATS_TEST_TMPDIR/loss.hmt"
 	grep -q '"kind":"lost-events"' <<<"$output"
+}
+
+@test "record -o: an existing file survives a failed setup; a killed recording leaves a replayable FILE.partial" {
+	local keep=$BATS_TEST_TMPDIR/keep.hmt port
+	echo precious >"$keep"
+	# a later setup step fails: the metrics port is taken
+	python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$BATS_TEST_TMPDIR/port" &
+	holder=$!
+	for _ in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/port" ] && break; sleep 0.1; done
+	port=$(cat "$BATS_TEST_TMPDIR/port")
+	run "$HM" record -o "$keep" --metrics "127.0.0.1:$port" --duration 1
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ $output == *"Address already in use"* ]]
+	[ "$(cat "$keep")" = precious ]
+	[ ! -e "$keep.partial" ]
+	# SIGKILL mid-recording: FILE as it was, FILE.partial replays
+	trace_start record -o "$keep"
+	sriov_enable 2
+	sriov_disable
+	sleep 1 # a poll round or two: flushed
+	[ "$(cat "$keep")" = precious ]
+	kill -KILL "$tracer"
+	wait "$tracer" || true
+	tracer=
+	[ "$(cat "$keep")" = precious ]
+	run "$HM" replay "$keep.partial"
+	echo "$output"
+	[ "$status" -le 1 ]
+	[[ $output == *"no end record: the recording was interrupted"* ]]
+	[[ $output =~ :\ ([1-9][0-9]*)\ events ]]
+	# the next recording to the same FILE refuses to overwrite that evidence
+	run "$HM" record -o "$keep" --duration 1
+	[ "$status" -eq 2 ]
+	[[ $output == *"$keep.partial exists"* ]]
 }

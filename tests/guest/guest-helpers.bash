@@ -29,6 +29,33 @@ if [ -r "$KCONFIG" ] && grep -qx 'CONFIG_PREEMPT_RT=y' "$KCONFIG"; then
 	RELEASE_MODE=kprobe
 fi
 
+# Test scratch space. run-suite.sh mounts a size-limited tmpfs of its own
+# (HISIMIG_SCRATCH) and each test's BATS_TEST_TMPDIR moves onto it: a test
+# whose outputs outgrow it fails alone (ENOSPC in its own files, and
+# scratch_check says so), while bats' bookkeeping in /tmp keeps the suite
+# going. What earlier tests left there is removed first.
+HM_SCRATCH=${HISIMIG_SCRATCH:-}
+if [ -n "$HM_SCRATCH" ] && [ -n "${BATS_TEST_NAME:-}" ] && mountpoint -q "$HM_SCRATCH"; then
+	find "$HM_SCRATCH" -mindepth 1 -maxdepth 1 ! -name "$BATS_SUITE_TEST_NUMBER" -exec rm -rf {} +
+	BATS_TEST_TMPDIR=$HM_SCRATCH/$BATS_SUITE_TEST_NUMBER
+	mkdir -p "$BATS_TEST_TMPDIR"
+	export BATS_TEST_TMPDIR
+fi
+
+# scratch_check (in teardown): one clear line and failure if this test filled
+# the scratch space; its files go, so the next test has room.
+scratch_check() {
+	local avail size
+	[ -n "$HM_SCRATCH" ] && mountpoint -q "$HM_SCRATCH" || return 0
+	avail=$(df -k --output=avail "$HM_SCRATCH" | tail -n 1)
+	[ "$avail" -lt 1024 ] || return 0
+	size=$(df -h --output=size "$HM_SCRATCH" | tail -n 1 | tr -d ' ')
+	echo "this test filled the guest's $size test scratch space ($HM_SCRATCH):" \
+		"its outputs are unbounded; removed them" >&2
+	rm -rf "${BATS_TEST_TMPDIR:?}"/*
+	return 1
+}
+
 # Fails (not skips) outside the guest: these tests change PCI and load modules.
 require_guest() {
 	if [ "${HISIMIG_GUEST:-}" != 1 ]; then
@@ -161,7 +188,7 @@ trace_start() {
 
 # trace_stop: SIGINT, then the tracer's exit status in $trace_status.
 trace_stop() {
-	kill -INT "$tracer"
+	kill -INT "$tracer" 2>/dev/null || true # gone already after --duration
 	trace_status=0
 	wait "$tracer" || trace_status=$?
 	tracer=
