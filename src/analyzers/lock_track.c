@@ -20,7 +20,7 @@ static uint64_t task_key(uint32_t tid)
  * and hashing its name costs more than the rest of a record's analysis. */
 struct lt_class_input {
 	uint64_t lock_addr;             /* 0 for device mutexes: not part of their class */
-	char driver[HM_DRIVER_LEN];     /* device mutexes only */
+	struct hm_bdf bdf;              /* a VFIO user's device, else zero */
 	uint16_t subclass;
 	uint8_t lock_type, role;
 	uint32_t pad;
@@ -526,14 +526,13 @@ static uint64_t class_key_of_name(const struct lt_tracker *t, const struct hm_lo
 	return lt_map_key(hm_hash_str(HM_HASH_INIT, lt_class_name(t, ev, name)));
 }
 
-/* A cheap slot choice: the address or the driver's first bytes tell most
- * inputs apart; the full compare decides. */
+/* A cheap slot choice: the address or the BDF tell most inputs apart; the
+ * full compare decides. */
 static size_t class_slot(const struct lt_class_input *in)
 {
-	uint64_t driver, h;
+	uint64_t bdf = (uint64_t)in->bdf.domain << 16 | in->bdf.bus << 8 | in->bdf.devfn, h;
 
-	memcpy(&driver, in->driver, sizeof(driver));
-	h = (in->lock_addr ^ driver ^ ((uint64_t)in->lock_type << 8 | in->role) ^
+	h = (in->lock_addr ^ bdf << 24 ^ ((uint64_t)in->lock_type << 8 | in->role) ^
 	     (uint64_t)in->subclass << 16) * 0x9e3779b97f4a7c15ULL;
 	return (size_t)(h >> 54) % LT_CLASS_CACHE_SIZE;
 }
@@ -549,9 +548,12 @@ uint64_t lt_class_key(const struct lt_tracker *t, const struct hm_lock_event *ev
 	memset(&in, 0, sizeof(in));
 	in.lock_type = ev->lock_type;
 	in.subclass = ev->subclass;
-	if (lt_lock_device(ev)) {
+	if (ev->lock_type == HM_LOCK_VFIO_USER) {
+		/* one class per device: its BDF, else its struct device */
+		in.lock_addr = ev->dev.dev_addr;
+		in.bdf = ev->dev.bdf;
+	} else if (lt_lock_device(ev)) {
 		in.role = ev->dev.role;
-		memcpy(in.driver, ev->dev.driver, sizeof(in.driver));
 	} else {
 		in.lock_addr = ev->lock_addr;
 	}
