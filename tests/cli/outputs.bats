@@ -135,7 +135,8 @@ teardown() {
 @test "JSON stays valid UTF-8 when comm and driver names are not (findings, timeline)" {
 	# a task may name itself anything (PR_SET_NAME): lone bytes, a cut sequence,
 	# an overlong NUL, a surrogate; a driver name with a stray continuation byte
-	patch_trace "$(gen_trace seed-bug)" "$BATS_TEST_TMPDIR/bad.hmt" '
+	# a format-1 trace: fixed-size event records at known offsets
+	patch_trace "$BATS_TEST_DIRNAME/../data/format1-seed-bug.hmt" "$BATS_TEST_TMPDIR/bad.hmt" '
 for i, e in enumerate(events):
     bad = [b"\xff\xfe\"\\\x01", b"ok\xc3", b"\xc0\x80z", b"\xed\xa0\x80", b"\xe2\x82\xac\xf0\x9f"][i % 5]
     d[e + 32:e + 48] = (bad + bytes(16))[:16]
@@ -183,7 +184,7 @@ d[:] = d.replace(b"nvme\0", b"n\x80me\0")'
 }
 
 @test "pacing: a jump of days in the trace's timestamps waits a few seconds, not days" {
-	patch_trace "$(gen_trace seed-bug)" "$BATS_TEST_TMPDIR/jump.hmt" '
+	patch_trace "$BATS_TEST_DIRNAME/../data/format1-seed-bug.hmt" "$BATS_TEST_TMPDIR/jump.hmt" '
 for e in events[len(events) // 2:]:
     ts = struct.unpack_from("<Q", d, e + 8)[0]
     struct.pack_into("<Q", d, e + 8, ts + 3 * 86400 * 10**9)'
