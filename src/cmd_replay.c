@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ci_reports.h"
 #include "cli.h"
 #include "event.h"
 #include "exporter.h"
@@ -15,6 +16,7 @@
 static const char replay_usage[] =
 	"Usage: hisimig-trace replay [OPTIONS] FILE\n"
 	"Analyse a trace recorded by 'hisimig-trace record' or 'run -o'.\n\n" HM_ANALYSIS_HELP
+	HM_REPORTS_HELP
 	"      --metrics-linger SECONDS  keep serving --metrics after the replay ended\n"
 	"                              (Ctrl-C or SIGTERM ends it early)\n"
 	"      --metrics-await-scrape  start replaying once /metrics was scraped, so\n"
@@ -151,6 +153,7 @@ int hm_cmd_replay(int argc, char **argv)
 {
 	static const struct option long_options[] = {
 		HM_ANALYSIS_LONG_OPTIONS,
+		HM_REPORTS_LONG_OPTIONS,
 		{ "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
 		{ "replay-speed", required_argument, NULL, OPT_REPLAY_SPEED },
 		{ "metrics-await-scrape", no_argument, NULL, OPT_METRICS_AWAIT_SCRAPE },
@@ -158,6 +161,7 @@ int hm_cmd_replay(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hm_session_opts opts;
+	struct hm_ci_reports reports = { 0 };
 	struct replay_totals totals = { 0 };
 	struct hm_exporter *exporter = NULL;
 	struct hm_trace_reader *reader;
@@ -197,6 +201,8 @@ int hm_cmd_replay(int argc, char **argv)
 		}
 		if (!hm_cli_analysis_option(opt, optarg, &opts, &handled))
 			return HM_EXIT_USAGE;
+		if (!handled)
+			hm_ci_reports_option(&reports, opt, optarg, &handled);
 		if (!handled) {
 			fputs(replay_usage, stderr);
 			return HM_EXIT_USAGE;
@@ -211,15 +217,19 @@ int hm_cmd_replay(int argc, char **argv)
 			     linger_s ? "linger" : "await-scrape");
 		return HM_EXIT_USAGE;
 	}
+	if (!hm_ci_reports_prepare(&reports, &opts))
+		return HM_EXIT_USAGE;
 	reader = hm_trace_reader_open(argv[optind], err, sizeof(err));
 	if (!reader) {
 		hm_cli_error("%s: %s", argv[optind], err);
+		hm_ci_reports_free(&reports);
 		return HM_EXIT_USAGE;
 	}
 	session = hm_session_new(&opts, err, sizeof(err));
 	if (!session) {
 		hm_cli_error("%s", err);
 		hm_trace_reader_close(reader);
+		hm_ci_reports_free(&reports);
 		return HM_EXIT_USAGE;
 	}
 	if (opts.metrics_listen) {
@@ -229,12 +239,14 @@ int hm_cmd_replay(int argc, char **argv)
 			hm_cli_error("%s", err);
 			hm_session_free(session);
 			hm_trace_reader_close(reader);
+			hm_ci_reports_free(&reports);
 			return HM_EXIT_USAGE;
 		}
 		fprintf(stderr, "hisimig-trace: serving metrics at %s\n", hm_exporter_url(exporter));
 		if (await_scrape)
 			hm_exporter_await_scrape(exporter);
 	}
+	hm_ci_reports_attach(&reports, session);
 	if (opts.format == HM_REPORT_TEXT)
 		describe_origin(opts.out, hm_trace_reader_header(reader), argv[optind]);
 	hm_pacer_init(&pacer, speed);
@@ -254,6 +266,10 @@ int hm_cmd_replay(int argc, char **argv)
 	if (totals.bad_tables)
 		hm_cli_error("%s: %" PRIu64 " malformed stack/symbol records skipped", argv[optind],
 			     totals.bad_tables);
+	status = hm_ci_reports_finish(&reports, session,
+				      &(struct hm_junit_run){ .suite = argv[optind],
+							      .fail_on = opts.fail_on },
+				      status);
 	if (exporter && linger_s) {
 		fflush(opts.out); /* the summary before a long wait */
 		linger(exporter, linger_s);
@@ -261,5 +277,6 @@ int hm_cmd_replay(int argc, char **argv)
 	hm_exporter_stop(exporter);
 	hm_session_free(session);
 	hm_trace_reader_close(reader);
+	hm_ci_reports_free(&reports);
 	return st == HM_READ_CORRUPT ? HM_EXIT_USAGE : status;
 }

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "baseline.h"
 #include "engine.h"
 #include "timeline.h"
 
@@ -16,6 +17,7 @@ struct hm_session {
 	bool record_failed;
 	enum hm_severity worst;
 	bool any_finding;
+	size_t accepted;              /* by opts.baseline */
 	struct hm_timeline *timeline;
 	struct hm_observer observers[HM_SESSION_MAX_OBSERVERS];
 	size_t nobservers;
@@ -32,11 +34,15 @@ static void on_finding(void *ctx, const struct hm_finding *f)
 {
 	struct hm_session *s = ctx;
 
-	if (!s->any_finding || f->severity > s->worst)
-		s->worst = f->severity;
-	s->any_finding = true;
-	if (!s->opts.quiet)
-		s->reporter->finding(&s->report, f);
+	if (hm_baseline_accepts(s->opts.baseline, f)) {
+		s->accepted++;
+	} else {
+		if (!s->any_finding || f->severity > s->worst)
+			s->worst = f->severity;
+		s->any_finding = true;
+		if (!s->opts.quiet)
+			s->reporter->finding(&s->report, f);
+	}
 	for (size_t i = 0; i < s->nobservers; i++)
 		if (s->observers[i].on_finding)
 			s->observers[i].on_finding(s->observers[i].ctx, f);
@@ -93,6 +99,11 @@ struct hm_session *hm_session_new(const struct hm_session_opts *o, char *err, si
 	s->reporter = hm_reporter_for(o->format);
 	s->report = (struct hm_report_ctx){ .out = o->out, .stacks = s->stacks };
 	return s;
+}
+
+size_t hm_session_accepted(const struct hm_session *s)
+{
+	return s->accepted;
 }
 
 struct hm_stacks *hm_session_stacks(struct hm_session *s)
