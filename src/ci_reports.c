@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "replace_file.h"
 
 bool hm_ci_reports_option(struct hm_ci_reports *r, int opt, const char *arg, bool *handled)
 {
@@ -57,6 +58,22 @@ bool hm_ci_reports_attach(struct hm_ci_reports *r, struct hm_session *s)
 	return hm_session_add_observer(s, &obs);
 }
 
+struct json_job {
+	const struct hm_finding_set *set;
+	const struct hm_engine_stats *stats;
+	const char *source;
+};
+
+static void write_json(FILE *out, const void *ctx)
+{
+	const struct json_job *job = ctx;
+	struct hm_report_ctx report = { .out = out, .stacks = job->set->stacks };
+
+	for (size_t i = 0; i < job->set->count; i++)
+		hm_json_reporter.finding(&report, &job->set->items[i].finding);
+	hm_json_reporter.summary(&report, job->stats, job->source);
+}
+
 int hm_ci_reports_finish(struct hm_ci_reports *r, const struct hm_session *s,
 			 const struct hm_junit_run *run, int status)
 {
@@ -78,6 +95,14 @@ int hm_ci_reports_finish(struct hm_ci_reports *r, const struct hm_session *s,
 				status = HM_EXIT_CLEAN;
 		} else {
 			hm_cli_error("--update-baseline: %s", err);
+			status = HM_EXIT_USAGE;
+		}
+	}
+	if (r->json_path) {
+		struct json_job job = { &r->set, hm_session_stats(s), run->suite };
+
+		if (!hm_replace_file(r->json_path, write_json, &job, err, sizeof(err))) {
+			hm_cli_error("--json: %s", err);
 			status = HM_EXIT_USAGE;
 		}
 	}

@@ -34,6 +34,7 @@ enum hm_reports_opt {
 
 struct hm_ci_reports {
 	const char *junit_path;
+	const char *json_path;        /* ci --json FILE: NDJSON findings and summary */
 	const char *baseline_path;
 	bool update_baseline;
 	struct hm_baseline *baseline;
@@ -49,6 +50,7 @@ bool hm_ci_reports_prepare(struct hm_ci_reports *r, struct hm_session_opts *so);
 /* Collect the session's findings (before any event). */
 bool hm_ci_reports_attach(struct hm_ci_reports *r, struct hm_session *s);
 /* After hm_session_finish(): write the files and say what the baseline did.
+ * source names the run in the summaries.
  * Returns the exit status adjusted: findings only this run accepted into
  * the baseline no longer fail; a file that cannot be written is 2. */
 int hm_ci_reports_finish(struct hm_ci_reports *r, const struct hm_session *s,

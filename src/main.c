@@ -10,6 +10,7 @@ static const struct hm_command commands[] = {
 	{ "run", "trace this kernel live and report findings", hm_cmd_run },
 	{ "record", "record a trace file of this kernel", hm_cmd_record },
 	{ "replay", "analyse a recorded trace file", hm_cmd_replay },
+	{ "ci", "trace while a command runs; CI exit status and reports", hm_cmd_ci },
 	{ "probe", "what this kernel offers: BTF, lockdown, attach points", hm_cmd_probe },
 	{ "dump", NULL, hm_cmd_dump }, /* one line per trace record */
 	{ "gen", NULL, hm_cmd_gen }, /* test scenarios as trace files */
@@ -24,7 +25,8 @@ static void usage(FILE *out)
 		if (commands[i].summary)
 			fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'hisimig-trace COMMAND --help' describes each command.\n"
-		     "Exit status: 0 clean, 1 findings, 2 usage or input error.\n");
+		     "Exit status: 0 clean, 1 findings, 2 usage or input error; ci adds\n"
+		     "3 (the command failed) and 4 (could not trace).\n");
 }
 
 int main(int argc, char **argv)

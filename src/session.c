@@ -101,6 +101,11 @@ struct hm_session *hm_session_new(const struct hm_session_opts *o, char *err, si
 	return s;
 }
 
+const struct hm_engine_stats *hm_session_stats(const struct hm_session *s)
+{
+	return hm_engine_stats(s->engine);
+}
+
 size_t hm_session_accepted(const struct hm_session *s)
 {
 	return s->accepted;

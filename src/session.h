@@ -53,6 +53,8 @@ struct hm_observer {
 #define HM_SESSION_MAX_OBSERVERS 4
 bool hm_session_add_observer(struct hm_session *s, const struct hm_observer *obs);
 
+/* The analysis totals so far (final after hm_session_finish). */
+const struct hm_engine_stats *hm_session_stats(const struct hm_session *s);
 /* Findings a baseline accepted so far. */
 size_t hm_session_accepted(const struct hm_session *s);
 
