@@ -4,7 +4,9 @@
 set -euo pipefail
 
 build_pkgs=(gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libmicrohttpd-dev)
-test_pkgs=(libcmocka-dev bats prometheus curl jq)
+test_pkgs=(libcmocka-dev bats prometheus curl jq
+	# tests/cli/ci.bats validates JUnit reports against tests/cli/junit.xsd
+	libxml2-utils)
 guest_pkgs=(qemu-system-x86 busybox-static cpio kmod nvme-cli xz-utils
 	# make kmod: pahole gives the test modules BTF (fentry on hmtest_*).
 	dwarves

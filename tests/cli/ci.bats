@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# ci mode without live tracing (arguments, exit statuses, a host that cannot
+# trace), and its reports through replay: JUnit against the Jenkins schema,
+# baselines of accepted findings.
+
+load helpers
+
+XSD=$BATS_TEST_DIRNAME/junit.xsd
+
+# failures_in FILE -> "case-name count" for every test case with failures
+failures_in() {
+	xmllint --xpath '//testcase[failure]/@name' "$1" 2>/dev/null |
+		sed -E 's/ name="([^"]+)"/\1\n/g' | sed '/^$/d' | sort | while read -r name; do
+		echo "$name $(xmllint --xpath "count(//testcase[@name='$name']/failure)" "$1")"
+	done
+}
+
+@test "ci --help documents the exit statuses and has examples" {
+	run "$HISIMIG" ci --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"-- CMD [ARGS...]"* ]]
+	for s in "  0  CMD succeeded" "  1  findings" "  2  usage" "  3  CMD failed" "  4  could not trace"; do
+		[[ "$output" == *"$s"* ]]
+	done
+	[[ "$output" == *"Examples:"* ]]
+	run "$HISIMIG" --help
+	[[ "$output" == *"ci "* ]]
+}
+
+@test "ci usage errors exit 2 with one line, before tracing or running CMD" {
+	run "$HISIMIG" ci
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"ci needs a command to run"* ]]
+	run "$HISIMIG" ci --fail-on sometimes -- touch "$BATS_TEST_TMPDIR/ran"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--fail-on: 'sometimes'"* ]]
+	run "$HISIMIG" ci --update-baseline -- touch "$BATS_TEST_TMPDIR/ran"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--update-baseline needs --baseline FILE"* ]]
+	run "$HISIMIG" ci --locks some -- touch "$BATS_TEST_TMPDIR/ran"
+	[ "$status" -eq 2 ]
+	run "$HISIMIG" ci --baseline "$BATS_TEST_TMPDIR/none" -- touch "$BATS_TEST_TMPDIR/ran"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--baseline: "*"none: No such file"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+@test "ci as a user who may not trace: exit 4, CMD not run" {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	[ "$(id -u)" -eq 0 ] || skip "needs root to drop to nobody"
+	chmod 777 "$BATS_TEST_TMPDIR"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$HISIMIG" ci -- touch "$BATS_TEST_TMPDIR/ran"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"must run as root"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+@test "ci on a kernel that refuses tracing (lockdown): exit 4, CMD not run" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	lockdown=$(cat /sys/kernel/security/lockdown 2>/dev/null || true)
+	[[ "$lockdown" == *"[none]"* ]] && skip "this kernel allows tracing"
+	run "$HISIMIG" ci --junit "$BATS_TEST_TMPDIR/r.xml" -- touch "$BATS_TEST_TMPDIR/ran"
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"lockdown"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	[ ! -e "$BATS_TEST_TMPDIR/r.xml" ]
+}
+
+@test "JUnit: one test case per check, a failure per finding, valid against the schema" {
+	trace=$(gen_trace seed-bug)
+	run "$HISIMIG" replay --quiet --junit "$BATS_TEST_TMPDIR/r.xml" "$trace"
+	[ "$status" -eq 1 ]
+	xmllint --noout --schema "$XSD" "$BATS_TEST_TMPDIR/r.xml"
+	[ "$(xmllint --xpath 'count(//testcase)' "$BATS_TEST_TMPDIR/r.xml")" -eq 19 ]
+	[ "$(xmllint --xpath 'string(//testsuite/@failures)' "$BATS_TEST_TMPDIR/r.xml")" -eq 2 ]
+	[ "$(failures_in "$BATS_TEST_TMPDIR/r.xml")" = "$(printf 'lock-order-cycle 1\nvf-pf-lock-order 1')" ]
+	# the failure holds the text report, stacks included
+	text=$(xmllint --xpath 'string(//testcase[@name="vf-pf-lock-order"]/failure)' "$BATS_TEST_TMPDIR/r.xml")
+	[[ "$text" == *"PF/VF device lock order violation"* && "$text" == *"__device_attach"* ]]
+}
+
+@test "JUnit: a clean run passes every test case; below --fail-on is output, not failure" {
+	run "$HISIMIG" replay --quiet --junit "$BATS_TEST_TMPDIR/c.xml" "$(gen_trace sriov-clean)"
+	[ "$status" -eq 0 ]
+	xmllint --noout --schema "$XSD" "$BATS_TEST_TMPDIR/c.xml"
+	[ "$(xmllint --xpath 'count(//failure)' "$BATS_TEST_TMPDIR/c.xml")" -eq 0 ]
+	run "$HISIMIG" replay --quiet --fail-on error --junit "$BATS_TEST_TMPDIR/t.xml" "$(gen_trace trylock)"
+	[ "$status" -eq 0 ]
+	xmllint --noout --schema "$XSD" "$BATS_TEST_TMPDIR/t.xml"
+	[ "$(xmllint --xpath 'count(//failure)' "$BATS_TEST_TMPDIR/t.xml")" -eq 0 ]
+	out=$(xmllint --xpath 'string(//testcase[@name="vf-pf-trylock"]/system-out)' "$BATS_TEST_TMPDIR/t.xml")
+	[[ "$out" == "below --fail-on:"* ]]
+}
+
+@test "baseline: --update-baseline accepts this run's findings, new ones still fail" {
+	bl=$BATS_TEST_TMPDIR/accepted.txt
+	seed=$(gen_trace seed-bug)
+	run "$HISIMIG" replay --quiet --baseline "$bl" --update-baseline "$seed"
+	[ "$status" -eq 0 ]
+	[ "$(grep -vc '^#' "$bl")" -eq 2 ]
+	grep -Eq '^[0-9a-f]{16}  vf-pf-lock-order  task bash/812 takes device_lock' "$bl"
+	# accepted: not printed, exit 0, said on stderr
+	run "$HISIMIG" replay --baseline "$bl" "$seed"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 findings accepted by the baseline"* ]]
+	[[ "$output" != *"PF/VF device lock order violation"* ]]
+	# another bug is new: it fails and is reported
+	run "$HISIMIG" replay --baseline "$bl" "$(gen_trace use-after-unbind)"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"pf-drvdata-after-unbind"* ]]
+	# one entry dropped: that finding fails again
+	grep -v 'lock-order-cycle' "$bl" >"$BATS_TEST_TMPDIR/one.txt"
+	run "$HISIMIG" replay --baseline "$BATS_TEST_TMPDIR/one.txt" "$seed"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"possible circular locking dependency"* ]]
+	[[ "$output" != *"PF/VF device lock order violation"* ]]
+	[[ "$output" == *"1 finding accepted by the baseline"* ]]
+}
+
+@test "baseline: accepted findings are JUnit output, not failures; entries not seen are kept" {
+	bl=$BATS_TEST_TMPDIR/accepted.txt
+	run "$HISIMIG" replay --quiet --baseline "$bl" --update-baseline "$(gen_trace seed-bug)"
+	run "$HISIMIG" replay --quiet --baseline "$bl" --junit "$BATS_TEST_TMPDIR/r.xml" "$(gen_trace seed-bug)"
+	[ "$status" -eq 0 ]
+	xmllint --noout --schema "$XSD" "$BATS_TEST_TMPDIR/r.xml"
+	[ "$(xmllint --xpath 'count(//failure)' "$BATS_TEST_TMPDIR/r.xml")" -eq 0 ]
+	out=$(xmllint --xpath 'string(//testcase[@name="lock-order-cycle"]/system-out)' "$BATS_TEST_TMPDIR/r.xml")
+	[[ "$out" == "accepted by the baseline:"* ]]
+	run "$HISIMIG" replay --quiet --baseline "$bl" --update-baseline "$(gen_trace use-after-unbind)"
+	[ "$status" -eq 0 ]
+	grep -q 'vf-pf-lock-order' "$bl"
+	grep -q 'pf-drvdata-after-unbind' "$bl"
+}
+
+@test "baseline: a malformed line is a one-line error naming it, exit 2" {
+	printf '# accepted\n\nnot-a-fingerprint  x\n' >"$BATS_TEST_TMPDIR/bad.txt"
+	run "$HISIMIG" replay --baseline "$BATS_TEST_TMPDIR/bad.txt" "$(gen_trace seed-bug)"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"bad.txt:3: not a baseline line"* ]]
+}
