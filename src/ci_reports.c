@@ -20,6 +20,9 @@ bool hm_ci_reports_option(struct hm_ci_reports *r, int opt, const char *arg, boo
 	case OPT_UPDATE_BASELINE:
 		r->update_baseline = true;
 		return true;
+	case OPT_BLESSED:
+		r->blessed_path = arg;
+		return true;
 	default:
 		*handled = false;
 		return true;
@@ -33,6 +36,14 @@ bool hm_ci_reports_prepare(struct hm_ci_reports *r, struct hm_session_opts *so)
 	if (r->update_baseline && !r->baseline_path) {
 		hm_cli_error("--update-baseline needs --baseline FILE");
 		return false;
+	}
+	if (r->blessed_path) {
+		r->known_orders = hm_known_orders_load(r->blessed_path, err, sizeof(err));
+		if (!r->known_orders) {
+			hm_cli_error("--blessed: %s", err);
+			return false;
+		}
+		so->config.known_orders = r->known_orders;
 	}
 	if (!r->baseline_path)
 		return true;
@@ -118,4 +129,6 @@ void hm_ci_reports_free(struct hm_ci_reports *r)
 	hm_finding_set_free(&r->set);
 	hm_baseline_free(r->baseline);
 	r->baseline = NULL;
+	hm_known_orders_free(r->known_orders);
+	r->known_orders = NULL;
 }

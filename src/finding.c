@@ -145,6 +145,14 @@ static const struct kind_info kinds[HM_FIND_KIND_MAX] = {
 		"every task that needs those locks waits too.",
 		"Have the VFIO user close the device when its request eventfd fires, or "
 		"detach the device from its user before unbinding it." },
+	[HM_FIND_KNOWN_ORDER_REVERSAL] = {
+		"known-order-reversal", HM_SEV_ERROR,
+		"lock order reversal: a lock taken against a known good order",
+		"The kernel (or this project, in its --blessed file) takes these two locks in "
+		"the other order, as cited below. This path reverses it: when both run at once "
+		"they deadlock, even if this trace never saw the other order run.",
+		"Take the locks in the known order, or drop the held lock first. If the new "
+		"order is intended, bless it in a --blessed file and change the other paths." },
 };
 
 static const struct kind_info *kind_info(enum hm_finding_kind kind)

@@ -33,6 +33,7 @@ enum hm_finding_kind {
 	HM_FIND_MIG_SRIOV_DISABLE,
 	HM_FIND_LOST_EVENTS,
 	HM_FIND_VFIO_USER_WAIT,        /* the kernel waits long for a VFIO user, no cycle */
+	HM_FIND_KNOWN_ORDER_REVERSAL,  /* a lock taken against a known good order */
 	HM_FIND_KIND_MAX
 };
 

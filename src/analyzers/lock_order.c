@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "analyzers/known_order_check.h"
 #include "analyzers/lock_graph.h"
 #include "analyzers/lock_track.h"
 #include "event.h"
@@ -63,6 +64,7 @@ struct lock_order {
 	 * checked adds nothing new, so steady state costs one hash lookup */
 	struct u64map chains;
 	struct u64map users;            /* tgid + 1 -> struct vfio_user * */
+	const struct hm_known_orders *known_orders;
 };
 
 /* Names a node of a graph from an acquisition of it. */
@@ -73,9 +75,9 @@ static void *lo_create(const struct hm_config *cfg)
 {
 	struct lock_order *lo = calloc(1, sizeof(*lo));
 
-	(void)cfg;
 	if (!lo)
 		return NULL;
+	lo->known_orders = cfg->known_orders;
 	lt_init(&lo->locks);
 	lg_init(&lo->classes, LO_MAX_CLASS_EDGES);
 	lg_init(&lo->instances, LO_MAX_INSTANCE_EDGES);
@@ -386,6 +388,8 @@ static bool add_dependency(struct lock_order *lo, const struct lt_hold *held,
 		return false;
 	if (held->class_key != next_class) {
 		added = lg_add(&lo->classes, held->class_key, next_class, &held->acq, next);
+		if (added)
+			hm_check_known_order(&lo->locks, lo->known_orders, &held->acq, next, out);
 		return added && check_cycle(lo, &lo->classes, added, lt_class_name, out);
 	}
 	/* same class (e.g. two VFs of one driver): legal nesting unless two

@@ -73,7 +73,7 @@ failures_in() {
 	run "$HISIMIG" replay --quiet --junit "$BATS_TEST_TMPDIR/r.xml" "$trace"
 	[ "$status" -eq 1 ]
 	xmllint --noout --schema "$XSD" "$BATS_TEST_TMPDIR/r.xml"
-	[ "$(xmllint --xpath 'count(//testcase)' "$BATS_TEST_TMPDIR/r.xml")" -eq 19 ]
+	[ "$(xmllint --xpath 'count(//testcase)' "$BATS_TEST_TMPDIR/r.xml")" -eq 20 ]
 	[ "$(xmllint --xpath 'string(//testsuite/@failures)' "$BATS_TEST_TMPDIR/r.xml")" -eq 2 ]
 	[ "$(failures_in "$BATS_TEST_TMPDIR/r.xml")" = "$(printf 'lock-order-cycle 1\nvf-pf-lock-order 1')" ]
 	# the failure holds the text report, stacks included
@@ -140,4 +140,34 @@ failures_in() {
 	[ "$status" -eq 2 ]
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == *"bad.txt:3: not a baseline line"* ]]
+}
+
+@test "known orders: the PCI core's built-in order is cited; --blessed adds a project's pairs" {
+	# a VF reset_done takes pci_rescan_remove_lock under the VF lock
+	run "$HISIMIG" replay "$(gen_trace rescan-cycle)"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"known-order-reversal"* ]]
+	[[ "$output" == *"the known order is pci_rescan_remove_lock before device_lock"* ]]
+	[[ "$output" == *"drivers/pci/remove.c:pci_stop_and_remove_bus_device_locked()"* ]]
+	# a clean run reverses a pair blessed the other way round: reported, citing the file
+	printf '# ours\npci_bus_sem  pci_rescan_remove_lock\n' >"$BATS_TEST_TMPDIR/blessed"
+	clean=$(gen_trace locks-clean)
+	run "$HISIMIG" replay "$clean"
+	[ "$status" -eq 0 ]
+	run "$HISIMIG" replay --blessed "$BATS_TEST_TMPDIR/blessed" "$clean"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"the known order is pci_bus_sem before pci_rescan_remove_lock"* ]]
+	[[ "$output" == *"blessed in $BATS_TEST_TMPDIR/blessed:2"* ]]
+	# blessing the reversed order makes it expected; the PCI core's remove
+	# path (rescan lock, then the device lock) now reverses the blessed pair
+	printf 'device_lock pci_rescan_remove_lock\n' >"$BATS_TEST_TMPDIR/ours"
+	run "$HISIMIG" replay --blessed "$BATS_TEST_TMPDIR/ours" "$(gen_trace rescan-cycle)"
+	[ "$status" -eq 1 ]
+	[[ "$output" != *"the known order is pci_rescan_remove_lock before device_lock"* ]]
+	[[ "$output" == *"the known order is device_lock before pci_rescan_remove_lock"* ]]
+	[[ "$output" == *"blessed in $BATS_TEST_TMPDIR/ours:1"* ]]
+	printf 'one-lock-only\n' >"$BATS_TEST_TMPDIR/bad"
+	run "$HISIMIG" replay --blessed "$BATS_TEST_TMPDIR/bad" "$clean"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"bad:1: want 'FIRST SECOND'"* ]]
 }
