@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+
 #include "cli.h"
 #include "version.h"
 
@@ -40,7 +42,8 @@ int main(int argc, char **argv)
 		return HM_EXIT_CLEAN;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("hisimig-trace %s (event ABI %d)\n", HM_VERSION, HM_ABI_VERSION);
+		printf("hisimig-trace %s (event ABI %d, libbpf %s)\n", HM_VERSION, HM_ABI_VERSION,
+		       libbpf_version_string());
 		return HM_EXIT_CLEAN;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
