@@ -171,3 +171,13 @@ failures_in() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"bad:1: want 'FIRST SECOND'"* ]]
 }
+
+@test "NDJSON: the summary names its schema version; docs/json.md documents every field" {
+	doc=$BATS_TEST_DIRNAME/../../docs/json.md
+	out=$("$HISIMIG" replay --json "$(gen_trace seed-bug)" || true)
+	[ "$(jq -r 'select(.type == "summary") | .data.schema_version' <<<"$out")" -eq 1 ]
+	grep -q '^# JSON output (NDJSON), schema version 1$' "$doc"
+	for key in $(jq -r '.data | keys[]' <<<"$out" | sort -u); do
+		grep -q "^| [^|]*\`$key\`" "$doc" || { echo "undocumented: $key"; false; }
+	done
+}
