@@ -24,7 +24,12 @@ static const char replay_usage[] =
 	"      --replay-speed X        replay at X times the recorded pace (1 = realtime)\n"
 	"                              instead of as fast as possible\n"
 	"  -h, --help                  this help\n\n"
-	"Exit status: 0 no findings at --fail-on, 1 findings, 2 usage or input error.\n";
+	"Exit status: 0 no findings at --fail-on, 1 findings, 2 usage or input error.\n\n"
+	"Examples:\n"
+	"  hisimig-trace replay migrate.hmt\n"
+	"  hisimig-trace replay --json migrate.hmt | jq 'select(.type == \"finding\")'\n"
+	"  hisimig-trace replay --junit report.xml --baseline accepted.txt migrate.hmt\n"
+	"  hisimig-trace replay --metrics :9478 --replay-speed 1 migrate.hmt\n";
 
 enum replay_opt {
 	OPT_METRICS_LINGER = HM_OPT_COMMAND_BASE,

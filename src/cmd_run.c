@@ -37,12 +37,13 @@ static void live_usage(FILE *out, const struct hm_live_spec *spec)
 		HM_LIVE_HELP
 		"%s"
 		"  -h, --help                  this help\n\n"
-		"Needs root (CAP_BPF, CAP_PERFMON), BTF and no kernel lockdown.\n"
-		"Exit status: 0 no findings at --fail-on, 1 findings, 2 error.\n",
+		"Needs root (CAP_BPF, CAP_PERFMON), BTF and no kernel lockdown (docs/host.md).\n"
+		"Exit status: 0 no findings at --fail-on, 1 findings, 2 error.\n\n"
+		"Examples:\n%s",
 		spec->name, spec->require_output ? "-o FILE " : "[-o FILE] ", spec->summary,
 		spec->require_output ? "write the trace here (required)"
 				     : "also record the trace into FILE",
-		spec->quiet ? "" : HM_ANALYSIS_HELP);
+		spec->quiet ? "" : HM_ANALYSIS_HELP, spec->examples);
 }
 
 static bool parse_seconds(const char *arg, double *out)
@@ -159,6 +160,11 @@ int hm_cmd_run(int argc, char **argv)
 	static const struct hm_live_spec spec = {
 		.name = "run",
 		.summary = "Trace this kernel live: report findings as they happen, a summary at exit.",
+		.examples =
+			"  hisimig-trace run                          # until Ctrl-C\n"
+			"  hisimig-trace run --duration 600 -o sriov.hmt --json > findings.ndjson\n"
+			"  hisimig-trace run --quiet --metrics 127.0.0.1:9478   # an exporter\n"
+			"  hisimig-trace run --locks full --set-state-func mlx5vf_pci_set_device_state\n",
 	};
 
 	return hm_live_command(argc, argv, &spec);

@@ -181,3 +181,12 @@ failures_in() {
 		grep -q "^| [^|]*\`$key\`" "$doc" || { echo "undocumented: $key"; false; }
 	done
 }
+
+@test "every command's --help exits 0 and ends with examples of it" {
+	for cmd in run record replay ci probe dump gen; do
+		run "$HISIMIG" "$cmd" --help
+		[ "$status" -eq 0 ] || { echo "$cmd: $status"; false; }
+		sed -n '/^Examples:$/,$p' <<<"$output" | grep -q "^  .*hisimig-trace $cmd " ||
+			{ echo "$cmd: no examples"; false; }
+	done
+}
