@@ -190,3 +190,24 @@ failures_in() {
 			{ echo "$cmd: no examples"; false; }
 	done
 }
+
+@test "--timeline names every task track: process by its main thread, thread as comm/tid" {
+	tl=$BATS_TEST_TMPDIR/t.json
+	run "$HISIMIG" replay --quiet --timeline "$tl" "$(gen_trace vfio-user-deadlock)"
+	jq -e . "$tl" >/dev/null
+	# every pid and tid with a span has its name
+	for pid in $(jq -r '.traceEvents[] | select(.ph == "X" and .pid != 0) | .pid' "$tl" | sort -u); do
+		jq -e --argjson p "$pid" '[.traceEvents[] | select(.ph == "M" and .name == "process_name" and .pid == $p)] | length > 0' "$tl" >/dev/null ||
+			{ echo "pid $pid unnamed"; false; }
+	done
+	for tid in $(jq -r '.traceEvents[] | select(.ph == "X" and .pid != 0) | .tid' "$tl" | sort -u); do
+		name=$(jq -r --argjson t "$tid" '.traceEvents[] | select(.ph == "M" and .name == "thread_name" and .tid == $t and .pid != 0) | .args.name' "$tl")
+		[[ "$name" == *"/$tid" ]] || { echo "tid $tid: '$name'"; false; }
+	done
+	# bash's main thread took locks: named by its comm; of QEMU only a vCPU
+	# thread did: the process keeps its pid, the thread its comm
+	names=$(jq -r '.traceEvents[] | select(.ph == "M") | .args.name' "$tl")
+	grep -qx 'bash (pid 812)' <<<"$names"
+	grep -qx 'pid 2201' <<<"$names"
+	grep -qx 'CPU 0/KVM/2205' <<<"$names"
+}
