@@ -211,3 +211,15 @@ failures_in() {
 	grep -qx 'pid 2201' <<<"$names"
 	grep -qx 'CPU 0/KVM/2205' <<<"$names"
 }
+
+@test "alert rules: each has a runbook_url whose anchor is a runbook heading of docs/metrics.md" {
+	rules=$BATS_TEST_DIRNAME/../../dashboards/prometheus/hisimig-alerts.yml
+	doc=$BATS_TEST_DIRNAME/../../docs/metrics.md
+	alerts=$(sed -nE 's/^[[:space:]]+- alert: ([A-Za-z]+)$/\1/p' "$rules")
+	[ "$(wc -l <<<"$alerts")" -ge 8 ]
+	for a in $alerts; do
+		lower=$(tr 'A-Z' 'a-z' <<<"$a")
+		grep -q "runbook_url: \"docs/metrics.md#$lower\"" "$rules" || { echo "$a: no runbook_url"; false; }
+		grep -qx "### $a" "$doc" || { echo "$a: no runbook"; false; }
+	done
+}
