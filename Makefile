@@ -122,4 +122,11 @@ uninstall:
 gen-headers:
 	@mkdir -p $(BUILD)/gen
 
+# A plain `make` (and the other host goals) never asks apt for the guest
+# kernel's release: rules that name it are parsed, never run, for them.
+HOST_GOALS := all clean install uninstall asan bpf unit cli deps deps-test rules-check
+ifeq ($(filter-out $(HOST_GOALS),$(or $(MAKECMDGOALS),all)),)
+GUEST_KVER := unused-by-host-goals
+endif
+
 -include mk/*.mk
