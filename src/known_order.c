@@ -13,7 +13,15 @@
  * paths against them; a reversal reported on such a kernel is a real
  * inversion between two kernel paths, worth a look upstream.
  *
- * Not in the table: device_lock and pci_bus_sem. 6.1 takes both orders:
+ * Not in the table: device_lock and pci_rescan_remove_lock. Sysfs remove
+ * (drivers/pci/remove.c:pci_stop_and_remove_bus_device_locked()) holds the
+ * rescan lock while unbinding drivers (device_lock()), but 6.1 stable (from
+ * the backport of "PCI/IOV: Add PCI rescan-remove locking when
+ * enabling/disabling SR-IOV") and later take it in sriov_numvfs_store()
+ * under device_lock(PF): both orders are the kernel's own. A cycle through
+ * them is still reported (lock-order-cycle) when both are seen.
+ *
+ * Nor device_lock and pci_bus_sem. 6.1 takes both orders:
  * sriov_numvfs_store() holds device_lock(PF) while pci_device_add() takes
  * pci_bus_sem for writing, and AER recovery (drivers/pci/pcie/err.c:
  * report_error_detected() and its siblings) takes device_lock() in
@@ -32,13 +40,6 @@ static const struct hm_order_rule builtin_rules[] = {
 	{ "other:pcieport*", "device_lock",
 	  "drivers/pci/pci.c:pci_bus_lock() locks a bridge before the devices below it "
 	  "(parent before child)",
-	  HM_FIND_KIND_MAX },
-	/* drivers/pci/remove.c:pci_stop_and_remove_bus_device_locked() (sysfs
-	 * remove_store(), hotplug) takes pci_lock_rescan_remove(), then
-	 * device_release_driver() takes device_lock() */
-	{ "pci_rescan_remove_lock", "device_lock",
-	  "drivers/pci/remove.c:pci_stop_and_remove_bus_device_locked() holds the rescan "
-	  "lock while unbinding drivers",
 	  HM_FIND_KIND_MAX },
 	/* drivers/pci/pci-sysfs.c:rescan_store() holds the rescan lock across
 	 * pci_rescan_bus() -> drivers/pci/probe.c:pci_device_add(), which

@@ -31,11 +31,12 @@ teardown() {
 	hm_sriov_off
 }
 
-# kinds_in NDJSON: the finding kinds, sorted, but for the info that a
-# preemptible kernel skipped hook runs
+# kinds_in NDJSON: the finding kinds, sorted, each once (a lock-order cycle
+# may also show through a longer path), but for the info that a preemptible
+# kernel skipped hook runs
 kinds_in() {
 	jq -r 'select(.type == "finding" and
-		(.data.kind != "lost-events" or .data.severity != "info")) | .data.kind' "$1" | sort
+		(.data.kind != "lost-events" or .data.severity != "info")) | .data.kind' "$1" | sort -u
 }
 
 # failing_cases JUNIT: the test cases with a failure, sorted

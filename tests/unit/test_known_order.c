@@ -17,22 +17,23 @@ static const struct hm_order_rule *rev(const struct hm_known_orders *o, const ch
 	return hm_known_orders_reversed(o, held, next);
 }
 
-static void builtin_rescan_lock_before_device_lock(void **state)
+static void builtin_pci_core_global_locks(void **state)
 {
 	const struct hm_order_rule *r;
 
 	(void)state;
-	r = rev(NULL, "vf:hmtest_vf", "pci_rescan_remove_lock");
+	r = rev(NULL, "pci_bus_sem", "pci_rescan_remove_lock");
 	assert_non_null(r);
 	assert_string_equal(r->first, "pci_rescan_remove_lock");
-	assert_non_null(strstr(r->source, "pci_stop_and_remove_bus_device_locked"));
+	assert_non_null(strstr(r->source, "rescan_store"));
 	assert_int_equal(r->reported_as, HM_FIND_KIND_MAX);
 	/* the kernel's own direction is no reversal */
-	assert_null(rev(NULL, "pci_rescan_remove_lock", "vf:hmtest_vf"));
 	assert_null(rev(NULL, "pci_rescan_remove_lock", "pci_bus_sem"));
-	assert_non_null(rev(NULL, "pci_bus_sem", "pci_rescan_remove_lock"));
 	assert_non_null(rev(NULL, "pf:nvme", "device_hotplug_lock"));
-	/* both orders exist in 6.1: not in the table */
+	assert_null(rev(NULL, "device_hotplug_lock", "pf:nvme"));
+	/* both orders exist in 6.1 (stable): not in the table */
+	assert_null(rev(NULL, "vf:hmtest_vf", "pci_rescan_remove_lock"));
+	assert_null(rev(NULL, "pci_rescan_remove_lock", "vf:hmtest_vf"));
 	assert_null(rev(NULL, "pci_bus_sem", "pf:nvme"));
 	assert_null(rev(NULL, "pf:nvme", "pci_bus_sem"));
 }
@@ -87,23 +88,24 @@ static void blessed_pairs_are_loaded_and_cited(void **state)
 	assert_string_equal(r->source, where);
 	assert_null(rev(o, "mydrv:state_mutex", "mmap_lock"));
 	/* the built-in table still applies */
-	assert_non_null(rev(o, "vf:x", "pci_rescan_remove_lock"));
+	assert_non_null(rev(o, "vf:x", "device_hotplug_lock"));
 	hm_known_orders_free(o);
 	unlink(path);
 }
 
 static void blessed_pair_overrides_the_builtin_table(void **state)
 {
-	const char *path = write_file("device_lock pci_rescan_remove_lock\n");
+	const char *path = write_file("pci_bus_sem pci_rescan_remove_lock\n");
 	struct hm_known_orders *o;
 	char err[256];
 
 	(void)state;
 	o = hm_known_orders_load(path, err, sizeof(err));
 	assert_non_null(o);
-	assert_null(rev(o, "vf:hmtest_vf", "pci_rescan_remove_lock"));
+	assert_null(rev(o, "pci_bus_sem", "pci_rescan_remove_lock"));
 	/* and now the PCI core's own direction reverses the blessed one */
-	assert_non_null(rev(o, "pci_rescan_remove_lock", "vf:hmtest_vf"));
+	assert_non_null(rev(o, "pci_rescan_remove_lock", "pci_bus_sem"));
+	assert_non_null(strstr(rev(o, "pci_rescan_remove_lock", "pci_bus_sem")->source, "blessed in"));
 	hm_known_orders_free(o);
 	unlink(path);
 }
@@ -155,7 +157,7 @@ static void analyzer_reports_a_reversed_blessed_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(builtin_rescan_lock_before_device_lock),
+		cmocka_unit_test(builtin_pci_core_global_locks),
 		cmocka_unit_test(builtin_pf_before_vf_is_left_to_vf_pf_lock_order),
 		cmocka_unit_test(builtin_parent_before_child),
 		cmocka_unit_test(blessed_pairs_are_loaded_and_cited),
