@@ -15,6 +15,7 @@
 
 #include "ci_reports.h"
 #include "cli.h"
+#include "finding_filter.h"
 #include "live_trace.h"
 
 /* Exit statuses of ci beyond the common ones. */
@@ -36,6 +37,7 @@ static const char ci_usage[] =
 	"      --sriov-disable-warn-ms N, --mig-state-max-ms N, --mig-downtime-max-ms N\n"
 	"                              thresholds, as for run\n"
 	HM_LIVE_HELP
+	HM_FILTER_HELP
 	"  -h, --help                  this help\n\n"
 	"Exit status:\n"
 	"  0  CMD succeeded and no finding at or above --fail-on (outside the baseline)\n"
@@ -55,6 +57,7 @@ enum ci_opt {
 };
 
 struct ci_args {
+	struct hm_finding_filter filter;
 	struct hm_session_opts session;
 	struct hm_loader_opts loader;
 	struct hm_ci_reports reports;
@@ -75,12 +78,14 @@ static int parse_ci_args(int argc, char **argv, struct ci_args *a)
 		{ "mig-downtime-max-ms", required_argument, NULL, OPT_DOWNTIME_MAX },
 		HM_REPORTS_LONG_OPTIONS,
 		HM_LIVE_LONG_OPTIONS,
+		HM_FILTER_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
 	hm_session_opts_defaults(&a->session);
+	a->session.filter = &a->filter;
 	/* '+': options end at CMD, whose own options are its own */
 	while ((opt = getopt_long(argc, argv, "+o:vh", long_options, NULL)) != -1) {
 		bool handled;
@@ -102,6 +107,8 @@ static int parse_ci_args(int argc, char **argv, struct ci_args *a)
 			return 2;
 		if (!handled)
 			hm_ci_reports_option(&a->reports, opt, optarg, &handled);
+		if (!handled && !hm_finding_filter_option(&a->filter, opt, optarg, &handled))
+			return 2;
 		if (!handled) { /* getopt said which */
 			hm_cli_error("ci: see 'hisimig-trace ci --help'");
 			return 2;

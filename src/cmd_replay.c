@@ -11,12 +11,14 @@
 #include "cli.h"
 #include "event.h"
 #include "exporter.h"
+#include "finding_filter.h"
 #include "pacer.h"
 
 static const char replay_usage[] =
 	"Usage: hisimig-trace replay [OPTIONS] FILE\n"
 	"Analyse a trace recorded by 'hisimig-trace record' or 'run -o'.\n\n" HM_ANALYSIS_HELP
 	HM_REPORTS_HELP
+	HM_FILTER_HELP
 	"      --metrics-linger SECONDS  keep serving --metrics after the replay ended\n"
 	"                              (Ctrl-C or SIGTERM ends it early)\n"
 	"      --metrics-await-scrape  start replaying once /metrics was scraped, so\n"
@@ -159,6 +161,7 @@ int hm_cmd_replay(int argc, char **argv)
 	static const struct option long_options[] = {
 		HM_ANALYSIS_LONG_OPTIONS,
 		HM_REPORTS_LONG_OPTIONS,
+		HM_FILTER_LONG_OPTIONS,
 		{ "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
 		{ "replay-speed", required_argument, NULL, OPT_REPLAY_SPEED },
 		{ "metrics-await-scrape", no_argument, NULL, OPT_METRICS_AWAIT_SCRAPE },
@@ -167,6 +170,7 @@ int hm_cmd_replay(int argc, char **argv)
 	};
 	struct hm_session_opts opts;
 	struct hm_ci_reports reports = { 0 };
+	struct hm_finding_filter filter = { 0 };
 	struct replay_totals totals = { 0 };
 	struct hm_exporter *exporter = NULL;
 	struct hm_trace_reader *reader;
@@ -180,6 +184,7 @@ int hm_cmd_replay(int argc, char **argv)
 	int opt, status;
 
 	hm_session_opts_defaults(&opts);
+	opts.filter = &filter;
 	while ((opt = getopt_long(argc, argv, "jh", long_options, NULL)) != -1) {
 		bool handled;
 
@@ -208,6 +213,8 @@ int hm_cmd_replay(int argc, char **argv)
 			return HM_EXIT_USAGE;
 		if (!handled)
 			hm_ci_reports_option(&reports, opt, optarg, &handled);
+		if (!handled && !hm_finding_filter_option(&filter, opt, optarg, &handled))
+			return HM_EXIT_USAGE;
 		if (!handled) {
 			fputs(replay_usage, stderr);
 			return HM_EXIT_USAGE;

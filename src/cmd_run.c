@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "live.h"
+#include "finding_filter.h"
 #include "live_trace.h"
 
 /* The one piece of global state: what SIGINT/SIGTERM tell the loop. */
@@ -35,6 +36,7 @@ static void live_usage(FILE *out, const struct hm_live_spec *spec)
 		"  -o, --output FILE           %s\n"
 		"      --duration S            stop after S seconds (default: until SIGINT/SIGTERM)\n"
 		HM_LIVE_HELP
+		HM_FILTER_HELP
 		"%s"
 		"  -h, --help                  this help\n\n"
 		"Needs root (CAP_BPF, CAP_PERFMON), BTF and no kernel lockdown (docs/host.md).\n"
@@ -60,6 +62,7 @@ static bool parse_seconds(const char *arg, double *out)
 }
 
 struct live_args {
+	struct hm_finding_filter filter;
 	struct hm_session_opts session;
 	struct hm_loader_opts loader;
 	double duration_s;
@@ -74,6 +77,7 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		HM_LIVE_LONG_OPTIONS,
+		HM_FILTER_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -81,6 +85,7 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 
 	hm_session_opts_defaults(&a->session);
 	a->session.quiet = spec->quiet;
+	a->session.filter = &a->filter;
 	while ((opt = getopt_long(argc, argv, "jo:vh", long_options, NULL)) != -1) {
 		bool handled;
 
@@ -97,6 +102,10 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 			continue;
 		}
 		if (!hm_live_loader_option(opt, optarg, &a->loader, &handled))
+			return 2;
+		if (handled)
+			continue;
+		if (!hm_finding_filter_option(&a->filter, opt, optarg, &handled))
 			return 2;
 		if (handled)
 			continue;

@@ -5,6 +5,7 @@
 
 #include "baseline.h"
 #include "engine.h"
+#include "finding_filter.h"
 #include "timeline.h"
 
 struct hm_session {
@@ -18,6 +19,7 @@ struct hm_session {
 	enum hm_severity worst;
 	bool any_finding;
 	size_t accepted;              /* by opts.baseline */
+	size_t filtered;              /* outside opts.filter */
 	struct hm_timeline *timeline;
 	struct hm_observer observers[HM_SESSION_MAX_OBSERVERS];
 	size_t nobservers;
@@ -34,6 +36,10 @@ static void on_finding(void *ctx, const struct hm_finding *f)
 {
 	struct hm_session *s = ctx;
 
+	if (!hm_finding_filter_matches(s->opts.filter, f)) {
+		s->filtered++;
+		return;
+	}
 	if (hm_baseline_accepts(s->opts.baseline, f)) {
 		s->accepted++;
 	} else {
@@ -156,6 +162,9 @@ int hm_session_finish(struct hm_session *s, const char *source, uint64_t lost_to
 		s->writer = NULL;
 	}
 	status = s->any_finding && s->worst >= s->opts.fail_on ? 1 : 0;
+	if (s->filtered)
+		fprintf(stderr, "hisimig-trace: %zu finding%s outside --pid/--device/--driver not "
+			"reported\n", s->filtered, s->filtered == 1 ? "" : "s");
 	if (s->record_failed) {
 		fprintf(stderr, "hisimig-trace: writing %s failed; the recording is incomplete\n",
 			s->opts.record_path);

@@ -29,6 +29,8 @@ struct hm_session_opts {
 					 attaches an exporter (exporter.h) */
 	const struct hm_baseline *baseline; /* accepted findings: not printed, do
 					       not fail; observers still see them */
+	const struct hm_finding_filter *filter; /* --pid/--device/--driver: findings
+						   outside it are dropped whole */
 };
 
 void hm_session_opts_defaults(struct hm_session_opts *o);

@@ -223,3 +223,32 @@ failures_in() {
 		grep -qx "### $a" "$doc" || { echo "$a: no runbook"; false; }
 	done
 }
+
+@test "--pid, --device (a PF selects its VFs), --driver choose the findings reported, not what is analysed" {
+	abba=$(gen_trace abba)   # PF 0000:01:00.0 (nvme), VF 0000:01:00.1, VFIO user pid 2201
+	all=$("$HISIMIG" replay --json "$abba" | jq -r 'select(.type == "finding") | .data.kind' | sort)
+	[ "$(wc -l <<<"$all")" -eq 3 ]
+	for sel in "--device 0000:01:00.0" "--device 0000:01:00.1" "--pid 2201" "--driver nvme"; do
+		# shellcheck disable=SC2086 # two words on purpose
+		got=$("$HISIMIG" replay --json $sel "$abba" | jq -r 'select(.type == "finding") | .data.kind' | sort)
+		[ "$got" = "$all" ] || { echo "$sel: $got"; false; }
+	done
+	# a VF of another PF, another process, another driver: nothing reported, exit 0
+	for sel in "--device 0000:01:00.2" "--device 0000:02:00.0" "--pid 1" "--driver mlx5_core"; do
+		# shellcheck disable=SC2086
+		run "$HISIMIG" replay $sel "$abba"
+		[ "$status" -eq 0 ] || { echo "$sel: $status"; false; }
+		[[ "$output" == *"3 findings outside --pid/--device/--driver not reported"* ]]
+		[[ "$output" != *"DEADLOCK"* ]]
+	done
+	# findings that name only VFs: their PF selects them all, a VF its own
+	mb=$(gen_trace migration-broken)
+	[ "$("$HISIMIG" replay --json --device 0000:01:00.0 "$mb" | grep -c '"type":"finding"')" -eq 5 ]
+	[ "$("$HISIMIG" replay --json --device 0000:01:00.2 "$mb" | grep -c '"type":"finding"')" -eq 2 ]
+	# filters combine: every kind given must match
+	run "$HISIMIG" replay --pid 2201 --driver mlx5_core "$abba"
+	[ "$status" -eq 0 ]
+	run "$HISIMIG" replay --device 01:00.0 "$abba"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--device: '01:00.0' is not a PCI address"* ]]
+}
