@@ -226,7 +226,7 @@ teardown_file() {
 	run promtool check rules "$RULES"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"SUCCESS: 6 rules found"* ]]
+	[[ "$output" == *"SUCCESS: 8 rules found"* ]]
 	cd "$RULES_DIR"
 	run promtool test rules hisimig-alerts.test.yml
 	echo "$output"
