@@ -30,7 +30,8 @@ start_exporter() {
 		>"$dir/$name.out" 2>"$dir/$name.err" 3>&- &
 	echo $! >"$dir/$name.pid"
 	for _ in $(seq 100); do
-		url=$(sed -n 's/^hisimig-trace: serving metrics at //p' "$dir/$name.err")
+		# (the background shell may not have opened NAME.err yet)
+		url=$(sed -n 's/^hisimig-trace: serving metrics at //p' "$dir/$name.err" 2>/dev/null || true)
 		[ -n "$url" ] && break
 		sleep 0.1
 	done
