@@ -101,14 +101,11 @@ static int parse_ci_args(int argc, char **argv, struct ci_args *a)
 			a->reports.json_path = optarg;
 			continue;
 		}
-		if (!hm_live_loader_option(opt, optarg, &a->loader, &handled))
-			return 2;
-		if (!handled && !hm_cli_analysis_option(opt, optarg, &a->session, &handled))
+		if (!hm_live_common_option(opt, optarg, &a->loader, &a->filter, &a->session,
+					   &handled))
 			return 2;
 		if (!handled)
 			hm_ci_reports_option(&a->reports, opt, optarg, &handled);
-		if (!handled && !hm_finding_filter_option(&a->filter, opt, optarg, &handled))
-			return 2;
 		if (!handled) { /* getopt said which */
 			hm_cli_error("ci: see 'hisimig-trace ci --help'");
 			return 2;

@@ -101,15 +101,8 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 				return 2;
 			continue;
 		}
-		if (!hm_live_loader_option(opt, optarg, &a->loader, &handled))
-			return 2;
-		if (handled)
-			continue;
-		if (!hm_finding_filter_option(&a->filter, opt, optarg, &handled))
-			return 2;
-		if (handled)
-			continue;
-		if (!hm_cli_analysis_option(opt, optarg, &a->session, &handled))
+		if (!hm_live_common_option(opt, optarg, &a->loader, &a->filter, &a->session,
+					   &handled))
 			return 2;
 		if (!handled) {
 			live_usage(stderr, spec);

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "exporter.h"
+#include "finding_filter.h"
 
 /* KiB, a power of 2 of at least a page (4 KiB here) and at most 1 GiB. */
 static bool parse_ringbuf_kb(const char *arg, uint32_t *bytes)
@@ -52,6 +53,19 @@ bool hm_live_loader_option(int opt, const char *arg, struct hm_loader_opts *lo, 
 		*handled = false;
 		return true;
 	}
+}
+
+bool hm_live_common_option(int opt, const char *arg, struct hm_loader_opts *lo,
+			   struct hm_finding_filter *flt, struct hm_session_opts *so,
+			   bool *handled)
+{
+	if (!hm_live_loader_option(opt, arg, lo, handled))
+		return false;
+	if (!*handled && !hm_finding_filter_option(flt, opt, arg, handled))
+		return false;
+	if (!*handled && !hm_cli_analysis_option(opt, arg, so, handled))
+		return false;
+	return true;
 }
 
 enum hm_live_status hm_live_trace_open(struct hm_live_trace *t, const char *command,

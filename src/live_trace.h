@@ -48,6 +48,13 @@ enum hm_live_opt {
  * *handled tells whether opt was one of them. */
 bool hm_live_loader_option(int opt, const char *arg, struct hm_loader_opts *lo, bool *handled);
 
+struct hm_finding_filter;
+/* Every option group a live command shares: how to trace (above), which
+ * findings to report (finding_filter.h), how to analyse (cli.h). */
+bool hm_live_common_option(int opt, const char *arg, struct hm_loader_opts *lo,
+			   struct hm_finding_filter *flt, struct hm_session_opts *so,
+			   bool *handled);
+
 struct hm_live_trace {
 	const char *command;          /* "run", "record", "ci": the session's meta */
 	const struct hm_session_opts *opts;
