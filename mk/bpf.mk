@@ -1,8 +1,11 @@
 # BPF objects and their skeletons (bpf/*.bpf.c -> build/gen/*.skel.h).
 #
-# vmlinux.h comes from the BTF of the kernel we target (the guest's Debian
-# kernel, GUEST_VMLINUX from mk/guest.mk); CO-RE relocates to the running
-# kernel at load time. Neither vmlinux.h nor the skeletons are committed.
+# vmlinux.h is committed per architecture (include/vmlinux/<arch>/vmlinux.h,
+# dumped with bpftool from the BTF of Debian's 6.1 kernel, as libbpf-tools
+# does; x86 so far): CO-RE relocates every access to the running kernel at load time, so
+# a plain `make` needs no kernel download and no package manager. To build
+# against another kernel's types, name its BTF: BPF_VMLINUX=/sys/kernel/btf/vmlinux
+# (or a vmlinux ELF with BTF). The skeletons are generated, never committed.
 CLANG        ?= clang
 BPFTOOL      ?= bpftool
 BPF_ARCH     ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -13,19 +16,21 @@ BPF_OBJS     := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 BPF_SKELS    := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/gen/%.skel.h)
 BPF_HDRS     := $(wildcard bpf/*.h include/hisimig/*.h)
 
-# The target kernel's BTF: the default guest's (generic 6.1) vmlinux when
-# there is one, else the current guest's (the rule in mk/guest.mk builds it).
-# One object serves every kernel (CO-RE); pinning the header keeps a matrix
-# cell from rebuilding it against its own kernel.
-BPF_VMLINUX_DEFAULT := $(firstword $(filter-out %-rt-$(GUEST_ARCH)/vmlinux,\
-			$(wildcard build/guest/kernels/6.1.*-$(GUEST_ARCH)/vmlinux)))
-# An extracted vmlinux is used as is: naming GUEST_VMLINUX asks apt for the
-# current kernel release, which a plain build should not need.
-BPF_VMLINUX   = $(or $(BPF_VMLINUX_DEFAULT),$(GUEST_VMLINUX))
+VMLINUX_H_COMMITTED := include/vmlinux/$(BPF_ARCH)/vmlinux.h
 
-.SECONDEXPANSION:
-$(BUILD)/gen/vmlinux.h: $$(BPF_VMLINUX) | gen-headers
+ifdef BPF_VMLINUX
+$(BUILD)/gen/vmlinux.h: $(BPF_VMLINUX) | gen-headers
 	$(BPFTOOL) btf dump file $< format c > $@.tmp && mv $@.tmp $@
+else ifneq ($(wildcard $(VMLINUX_H_COMMITTED)),)
+$(BUILD)/gen/vmlinux.h: $(VMLINUX_H_COMMITTED) | gen-headers
+	cp $< $@
+else
+# No committed header for this architecture (arm64 so far): the guest
+# kernel's BTF, which mk/guest.mk downloads (make arm64, vm-arm64).
+.SECONDEXPANSION:
+$(BUILD)/gen/vmlinux.h: $$(GUEST_VMLINUX) | gen-headers
+	$(BPFTOOL) btf dump file $< format c > $@.tmp && mv $@.tmp $@
+endif
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/gen/vmlinux.h
 	@mkdir -p $(dir $@)

@@ -27,7 +27,7 @@ GUEST_RUN      = $(GUEST_DIR)/run-in-guest.sh $(GUEST_SEL) --timeout $(GUEST_TIM
 GUEST_VFIO_OPEN := $(CURDIR)/$(BUILD)/guest/vfio-open
 
 # Deferred and memoised: apt is asked only by a make run that uses it.
-GUEST_KVER = $(eval GUEST_KVER := $(shell QUIET=1 $(GUEST_DIR)/kernel.sh $(GUEST_SEL) kver))$(GUEST_KVER)
+GUEST_KVER ?= $(eval GUEST_KVER := $(shell QUIET=1 $(GUEST_DIR)/kernel.sh $(GUEST_SEL) kver))$(GUEST_KVER)
 GUEST_VMLINUX = $(GUEST_BUILD)/kernels/$(GUEST_KVER)/vmlinux
 
 .PHONY: guest-deps guest-vmlinux vm-check vm-matrix vm-run vm-shell vm-selftest vm-arm64

@@ -8,7 +8,10 @@ test_pkgs=(libcmocka-dev bats prometheus curl jq
 	# the CLI tests craft traces and check JSON and HTTP with python3
 	python3
 	# make fuzz: libFuzzer is in clang's runtime libraries
-	libclang-rt-14-dev)
+	libclang-rt-14-dev
+	# tests/cli/ci.bats validates JUnit reports against tests/cli/junit.xsd
+	libxml2-utils)
+
 guest_pkgs=(qemu-system-x86 busybox-static cpio kmod nvme-cli xz-utils
 	# make kmod: pahole gives the test modules BTF (fentry on hmtest_*).
 	dwarves

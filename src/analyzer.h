@@ -11,11 +11,16 @@
 #include "hisimig/events.h"
 #include "hisimig/findings.h"
 
+struct hm_known_orders;
+
 /* Thresholds and switches shared by all analyzers. */
 struct hm_config {
 	uint64_t sriov_disable_warn_ns; /* SR-IOV disable blocked longer: warning */
 	uint64_t mig_state_max_ns;      /* non-RUNNING state held longer: warning */
 	uint64_t mig_downtime_max_ns;   /* stop-copy downtime budget */
+	/* NULL: the built-in table (known_order.h); last, so positional
+	 * initialisers of the thresholds stay valid */
+	const struct hm_known_orders *known_orders;
 };
 
 void hm_config_defaults(struct hm_config *cfg);

@@ -95,5 +95,6 @@ int hm_cmd_run(int argc, char **argv);
 int hm_cmd_record(int argc, char **argv);
 int hm_cmd_probe(int argc, char **argv);
 int hm_cmd_dump(int argc, char **argv);
+int hm_cmd_ci(int argc, char **argv);
 
 #endif

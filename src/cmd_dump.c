@@ -7,7 +7,9 @@
 #include "event.h"
 
 static const char dump_usage[] = "Usage: hisimig-trace dump FILE\n"
-				 "Print every record of a trace file, one line each.\n";
+				 "Print every record of a trace file, one line each.\n\n"
+				 "Examples:\n"
+				 "  hisimig-trace dump migrate.hmt | grep lock-class\n";
 
 static void print_device(FILE *out, const char *prefix, const struct hm_device *d)
 {

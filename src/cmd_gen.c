@@ -8,7 +8,10 @@
 
 static const char gen_usage[] =
 	"Usage: hisimig-trace gen --list | NAME -o FILE [--events N]\n"
-	"Write a built-in scenario as a trace file (used by the tests and the demo).\n";
+	"Write a built-in scenario as a trace file (used by the tests and the demo).\n\n"
+	"Examples:\n"
+	"  hisimig-trace gen --list\n"
+	"  hisimig-trace gen seed-bug -o seed.hmt && hisimig-trace replay seed.hmt\n";
 
 /* The trace file of a scenario, opened at its first event (whose time
  * starts the recording), written as the scenario streams. */

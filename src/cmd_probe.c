@@ -15,7 +15,10 @@ static const char probe_usage[] =
 	"each hooked function would attach (fentry, kprobe, or missing and why).\n\n"
 	"  -j, --json                  one JSON object\n"
 	"      --attach MODE           plan for this preference (default auto)\n"
-	"  -h, --help                  this help\n";
+	"  -h, --help                  this help\n\n"
+	"Examples:\n"
+	"  sudo hisimig-trace probe\n"
+	"  sudo hisimig-trace probe -j | jq .tracing\n";
 
 struct probe_facts {
 	char release[65];

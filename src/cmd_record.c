@@ -10,6 +10,8 @@ int hm_cmd_record(int argc, char **argv)
 		.summary = "Record a trace for 'hisimig-trace replay' (findings: summary only).",
 		.require_output = true,
 		.quiet = true,
+		.examples = "  hisimig-trace record -o migrate.hmt --duration 120\n"
+			    "  hisimig-trace replay migrate.hmt      # later, anywhere\n",
 	};
 
 	return hm_live_command(argc, argv, &spec);

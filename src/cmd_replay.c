@@ -7,9 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "ci_reports.h"
 #include "cli.h"
 #include "event.h"
 #include "exporter.h"
+#include "finding_filter.h"
 #include "pacer.h"
 
 static const char replay_usage[] =
@@ -17,6 +19,8 @@ static const char replay_usage[] =
 	"Analyse a trace recorded by 'hisimig-trace record' or 'run -o'.\n"
 	"FILE may be - (stdin) or a pipe: the trace is read once, front to back.\n\n"
 	HM_ANALYSIS_HELP
+	HM_REPORTS_HELP
+	HM_FILTER_HELP
 	"      --metrics-linger SECONDS  keep serving --metrics after the replay ended\n"
 	"                              (Ctrl-C or SIGTERM ends it early)\n"
 	"      --metrics-await-scrape  start replaying once /metrics was scraped, so\n"
@@ -29,7 +33,12 @@ static const char replay_usage[] =
 	"SIGINT or SIGTERM stops the replay early: the outputs are finished for the\n"
 	"records replayed so far (summary, complete timeline) and the exit status is\n"
 	"128 + the signal (130, 143).\n"
-	"Exit status: 0 no findings at --fail-on, 1 findings, 2 usage or input error.\n";
+	"Exit status: 0 no findings at --fail-on, 1 findings, 2 usage or input error.\n\n"
+	"Examples:\n"
+	"  hisimig-trace replay migrate.hmt\n"
+	"  hisimig-trace replay --json migrate.hmt | jq 'select(.type == \"finding\")'\n"
+	"  hisimig-trace replay --junit report.xml --baseline accepted.txt migrate.hmt\n"
+	"  hisimig-trace replay --metrics :9478 --replay-speed 1 migrate.hmt\n";
 
 enum replay_opt {
 	OPT_METRICS_LINGER = HM_OPT_COMMAND_BASE,
@@ -158,6 +167,8 @@ int hm_cmd_replay(int argc, char **argv)
 {
 	static const struct option long_options[] = {
 		HM_ANALYSIS_LONG_OPTIONS,
+		HM_REPORTS_LONG_OPTIONS,
+		HM_FILTER_LONG_OPTIONS,
 		{ "metrics-linger", required_argument, NULL, OPT_METRICS_LINGER },
 		{ "replay-speed", required_argument, NULL, OPT_REPLAY_SPEED },
 		{ "metrics-await-scrape", no_argument, NULL, OPT_METRICS_AWAIT_SCRAPE },
@@ -165,6 +176,8 @@ int hm_cmd_replay(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hm_session_opts opts;
+	struct hm_ci_reports reports = { 0 };
+	struct hm_finding_filter filter = { 0 };
 	struct replay_totals totals = { 0 };
 	struct hm_exporter *exporter = NULL;
 	struct hm_trace_reader *reader;
@@ -178,6 +191,7 @@ int hm_cmd_replay(int argc, char **argv)
 	int opt, status, stop;
 
 	hm_session_opts_defaults(&opts);
+	opts.filter = &filter;
 	while ((opt = getopt_long(argc, argv, HM_GETOPT("jh"), long_options, NULL)) != -1) {
 		bool handled;
 
@@ -206,6 +220,10 @@ int hm_cmd_replay(int argc, char **argv)
 		if (!hm_cli_analysis_option(opt, optarg, &opts, &handled))
 			return HM_EXIT_USAGE;
 		if (!handled)
+			hm_ci_reports_option(&reports, opt, optarg, &handled);
+		if (!handled && !hm_finding_filter_option(&filter, opt, optarg, &handled))
+			return HM_EXIT_USAGE;
+		if (!handled)
 			return hm_cli_option_error("replay", opt, argv);
 	}
 	if (optind != argc - 1) {
@@ -217,15 +235,19 @@ int hm_cmd_replay(int argc, char **argv)
 			     linger_s ? "linger" : "await-scrape");
 		return HM_EXIT_USAGE;
 	}
+	if (!hm_ci_reports_prepare(&reports, &opts))
+		return HM_EXIT_USAGE;
 	reader = hm_trace_reader_open(argv[optind], err, sizeof(err));
 	if (!reader) {
 		hm_cli_error("%s: %s", argv[optind], err);
+		hm_ci_reports_free(&reports);
 		return HM_EXIT_USAGE;
 	}
 	session = hm_session_new(&opts, err, sizeof(err));
 	if (!session) {
 		hm_cli_error("%s", err);
 		hm_trace_reader_close(reader);
+		hm_ci_reports_free(&reports);
 		return HM_EXIT_USAGE;
 	}
 	if (opts.metrics_listen) {
@@ -235,12 +257,14 @@ int hm_cmd_replay(int argc, char **argv)
 			hm_cli_error("%s", err);
 			hm_session_free(session);
 			hm_trace_reader_close(reader);
+			hm_ci_reports_free(&reports);
 			return HM_EXIT_USAGE;
 		}
 		fprintf(stderr, "hisimig-trace: serving metrics at %s\n", hm_exporter_url(exporter));
 		if (await_scrape)
 			hm_exporter_await_scrape(exporter);
 	}
+	hm_ci_reports_attach(&reports, session);
 	if (opts.format == HM_REPORT_TEXT)
 		describe_origin(opts.out, hm_trace_reader_header(reader), argv[optind]);
 	hm_cli_stop_on_signals();
@@ -270,6 +294,10 @@ int hm_cmd_replay(int argc, char **argv)
 	if (totals.bad_tables)
 		hm_cli_error("%s: %" PRIu64 " malformed stack/symbol records skipped", argv[optind],
 			     totals.bad_tables);
+	status = hm_ci_reports_finish(&reports, session,
+				      &(struct hm_junit_run){ .suite = argv[optind],
+							      .fail_on = opts.fail_on },
+				      status);
 	if (exporter && linger_s && !stop) {
 		fflush(opts.out); /* the summary before a long wait */
 		linger(exporter, linger_s);
@@ -277,6 +305,7 @@ int hm_cmd_replay(int argc, char **argv)
 	hm_exporter_stop(exporter);
 	hm_session_free(session);
 	hm_trace_reader_close(reader);
+	hm_ci_reports_free(&reports);
 	if (stop)
 		return 128 + stop;
 	return st == HM_READ_CORRUPT ? HM_EXIT_USAGE : status;

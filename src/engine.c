@@ -32,6 +32,7 @@ void hm_config_defaults(struct hm_config *cfg)
 	cfg->sriov_disable_warn_ns = 5ULL * 1000000000ULL;
 	cfg->mig_state_max_ns = 30ULL * 1000000000ULL;
 	cfg->mig_downtime_max_ns = 500ULL * 1000000ULL;
+	cfg->known_orders = NULL;
 }
 
 static void emit_once(void *ctx, const struct hm_finding *f)

@@ -172,6 +172,14 @@ static const struct kind_info kinds[HM_FIND_KIND_MAX] = {
 		"enable until they are removed.",
 		"Disable SR-IOV first (echo 0 > sriov_numvfs), and fix the PF driver that "
 		"left it enabled." },
+	[HM_FIND_KNOWN_ORDER_REVERSAL] = {
+		"known-order-reversal", HM_SEV_ERROR,
+		"lock order reversal: a lock taken against a known good order",
+		"The kernel (or this project, in its --blessed file) takes these two locks in "
+		"the other order, as cited below. This path reverses it: when both run at once "
+		"they deadlock, even if this trace never saw the other order run.",
+		"Take the locks in the known order, or drop the held lock first. If the new "
+		"order is intended, bless it in a --blessed file and change the other paths." },
 };
 
 static const struct kind_info *kind_info(enum hm_finding_kind kind)

@@ -10,6 +10,7 @@ struct hm_live_spec {
 	const char *summary;
 	bool require_output;          /* record: -o is the point */
 	bool quiet;                   /* summary only, no per-finding output */
+	const char *examples;         /* --help's Examples section */
 };
 
 int hm_live_command(int argc, char **argv, const struct hm_live_spec *spec);

@@ -91,16 +91,18 @@ bool hm_loader_check_env(char *err, size_t errlen)
 
 	hm_privileges_get(&priv);
 	if (!hm_privileges_enough(&priv)) {
-		snprintf(err, errlen, "must run as root (CAP_BPF and CAP_PERFMON)");
+		snprintf(err, errlen, "must run as root (CAP_BPF and CAP_PERFMON; " HM_HOST_GUIDE ")");
 		return false;
 	}
 	if (!strncmp(hm_lockdown_mode(lockdown, sizeof(lockdown)), "confidentiality", 15)) {
 		snprintf(err, errlen, "kernel lockdown (confidentiality) forbids BPF tracing "
-				      "programs: run in the guest tier or boot with lockdown=none");
+				      "programs: boot with lockdown=none, which Secure Boot may forbid ("
+				      HM_HOST_GUIDE ")");
 		return false;
 	}
 	if (access(HM_VMLINUX_BTF, R_OK)) {
-		snprintf(err, errlen, "%s is missing: need CONFIG_DEBUG_INFO_BTF=y", HM_VMLINUX_BTF);
+		snprintf(err, errlen, "%s is missing: need CONFIG_DEBUG_INFO_BTF=y (" HM_HOST_GUIDE ")",
+			 HM_VMLINUX_BTF);
 		return false;
 	}
 	return true;
@@ -691,7 +693,8 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 		goto fail;
 	}
 	if (!hm_kernel_has_vmlinux_btf(l->kernel)) {
-		snprintf(err, errlen, "cannot read %s: unsupported kernel", HM_VMLINUX_BTF);
+		snprintf(err, errlen, "cannot read %s: unsupported kernel (" HM_HOST_GUIDE ")",
+			 HM_VMLINUX_BTF);
 		goto fail;
 	}
 	for (size_t i = 0; i < hm_target_count; i++)
@@ -720,11 +723,12 @@ struct hm_loader *hm_loader_start(const struct hm_loader_opts *o, struct hm_sess
 	 * Debian's arm64 kernels) the BPF side finds the bus by its name. */
 	if (!hm_kernel_has_data_symbol("pci_bus_type") &&
 	    !hm_kernel_btf_has_func(l->kernel, "pci_device_probe", NULL)) {
-		snprintf(err, errlen, "unsupported kernel: no PCI bus (needs CONFIG_PCI)");
+		snprintf(err, errlen, "unsupported kernel: no PCI bus (needs CONFIG_PCI; " HM_HOST_GUIDE ")");
 		goto fail;
 	}
 	if (lerr || no_lock_hook(l) || l->fds[MAP_EVENTS] < 0) {
-		snprintf(err, errlen, "unsupported kernel: no device-mutex hook could attach (%s)",
+		snprintf(err, errlen, "unsupported kernel: no device-mutex hook could attach (%s; "
+			 HM_HOST_GUIDE ")",
 			 no_lock_hook(l) ? no_lock_hook(l) : strerror(-lerr));
 		goto fail;
 	}

@@ -31,10 +31,14 @@ struct hm_loader_opts {
 /* Can this process trace this kernel? false with one line saying what to do. */
 bool hm_loader_check_env(char *err, size_t errlen);
 
+/* Where a host's error messages send the user: kernel config, lockdown,
+ * Secure Boot, troubleshooting. */
+#define HM_HOST_GUIDE "see docs/host.md"
+
 /* The one line for a kernel that refuses tracing programs to root. */
 #define HM_LOADER_EPERM_MSG                                                              \
-	"the kernel refuses BPF tracing programs (EPERM as root): kernel lockdown? run in " \
-	"the guest tier or boot with lockdown=none"
+	"the kernel refuses BPF tracing programs (EPERM as root): kernel lockdown? check " \
+	"/sys/kernel/security/lockdown and Secure Boot (" HM_HOST_GUIDE ")"
 
 struct hm_loader;
 

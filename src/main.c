@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+
 #include "cli.h"
 #include "version.h"
 
@@ -10,6 +12,7 @@ static const struct hm_command commands[] = {
 	{ "run", "trace this kernel live and report findings", hm_cmd_run },
 	{ "record", "record a trace file of this kernel", hm_cmd_record },
 	{ "replay", "analyse a recorded trace file", hm_cmd_replay },
+	{ "ci", "trace while a command runs; CI exit status and reports", hm_cmd_ci },
 	{ "probe", "what this kernel offers: BTF, lockdown, attach points", hm_cmd_probe },
 	{ "dump", NULL, hm_cmd_dump }, /* one line per trace record */
 	{ "gen", NULL, hm_cmd_gen }, /* test scenarios as trace files */
@@ -24,7 +27,8 @@ static void usage(FILE *out)
 		if (commands[i].summary)
 			fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'hisimig-trace COMMAND --help' describes each command.\n"
-		     "Exit status: 0 clean, 1 findings, 2 usage or input error.\n");
+		     "Exit status: 0 clean, 1 findings, 2 usage or input error; ci adds\n"
+		     "3 (the command failed) and 4 (could not trace).\n");
 }
 
 int main(int argc, char **argv)
@@ -38,7 +42,8 @@ int main(int argc, char **argv)
 		return hm_cli_close_stdout() ? HM_EXIT_CLEAN : HM_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("hisimig-trace %s (event ABI %d)\n", HM_VERSION, HM_ABI_VERSION);
+		printf("hisimig-trace %s (event ABI %d, libbpf %s)\n", HM_VERSION, HM_ABI_VERSION,
+		       libbpf_version_string());
 		return hm_cli_close_stdout() ? HM_EXIT_CLEAN : HM_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

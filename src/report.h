@@ -24,6 +24,10 @@ struct hm_reporter_ops {
 			const char *source);
 };
 
+/* The NDJSON schema (docs/json.md), in every summary record: bumped when a
+ * field is renamed, removed or changes meaning; new fields do not bump it. */
+#define HM_JSON_SCHEMA_VERSION 1
+
 extern const struct hm_reporter_ops hm_text_reporter;
 extern const struct hm_reporter_ops hm_json_reporter;
 

@@ -80,7 +80,8 @@ static void json_finding(const struct hm_report_ctx *ctx, const struct hm_findin
 static void json_summary(const struct hm_report_ctx *ctx, const struct hm_engine_stats *st,
 			 const char *source)
 {
-	fprintf(ctx->out, "{\"type\":\"summary\",\"data\":{\"source\":");
+	fprintf(ctx->out, "{\"type\":\"summary\",\"data\":{\"schema_version\":%d,\"source\":",
+		HM_JSON_SCHEMA_VERSION);
 	hm_json_string(ctx->out, source);
 	fprintf(ctx->out,
 		",\"events\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"findings\":%" PRIu64

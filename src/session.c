@@ -3,7 +3,9 @@
 
 #include <stdlib.h>
 
+#include "baseline.h"
 #include "engine.h"
+#include "finding_filter.h"
 #include "outfile.h"
 #include "timeline.h"
 
@@ -17,6 +19,8 @@ struct hm_session {
 	bool record_failed;
 	enum hm_severity worst;
 	bool any_finding;
+	size_t accepted;              /* by opts.baseline */
+	size_t filtered;              /* outside opts.filter */
 	struct hm_timeline *timeline;
 	struct hm_observer observers[HM_SESSION_MAX_OBSERVERS];
 	size_t nobservers;
@@ -33,11 +37,19 @@ static void on_finding(void *ctx, const struct hm_finding *f)
 {
 	struct hm_session *s = ctx;
 
-	if (!s->any_finding || f->severity > s->worst)
-		s->worst = f->severity;
-	s->any_finding = true;
-	if (!s->opts.quiet)
-		s->reporter->finding(&s->report, f);
+	if (!hm_finding_filter_matches(s->opts.filter, f)) {
+		s->filtered++;
+		return;
+	}
+	if (hm_baseline_accepts(s->opts.baseline, f)) {
+		s->accepted++;
+	} else {
+		if (!s->any_finding || f->severity > s->worst)
+			s->worst = f->severity;
+		s->any_finding = true;
+		if (!s->opts.quiet)
+			s->reporter->finding(&s->report, f);
+	}
 	for (size_t i = 0; i < s->nobservers; i++)
 		if (s->observers[i].on_finding)
 			s->observers[i].on_finding(s->observers[i].ctx, f);
@@ -94,6 +106,16 @@ struct hm_session *hm_session_new(const struct hm_session_opts *o, char *err, si
 	s->reporter = hm_reporter_for(o->format);
 	s->report = (struct hm_report_ctx){ .out = o->out, .stacks = s->stacks };
 	return s;
+}
+
+const struct hm_engine_stats *hm_session_stats(const struct hm_session *s)
+{
+	return hm_engine_stats(s->engine);
+}
+
+size_t hm_session_accepted(const struct hm_session *s)
+{
+	return s->accepted;
 }
 
 struct hm_stacks *hm_session_stacks(struct hm_session *s)
@@ -162,6 +184,9 @@ int hm_session_finish(struct hm_session *s, const char *source, uint64_t lost_to
 		s->writer = NULL;
 	}
 	status = s->any_finding && s->worst >= s->opts.fail_on ? 1 : 0;
+	if (s->filtered)
+		fprintf(stderr, "hisimig-trace: %zu finding%s outside --pid/--device/--driver not "
+			"reported\n", s->filtered, s->filtered == 1 ? "" : "s");
 	if (s->record_failed) {
 		fprintf(stderr, "hisimig-trace: writing %s failed; what was recorded is in %s"
 				HM_OUTFILE_SUFFIX "\n", s->opts.record_path, s->opts.record_path);

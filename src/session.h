@@ -27,6 +27,10 @@ struct hm_session_opts {
 	const char *timeline_path;    /* --timeline FILE: Perfetto/Chrome JSON, or NULL */
 	const char *metrics_listen;   /* --metrics ADDR:PORT, or NULL: the command
 					 attaches an exporter (exporter.h) */
+	const struct hm_baseline *baseline; /* accepted findings: not printed, do
+					       not fail; observers still see them */
+	const struct hm_finding_filter *filter; /* --pid/--device/--driver: findings
+						   outside it are dropped whole */
 };
 
 void hm_session_opts_defaults(struct hm_session_opts *o);
@@ -52,6 +56,11 @@ struct hm_observer {
 };
 #define HM_SESSION_MAX_OBSERVERS 4
 bool hm_session_add_observer(struct hm_session *s, const struct hm_observer *obs);
+
+/* The analysis totals so far (final after hm_session_finish). */
+const struct hm_engine_stats *hm_session_stats(const struct hm_session *s);
+/* Findings a baseline accepted so far. */
+size_t hm_session_accepted(const struct hm_session *s);
 
 /* Push recorded data to disk (after each live batch). */
 void hm_session_flush(struct hm_session *s);

@@ -30,6 +30,8 @@ struct hm_timeline {
 	uint64_t last_ts;
 	struct u64map spans;          /* span key -> struct open_span * */
 	struct u64map device_tracks;  /* dev_addr -> track id (as pointer) */
+	struct u64map named_threads;  /* tid + 1 -> non-NULL once its thread_name is out */
+	struct u64map named_procs;    /* pid + 1 -> PROC_NAMED_* */
 	uintptr_t next_track;
 };
 
@@ -130,6 +132,41 @@ static void on_lock(struct hm_timeline *tl, const struct hm_lock_event *e)
 	}
 }
 
+/* Task tracks are named as Perfetto shows them: the process by its main
+ * thread's comm ("pid N" until that thread is seen), each thread "comm/tid". */
+enum { PROC_NAMED_BY_PID = 1, PROC_NAMED_BY_COMM = 2 };
+
+static void name_metadata(struct hm_timeline *tl, const char *what, uint32_t pid, uint32_t tid,
+			  const char *name)
+{
+	begin_record(tl);
+	fprintf(tl->out, "{\"ph\":\"M\",\"name\":\"%s\",\"pid\":%u,\"tid\":%u,\"args\":{\"name\":",
+		what, pid, tid);
+	hm_json_string(tl->out, name);
+	fputs("}}", tl->out);
+}
+
+static void name_task(struct hm_timeline *tl, const struct hm_event_header *h)
+{
+	uintptr_t proc = (uintptr_t)u64map_get(&tl->named_procs, (uint64_t)h->pid + 1);
+	char name[HM_COMM_LEN + 16];
+
+	if (!u64map_get(&tl->named_threads, (uint64_t)h->tid + 1) &&
+	    u64map_put(&tl->named_threads, (uint64_t)h->tid + 1, (void *)1)) {
+		snprintf(name, sizeof(name), "%.*s/%u", HM_COMM_LEN, h->comm, h->tid);
+		name_metadata(tl, "thread_name", h->pid, h->tid, name);
+	}
+	if (proc == PROC_NAMED_BY_COMM || (proc == PROC_NAMED_BY_PID && h->tid != h->pid))
+		return;
+	if (h->tid == h->pid)
+		snprintf(name, sizeof(name), "%.*s (pid %u)", HM_COMM_LEN, h->comm, h->pid);
+	else
+		snprintf(name, sizeof(name), "pid %u", h->pid);
+	if (u64map_put(&tl->named_procs, (uint64_t)h->pid + 1,
+		       (void *)(uintptr_t)(h->tid == h->pid ? PROC_NAMED_BY_COMM : PROC_NAMED_BY_PID)))
+		name_metadata(tl, "process_name", h->pid, 0, name);
+}
+
 /* Begin/end event pairs that become one span on the calling task. */
 static bool task_span_of(unsigned int type, const char **cat, bool *begins)
 {
@@ -189,8 +226,10 @@ static void on_event(void *ctx, const union hm_event *ev)
 
 	tl->last_ts = ev->hdr.ts_ns;
 	if (ev->hdr.type >= HM_EV_LOCK_WAIT && ev->hdr.type <= HM_EV_LOCK_RELEASED) {
+		name_task(tl, &ev->hdr);
 		on_lock(tl, &ev->lock);
 	} else if (task_span_of(ev->hdr.type, &cat, &begins) && dev) {
+		name_task(tl, &ev->hdr);
 		uint64_t key = span_key(cat, ev->hdr.tid, dev->dev_addr);
 		char name[96], bdf[HM_BDF_STR_LEN];
 
@@ -247,6 +286,8 @@ struct hm_timeline *hm_timeline_open(const char *path, char *err, size_t errlen)
 	tl->first_record = true;
 	u64map_init(&tl->spans);
 	u64map_init(&tl->device_tracks);
+	u64map_init(&tl->named_threads);
+	u64map_init(&tl->named_procs);
 	fprintf(tl->out, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
 	begin_record(tl);
 	fprintf(tl->out, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,"
@@ -287,5 +328,7 @@ void hm_timeline_discard(struct hm_timeline *tl)
 	hm_outfile_discard(tl->file);
 	u64map_free(&tl->spans);
 	u64map_free(&tl->device_tracks);
+	u64map_free(&tl->named_threads);
+	u64map_free(&tl->named_procs);
 	free(tl);
 }

@@ -36,6 +36,7 @@ enum hm_finding_kind {
 	HM_FIND_SRIOV_LEFT_ENABLED,    /* PF driver unbound while its VFs exist */
 	HM_FIND_PF_REMOVED_WITH_VFS,   /* PF device removed while its VFs exist */
 	HM_FIND_SRIOV_ENABLE_FAILED,   /* SR-IOV enable failed: VFs left by a removed driver */
+	HM_FIND_KNOWN_ORDER_REVERSAL,  /* a lock taken against a known good order */
 	HM_FIND_KIND_MAX
 };
 

@@ -52,6 +52,7 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "analyzers/known_order_check.h"
 #include "analyzers/lock_graph.h"
 #include "analyzers/lock_track.h"
 #include "event.h"
@@ -99,6 +100,7 @@ struct lock_order {
 	struct u64map users;            /* tgid + 1 -> struct vfio_user * */
 	struct reported_cycle *cycles;  /* the first LO_MAX_CYCLES_KEPT reported */
 	size_t ncycles;
+	const struct hm_known_orders *known_orders;
 };
 
 /* Names a node of a graph from an acquisition of it. */
@@ -109,9 +111,9 @@ static void *lo_create(const struct hm_config *cfg)
 {
 	struct lock_order *lo = calloc(1, sizeof(*lo));
 
-	(void)cfg;
 	if (!lo)
 		return NULL;
+	lo->known_orders = cfg->known_orders;
 	lt_init(&lo->locks);
 	lg_init(&lo->classes, LO_MAX_CLASS_EDGES);
 	lg_init(&lo->instances, LO_MAX_INSTANCE_EDGES);
@@ -689,7 +691,8 @@ static uint64_t instance_key(const struct hm_lock_event *ev)
  * locks of one class (e.g. two VFs: legal nesting unless two instances are
  * taken in both orders). Records a new edge in ne. */
 static void add_edge(struct lock_order *lo, const struct lt_hold *held,
-		     const struct hm_lock_event *next, uint64_t next_class, struct new_edges *ne)
+		     const struct hm_lock_event *next, uint64_t next_class, struct new_edges *ne,
+		     const struct hm_emitter *out)
 {
 	bool same = held->class_key == next_class;
 	struct lock_graph *g = same ? &lo->instances : &lo->classes;
@@ -703,6 +706,8 @@ static void add_edge(struct lock_order *lo, const struct lt_hold *held,
 		return;
 	added = same ? lg_add(g, instance_key(&held->acq), instance_key(next), &held->acq, next)
 		     : lg_add(g, held->class_key, next_class, &held->acq, next);
+	if (added && !same)
+		hm_check_known_order(&lo->locks, lo->known_orders, &held->acq, next, out);
 	if (!added || ne->n == sizeof(ne->edge) / sizeof(ne->edge[0]))
 		return;
 	ne->edge[ne->n] = added;
@@ -717,7 +722,7 @@ static bool add_dependency(struct lock_order *lo, const struct lt_hold *held,
 {
 	struct new_edges ne = { .n = 0 };
 
-	add_edge(lo, held, next, next_class, &ne);
+	add_edge(lo, held, next, next_class, &ne, out);
 	return report_new_cycles(lo, &ne, out);
 }
 
@@ -792,7 +797,7 @@ static void check_against_held(struct lock_order *lo, const struct lt_task *task
 			report_vf_pf(lo, &held->acq, next, action, out);
 		/* lockdep: a trylock can be taken in any order, it adds no edge */
 		if (is_blocking_attempt(action))
-			add_edge(lo, held, next, next_class, &ne);
+			add_edge(lo, held, next, next_class, &ne, out);
 	}
 	report_new_cycles(lo, &ne, out);
 }

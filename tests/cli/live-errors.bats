@@ -52,7 +52,7 @@ tracing_refused() {
 	run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$HISIMIG" run
 	echo "$output"
 	[ "$status" -eq 2 ]
-	[ "$output" = "hisimig-trace: must run as root (CAP_BPF and CAP_PERFMON)" ]
+	[ "$output" = "hisimig-trace: must run as root (CAP_BPF and CAP_PERFMON; see docs/host.md)" ]
 	run setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 		"$HISIMIG" record -o /tmp/never.hmt
 	[ "$status" -eq 2 ]

@@ -187,5 +187,5 @@ load helpers
 	[ "$status" -eq 0 ]
 	states=$(jq -r '[.traceEvents[] | select(.cat == "mig-state") | .name] | unique | join(",")' "$BATS_TEST_TMPDIR/m.json")
 	[ "$states" = "RESUMING,RUNNING,STOP,STOP_COPY" ]
-	jq -e '[.traceEvents[] | select(.ph == "M" and .name == "thread_name") | .args.name] | length == 2' "$BATS_TEST_TMPDIR/m.json"
+	jq -e '[.traceEvents[] | select(.ph == "M" and .name == "thread_name" and .pid == 0) | .args.name] | length == 2' "$BATS_TEST_TMPDIR/m.json"
 }

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "analyzers/known_order_check.h"
+
+#include "finding.h"
+#include "known_order.h"
+
+void hm_check_known_order(const struct lt_tracker *t, const struct hm_known_orders *orders,
+			  const struct hm_lock_event *held, const struct hm_lock_event *next,
+			  const struct hm_emitter *out)
+{
+	char held_class[LT_NAME_LEN], next_class[LT_NAME_LEN], task[LT_NAME_LEN];
+	char held_lock[LT_NAME_LEN], next_lock[LT_NAME_LEN];
+	char where_held[LT_WHERE_LEN], where_next[LT_WHERE_LEN];
+	const struct hm_order_rule *rule;
+	struct hm_finding f;
+
+	rule = hm_known_orders_reversed(orders, lt_class_name(t, held, held_class),
+					lt_class_name(t, next, next_class));
+	if (!rule || rule->reported_as != HM_FIND_KIND_MAX)
+		return;
+	hm_finding_init(&f, HM_FIND_KNOWN_ORDER_REVERSAL, next->hdr.ts_ns);
+	f.fingerprint = hm_hash_str(f.fingerprint, held_class);
+	f.fingerprint = hm_hash_str(f.fingerprint, next_class);
+	lt_task_name(&next->hdr, task);
+	lt_lock_name(t, held, held_lock);
+	lt_lock_name(t, next, next_lock);
+	hm_finding_summary(&f, "task %s takes %s while holding %s: the known order is %s before %s",
+			   task, next_lock, held_lock, rule->first, rule->second);
+	lt_add_lock_device(&f, held);
+	lt_add_lock_device(&f, next);
+	hm_finding_add_evidence(&f, &held->hdr, "%s taken", held_lock);
+	hm_finding_add_evidence(&f, &next->hdr, "%s taken while it is held", next_lock);
+	hm_finding_detail(&f, "task %s holds %s [taken at %s]", task, held_lock,
+			  lt_where(&held->hdr, where_held));
+	hm_finding_detail(&f, "and takes %s [at %s],", next_lock, lt_where(&next->hdr, where_next));
+	hm_finding_detail(&f, "against the known order %s before %s:", rule->first, rule->second);
+	hm_finding_detail(&f, "  %s", rule->source);
+	hm_emit(out, &f);
+	hm_finding_release(&f);
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "live_trace.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "exporter.h"
+#include "finding_filter.h"
+
+/* KiB, a power of 2 of at least a page (4 KiB here) and at most 1 GiB. */
+static bool parse_ringbuf_kb(const char *arg, uint32_t *bytes)
+{
+	unsigned long long kb;
+
+	if (!hm_cli_parse_count(arg, 1ull << 20, &kb) || kb < 4 || (kb & (kb - 1)))
+		return false;
+	*bytes = (uint32_t)(kb * 1024);
+	return true;
+}
+
+bool hm_live_loader_option(int opt, const char *arg, struct hm_loader_opts *lo, bool *handled)
+{
+	*handled = true;
+	switch (opt) {
+	case HM_OPT_ATTACH:
+		if (hm_attach_pref_parse(arg, &lo->pref))
+			return true;
+		hm_cli_error("--attach: '%s' is not one of auto, fentry, kprobe", arg);
+		return false;
+	case HM_OPT_LOCKS:
+		if (hm_lock_mode_parse(arg, &lo->lock_mode))
+			return true;
+		hm_cli_error("--locks: '%s' is not one of focused, full", arg);
+		return false;
+	case HM_OPT_RINGBUF_KB:
+		if (parse_ringbuf_kb(arg, &lo->ringbuf_bytes))
+			return true;
+		hm_cli_error("--ringbuf-kb: '%s' is not a power of 2 from 4 to 1048576", arg);
+		return false;
+	case HM_OPT_SET_STATE_FUNC:
+		if (lo->n_set_state_funcs == HM_LOADER_MAX_SET_STATE) {
+			hm_cli_error("--set-state-func: at most %d functions",
+				     HM_LOADER_MAX_SET_STATE);
+			return false;
+		}
+		lo->set_state_funcs[lo->n_set_state_funcs++] = arg;
+		return true;
+	case HM_OPT_VERBOSE:
+		lo->verbose = true;
+		return true;
+	default:
+		*handled = false;
+		return true;
+	}
+}
+
+bool hm_live_common_option(int opt, const char *arg, struct hm_loader_opts *lo,
+			   struct hm_finding_filter *flt, struct hm_session_opts *so,
+			   bool *handled)
+{
+	if (!hm_live_loader_option(opt, arg, lo, handled))
+		return false;
+	if (!*handled && !hm_finding_filter_option(flt, opt, arg, handled))
+		return false;
+	if (!*handled && !hm_cli_analysis_option(opt, arg, so, handled))
+		return false;
+	return true;
+}
+
+enum hm_live_status hm_live_trace_open(struct hm_live_trace *t, const char *command,
+				       const struct hm_session_opts *opts)
+{
+	char err[256];
+
+	*t = (struct hm_live_trace){ .command = command, .opts = opts };
+	if (!hm_loader_check_env(err, sizeof(err))) {
+		hm_cli_error("%s", err);
+		return HM_LIVE_CANNOT_TRACE;
+	}
+	t->session = hm_session_new(opts, err, sizeof(err));
+	if (!t->session) {
+		hm_cli_error("%s", err);
+		return HM_LIVE_BAD_OUTPUT;
+	}
+	if (opts->metrics_listen) {
+		t->exporter = hm_exporter_attach(t->session, opts->metrics_listen, &opts->config,
+						 err, sizeof(err));
+		if (!t->exporter) {
+			hm_cli_error("%s", err);
+			return HM_LIVE_BAD_OUTPUT;
+		}
+		fprintf(stderr, "hisimig-trace: serving metrics at %s\n",
+			hm_exporter_url(t->exporter));
+	}
+	hm_session_meta(t->session, "command", command);
+	return HM_LIVE_OK;
+}
+
+enum hm_live_status hm_live_trace_attach(struct hm_live_trace *t, const struct hm_loader_opts *lo,
+					 const char *until)
+{
+	char err[256], summary[128];
+
+	t->loader = hm_loader_start(lo, t->session, err, sizeof(err));
+	if (!t->loader) {
+		hm_cli_error("%s", err);
+		/* closing the session drops FILE.partial: FILE stays as it was */
+		return HM_LIVE_CANNOT_TRACE;
+	}
+	hm_loader_summary(t->loader, summary, sizeof(summary));
+	fprintf(stderr, "hisimig-trace: tracing: %s hooks; %s\n", summary, until);
+	return HM_LIVE_OK;
+}
+
+bool hm_live_trace_poll(struct hm_live_trace *t, int timeout_ms)
+{
+	if (!t->poll_error)
+		t->poll_error = hm_loader_poll(t->loader, timeout_ms);
+	return !t->poll_error;
+}
+
+int hm_live_trace_finish(struct hm_live_trace *t)
+{
+	char skipped_by[512];
+	int status;
+
+	/* drain what is already in the ring buffer */
+	hm_live_trace_poll(t, 0);
+	status = hm_session_finish(t->session, t->command, hm_loader_lost(t->loader),
+				   hm_mono_ns());
+	/* the lost-events finding counts them; this says where (PREEMPT_RT) */
+	if (hm_loader_skipped_by(t->loader, skipped_by, sizeof(skipped_by)))
+		fprintf(stderr, "hisimig-trace: hook runs the kernel skipped: %s\n", skipped_by);
+	if (t->poll_error < 0) {
+		hm_cli_error("reading the ring buffer failed: %s", strerror(-t->poll_error));
+		status = HM_EXIT_USAGE;
+	}
+	return status;
+}
+
+void hm_live_trace_close(struct hm_live_trace *t)
+{
+	hm_exporter_stop(t->exporter);
+	hm_loader_free(t->loader);
+	hm_session_free(t->session);
+	*t = (struct hm_live_trace){ 0 };
+}
