@@ -9,7 +9,7 @@
 
 #include "finding.h"
 #include "finding_set.h"
-#include "replace_file.h"
+#include "outfile.h"
 
 #define FINGERPRINT_DIGITS 16
 
@@ -192,5 +192,5 @@ bool hm_baseline_write(const struct hm_baseline *b, const struct hm_finding_set 
 {
 	struct baseline_job job = { b, set };
 
-	return hm_replace_file(path, write_job, &job, err, errlen);
+	return hm_outfile_write(path, write_job, &job, err, errlen);
 }

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "replace_file.h"
+#include "outfile.h"
 
 bool hm_ci_reports_option(struct hm_ci_reports *r, int opt, const char *arg, bool *handled)
 {
@@ -112,7 +112,7 @@ int hm_ci_reports_finish(struct hm_ci_reports *r, const struct hm_session *s,
 	if (r->json_path) {
 		struct json_job job = { &r->set, hm_session_stats(s), run->suite };
 
-		if (!hm_replace_file(r->json_path, write_json, &job, err, sizeof(err))) {
+		if (!hm_outfile_write(r->json_path, write_json, &job, err, sizeof(err))) {
 			hm_cli_error("--json: %s", err);
 			status = HM_EXIT_USAGE;
 		}

@@ -149,3 +149,14 @@ void hm_outfile_discard(struct hm_outfile *o)
 		unlink(o->partial);
 	outfile_free(o);
 }
+
+bool hm_outfile_write(const char *path, void (*write)(FILE *out, const void *ctx),
+		      const void *ctx, char *err, size_t errlen)
+{
+	struct hm_outfile *o = hm_outfile_open(path, err, errlen);
+
+	if (!o)
+		return false;
+	write(hm_outfile_stream(o), ctx);
+	return hm_outfile_commit(o, err, errlen);
+}

@@ -30,5 +30,9 @@ const char *hm_outfile_partial(const struct hm_outfile *o);
 bool hm_outfile_commit(struct hm_outfile *o, char *err, size_t errlen);
 /* Nothing was worth keeping (setup failed): remove PATH.partial. NULL-safe. */
 void hm_outfile_discard(struct hm_outfile *o);
+/* A whole file at once (reports, baselines): write(out, ctx) fills it, then
+ * commit. false with a reason in err: PATH not replaced. */
+bool hm_outfile_write(const char *path, void (*write)(FILE *out, const void *ctx),
+		      const void *ctx, char *err, size_t errlen);
 
 #endif

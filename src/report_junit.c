@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "finding.h"
-#include "replace_file.h"
+#include "outfile.h"
 
 /* XML 1.0 text: the five entities; control characters it forbids become '?'. */
 static void xml_text(FILE *out, const char *s)
@@ -136,5 +136,5 @@ bool hm_junit_write(const char *path, const struct hm_finding_set *set,
 {
 	struct junit_job job = { set, run };
 
-	return hm_replace_file(path, write_job, &job, err, errlen);
+	return hm_outfile_write(path, write_job, &job, err, errlen);
 }
