@@ -1,8 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "analyzers/known_order_check.h"
 
+#include <stdio.h>
+
+#include "event.h"
 #include "finding.h"
 #include "known_order.h"
+
+/* The name rules match: a device mutex by role and driver ("other:pcieport",
+ * rules may need the driver though lock classes do not), other locks by class. */
+static const char *rule_name(const struct lt_tracker *t, const struct hm_lock_event *ev,
+			     char buf[LT_NAME_LEN])
+{
+	char cls[HM_CLASS_STR_LEN];
+
+	if (ev->lock_type != HM_LOCK_DEVICE_MUTEX)
+		return lt_class_name(t, ev, buf);
+	snprintf(buf, LT_NAME_LEN, "%s", hm_device_class(&ev->dev, cls));
+	return buf;
+}
 
 void hm_check_known_order(const struct lt_tracker *t, const struct hm_known_orders *orders,
 			  const struct hm_lock_event *held, const struct hm_lock_event *next,
@@ -14,8 +30,8 @@ void hm_check_known_order(const struct lt_tracker *t, const struct hm_known_orde
 	const struct hm_order_rule *rule;
 	struct hm_finding f;
 
-	rule = hm_known_orders_reversed(orders, lt_class_name(t, held, held_class),
-					lt_class_name(t, next, next_class));
+	rule = hm_known_orders_reversed(orders, rule_name(t, held, held_class),
+					rule_name(t, next, next_class));
 	if (!rule || rule->reported_as != HM_FIND_KIND_MAX)
 		return;
 	hm_finding_init(&f, HM_FIND_KNOWN_ORDER_REVERSAL, next->hdr.ts_ns);
