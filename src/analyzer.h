@@ -51,6 +51,7 @@ enum hm_limit {
 	HM_LIMIT_STACKS,                /* kernel stacks not stored: table full */
 	HM_LIMIT_SYMBOLS,               /* frame symbols not stored: table full */
 	HM_LIMIT_FINGERPRINTS,          /* finding fingerprints forgotten: a repeat may show again */
+	HM_LIMIT_READERS,               /* read holds of one rwsem beyond its reader table */
 	HM_LIMIT_NR
 };
 

@@ -129,6 +129,7 @@ static const struct {
 	[HM_LIMIT_SYMBOLS] = { "symbols", "frame symbols not stored (table full)" },
 	[HM_LIMIT_FINGERPRINTS] = { "fingerprints",
 				    "finding fingerprints forgotten (a repeat may show again)" },
+	[HM_LIMIT_READERS] = { "readers", "read holds of one rwsem beyond its reader table" },
 };
 
 const char *hm_limit_name(enum hm_limit limit)

@@ -67,6 +67,7 @@ void lt_limits(const struct lt_tracker *t, struct hm_limits *out)
 	hm_limits_raise(out, HM_LIMIT_TASKS, t->stats.task_overflow);
 	hm_limits_raise(out, HM_LIMIT_STALE_HOLDS, t->stats.stale_holds);
 	hm_limits_raise(out, HM_LIMIT_LOCK_NAMES, t->stats.name_overflow);
+	hm_limits_raise(out, HM_LIMIT_READERS, t->stats.reader_overflow);
 }
 
 enum lt_action lt_classify(const union hm_event *ev)
