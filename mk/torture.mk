@@ -1,0 +1,18 @@
+# Lifecycle torture mode; see docs/torture.md. Included by the top Makefile.
+#
+#   make torture TORTURE_MINUTES=15 [TORTURE_SEED=N] [GUEST_KERNEL=6.12] [GUEST_FLAVOUR=rt-amd64]
+#
+# Seeded concurrent SR-IOV/VFIO lifecycle ops in the QEMU guest under
+# `hisimig-trace run --locks full`, bounded by TORTURE_MINUTES (torture and
+# shrinking together); results in build/torture/<kernel>/ (summary.txt).
+# Not part of `make check`.
+
+TORTURE_MINUTES        ?= 15
+TORTURE_SEED           ?= 1
+TORTURE_SHRINK_MINUTES ?= 10
+
+.PHONY: torture
+torture: $(BIN) $(GUEST_VFIO_OPEN) $(MIGCTL) kmod hisi | guest-deps
+	@$(CURDIR)/scripts/install-deps.sh test
+	$(CURDIR)/scripts/torture/make-torture.sh --minutes $(TORTURE_MINUTES) --seed $(TORTURE_SEED) \
+		--shrink-minutes $(TORTURE_SHRINK_MINUTES) $(GUEST_SEL)
