@@ -306,6 +306,8 @@ cmd_run() {
 		is_num "$a" || die 2 "run: not a number: $a"
 	done
 	[ "$WORKERS" -ge 1 ] && [ "$WORKERS" -le 8 ] || die 2 "run: --workers takes 1..8"
+	# shellcheck source=scripts/torture/ops.bash
+	. "$HERE/ops.bash"
 	[ "$(id -u)" = 0 ] || die 2 "must run as root (it drives sysfs and the tracer)"
 	[ -x "$HM" ] || die 2 "$HM not found (make, or set HISIMIG)"
 	[ -e "$T_SYS/$TORTURE_PF/sriov_totalvfs" ] ||
@@ -313,8 +315,6 @@ cmd_run() {
 	command -v jq >/dev/null || die 2 "jq not found (scripts/install-deps.sh test)"
 	mkdir -p "$OUT" || die 2 "cannot create $OUT"
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/torture.XXXXXX")
-	# shellcheck source=scripts/torture/ops.bash
-	. "$HERE/ops.bash"
 	local deadline=$((SECONDS + minutes * 60)) seg=0 pids w start left
 	while [ $((deadline - SECONDS)) -ge 30 ] && [ ! -e "$WORK/wedged" ]; do
 		# never fill the disk the traces are on (a tmpfs in the guest)
