@@ -202,3 +202,19 @@ t_ddmin() {
 	rm -rf "$work"
 	return 0
 }
+
+# ---- classification ---------------------------------------------------------
+
+# t_classify_finding: a finding's JSON on stdin -> "candidate" (worth a
+# kernel engineer's look) or "tool-limitation: WHY" for the patterns the tool
+# is known to misread; a kernel bug is never claimed without a reproducer.
+t_classify_finding() {
+	jq -r '
+		def stacks: [(.evidence // [])[] | (.stack // []) | join(" ")];
+		if .kind == "lost-events" then
+			"tool-limitation: events were lost, later findings of this run may be incomplete or wrong"
+		elif (.kind == "lock-order-cycle" or .kind == "self-deadlock")
+		     and (stacks | length > 0) and (stacks | all(test("dup_mmap"))) then
+			"tool-limitation: fork nests the child mm'"'"'s mmap_lock under the parent'"'"'s (dup_mmap, down_write_nested); the tool names an mm'"'"'s lock by the first task that takes it"
+		else "candidate" end'
+}

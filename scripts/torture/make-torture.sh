@@ -116,7 +116,9 @@ done
 # try would cost a boot).
 todo=()
 for d in "$DEST"/findings/*/ "$DEST"/kernel/*/; do
-	[ -d "$d" ] && [ ! -f "$d/repro.sh" ] && [ -s "$d/ops.seq" ] && todo+=("${d%/}")
+	[ -d "$d" ] && [ ! -f "$d/repro.sh" ] && [ -s "$d/ops.seq" ] || continue
+	[[ $(cat "$d/class" 2>/dev/null) == tool-limitation* ]] && continue
+	todo+=("${d%/}")
 done
 left=$((budget_end - $(date +%s)))
 if [ ${#todo[@]} -gt 0 ] && [ "$left" -ge 120 ]; then

@@ -194,6 +194,7 @@ save_finding() {
 	mkdir -p "$dir"
 	echo "$seed $seg" >"$dir/seen"
 	printf '%s\n' "$json" >"$dir/finding.json"
+	t_classify_finding <<<"$json" >"$dir/class"
 	jq -r '"\(.title)\n[\(.severity)] \(.kind) fingerprint \(.fingerprint)\n\(.summary)\n\n\(.detail // "")\n" +
 		((.evidence // []) | map("\(.label)\n  task \(.comm) pid \(.pid) tid \(.tid)\n" +
 			((.stack // []) | map("       " + .) | join("\n"))) | join("\n\n")) +
@@ -212,7 +213,9 @@ EOF
 	[ -s "$dir/ops.seq" ] || t_log_ops "$OUT/ops.log" "$seg" >"$dir/ops.seq"
 	local mb
 	mb=$(($(stat -c %s "$trace") >> 20))
-	if [ "$mb" -le "$KEEP_TRACE_MB" ]; then
+	if [[ $(cat "$dir/class") == tool-limitation* ]]; then
+		echo "trace not kept: $(cat "$dir/class")" >"$dir/trace.txt"
+	elif [ "$mb" -le "$KEEP_TRACE_MB" ]; then
 		cp "$trace" "$dir/trace.hmt"
 	else
 		echo "trace of $mb MB not kept (over $KEEP_TRACE_MB MB)" >"$dir/trace.txt"
@@ -255,7 +258,7 @@ write_summary() {
 		local d
 		for d in "$OUT"/findings/*/; do
 			[ -d "$d" ] || continue
-			printf '%s %s %s seen=%s repro=%s\n' "$(jq -r .severity "$d/finding.json")" \
+			printf '%s [%s] %s %s seen=%s repro=%s\n' "$(jq -r .severity "$d/finding.json")" "$(cat "$d/class" 2>/dev/null)" \
 				"$(jq -r .kind "$d/finding.json")" "$(jq -r .fingerprint "$d/finding.json")" \
 				"$(wc -l <"$d/seen")" "$([ -f "$d/repro.sh" ] && echo "${d#"$OUT"/}repro.sh" || cat "$d/shrink-status" 2>/dev/null || echo none)"
 		done
@@ -269,7 +272,8 @@ write_summary() {
 			while read -r sd seg; do
 				pred+=$(awk -v d="$sd" -v s="$seg" '$1 == d && $2 == s && $3 != "kmsg" { print $3 " " $4 }' "$OUT/segment-findings.log" 2>/dev/null |
 					while read -r k f; do
-						[ "$(jq -r .severity "$OUT/findings/$k-$f/finding.json" 2>/dev/null)" = info ] || echo "$k:$f"
+						[ "$(jq -r .severity "$OUT/findings/$k-$f/finding.json" 2>/dev/null)" = info ] ||
+							[[ $(cat "$OUT/findings/$k-$f/class" 2>/dev/null) == tool-limitation* ]] || echo "$k:$f"
 					done | tr '\n' ' ')
 			done <"$d/seen"
 			printf '%s %s: %s\n' "$id" "$([ -n "$pred" ] && echo "tool findings in the same segment: $pred" || echo MISS)" "$(cat "$d/signature")"
@@ -288,7 +292,7 @@ write_summary() {
 
 cmd_run() {
 	local seed=1 minutes=5 seg_s=120 trace_mb=256
-	OUT= WORKERS=3 OP_TIMEOUT=60 KEEP_TRACE_MB=64
+	OUT= WORKERS=3 OP_TIMEOUT=60 KEEP_TRACE_MB=${TORTURE_KEEP_TRACE_MB:-256}
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--out) OUT=${2:?}; shift 2 ;;
@@ -469,6 +473,10 @@ cmd_shrink() {
 	for d in "${dirs[@]}"; do
 		n=$((n + 1))
 		[ ! -f "$d/repro.sh" ] || continue
+		if [[ $(cat "$d/class" 2>/dev/null) == tool-limitation* ]]; then
+			echo "not shrunk: $(cat "$d/class")" >"$d/shrink-status"
+			continue
+		fi
 		left=$((deadline - $(date +%s)))
 		[ "$left" -gt 60 ] || { echo "not shrunk: out of time" >"$d/shrink-status"; continue; }
 		slice=$((left / (${#dirs[@]} - n + 1)))
