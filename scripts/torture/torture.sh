@@ -14,13 +14,14 @@ usage() {
 	cat <<EOF
 usage: torture.sh gen SEED SEGMENT WORKER COUNT
        torture.sh run --out DIR [--seed N] [--minutes M] [--workers N]
-                      [--segment-seconds S] [--op-timeout S] [--trace-mb MB]
+                      [--segment-seconds S] [--op-timeout S] [--trace-mb MB] [--yes]
        torture.sh check --expect fp:FINGERPRINT|kmsg:SIGNATURE_ID OPS_FILE [--log DIR]
        torture.sh shrink --deadline EPOCH_SECONDS FINDING_DIR...
        torture.sh ddmin --test CMD --seconds S IN OUT
        torture.sh summary DIR
   gen     print one worker's op lines (the same for the same arguments)
-  run     torture until --minutes pass (or a hang wedges the machine), results in DIR
+  run     torture until --minutes pass (or a hang wedges the machine), results in DIR;
+          outside the hisimig guest only with --yes (it can hang or crash the host)
   check   run OPS_FILE sequentially under the tracer: exit 0 if the finding appears
   shrink  shrink each FINDING_DIR's op list to repro.sh (delta debugging by check)
   ddmin   delta debugging of IN's lines with a predicate CMD FILE (0 = still fails)
@@ -291,7 +292,7 @@ write_summary() {
 }
 
 cmd_run() {
-	local seed=1 minutes=5 seg_s=120 trace_mb=256
+	local seed=1 minutes=5 seg_s=120 trace_mb=256 yes=0
 	OUT= WORKERS=3 OP_TIMEOUT=60 KEEP_TRACE_MB=${TORTURE_KEEP_TRACE_MB:-256}
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -302,6 +303,7 @@ cmd_run() {
 		--segment-seconds) seg_s=${2:?}; shift 2 ;;
 		--op-timeout) OP_TIMEOUT=${2:?}; shift 2 ;;
 		--trace-mb) trace_mb=${2:?}; shift 2 ;;
+		--yes) yes=1; shift ;;
 		*) usage >&2; die 2 "run: unknown argument $1" ;;
 		esac
 	done
@@ -312,6 +314,8 @@ cmd_run() {
 	[ "$WORKERS" -ge 1 ] && [ "$WORKERS" -le 8 ] || die 2 "run: --workers takes 1..8"
 	# shellcheck source=scripts/torture/ops.bash
 	. "$HERE/ops.bash"
+	[ "${HISIMIG_GUEST:-}" = 1 ] || [ "$yes" = 1 ] ||
+		die 2 "run changes PCI devices, loads modules and can hang or crash this machine: pass --yes on a test host only"
 	[ "$(id -u)" = 0 ] || die 2 "must run as root (it drives sysfs and the tracer)"
 	[ -x "$HM" ] || die 2 "$HM not found (make, or set HISIMIG)"
 	[ -e "$T_SYS/$TORTURE_PF/sriov_totalvfs" ] ||

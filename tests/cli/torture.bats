@@ -4,6 +4,7 @@
 # shrinker. Nothing here touches a device; the torture run itself is
 # `make torture` (docs/torture.md).
 
+HISIMIG=${HISIMIG:-$BATS_TEST_DIRNAME/../../hisimig-trace}
 TORTURE=$BATS_TEST_DIRNAME/../../scripts/torture/torture.sh
 LIB=$BATS_TEST_DIRNAME/../../scripts/torture/lib.bash
 OPS=$BATS_TEST_DIRNAME/../../scripts/torture/ops.bash
@@ -130,4 +131,25 @@ EOF
 	TORTURE_PF=0000:7f:1f.7 run "$TORTURE" run --out "$BATS_TEST_TMPDIR/o" --minutes x
 	[ "$status" -eq 2 ]
 	[ "$output" = "torture: error: run: not a number: x" ]
+}
+
+@test "run outside the guest needs --yes: one line, exit 2" {
+	HISIMIG_GUEST= run "$TORTURE" run --out "$BATS_TEST_TMPDIR/o" --minutes 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == "torture: error: run changes PCI devices"*"pass --yes on a test host only" ]]
+	[ ! -e "$BATS_TEST_TMPDIR/o" ]
+}
+
+@test "classify: fork's nested mmap_lock and lost events are tool limitations, a device cycle is a candidate" {
+	# shellcheck disable=SC1090
+	. "$LIB"
+	fork='{"kind":"lock-order-cycle","evidence":[{"stack":["down_write+0x5/0x70","dup_mmap+0xd4/0x610"]},{"stack":["down_write+0x5/0x70","dup_mmap+0xd4/0x610","copy_process+0x1945/0x1ae0"]}]}'
+	[[ "$(t_classify_finding <<<"$fork")" == "tool-limitation: fork nests"* ]]
+	[[ "$(t_classify_finding <<<'{"kind":"lost-events"}')" == "tool-limitation: events were lost"* ]]
+	# one edge outside fork: a candidate
+	mixed='{"kind":"lock-order-cycle","evidence":[{"stack":["dup_mmap+0xd4/0x610"]},{"stack":["mutex_lock","remove_store"]}]}'
+	[ "$(t_classify_finding <<<"$mixed")" = candidate ]
+	rescan=$("$HISIMIG" gen rescan-cycle -o "$BATS_TEST_TMPDIR/r.hmt" && "$HISIMIG" replay --json "$BATS_TEST_TMPDIR/r.hmt" |
+		jq -c 'select(.type == "finding") | .data')
+	[ "$(t_classify_finding <<<"$rescan")" = candidate ]
 }
