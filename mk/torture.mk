@@ -1,6 +1,7 @@
 # Lifecycle torture mode; see docs/torture.md. Included by the top Makefile.
 #
 #   make torture TORTURE_MINUTES=15 [TORTURE_SEED=N] [GUEST_KERNEL=6.12] [GUEST_FLAVOUR=rt-amd64]
+#   make torture-shrink TORTURE_MINUTES=20     shrink what earlier runs found, nothing else
 #
 # Seeded concurrent SR-IOV/VFIO lifecycle ops in the QEMU guest under
 # `hisimig-trace run --locks full`, bounded by TORTURE_MINUTES (torture and
@@ -10,9 +11,15 @@
 TORTURE_MINUTES        ?= 15
 TORTURE_SEED           ?= 1
 TORTURE_SHRINK_MINUTES ?= 10
+TORTURE_RUN = $(CURDIR)/scripts/torture/make-torture.sh --minutes $(TORTURE_MINUTES) \
+	--seed $(TORTURE_SEED) --shrink-minutes $(TORTURE_SHRINK_MINUTES) $(GUEST_SEL)
 
-.PHONY: torture
-torture: $(BIN) $(GUEST_VFIO_OPEN) $(MIGCTL) kmod hisi | guest-deps
+.PHONY: torture torture-shrink torture-prereqs
+torture-prereqs: $(BIN) $(GUEST_VFIO_OPEN) $(MIGCTL) kmod hisi | guest-deps
 	@$(CURDIR)/scripts/install-deps.sh test
-	$(CURDIR)/scripts/torture/make-torture.sh --minutes $(TORTURE_MINUTES) --seed $(TORTURE_SEED) \
-		--shrink-minutes $(TORTURE_SHRINK_MINUTES) $(GUEST_SEL)
+
+torture: torture-prereqs
+	$(TORTURE_RUN)
+
+torture-shrink: torture-prereqs
+	$(TORTURE_RUN) --shrink-only

@@ -19,7 +19,7 @@ case ${1:-} in
 torture)
 	mkdir -p "$OUT/torture"
 	exec nice -n 5 "$HERE/torture.sh" run --out "$OUT/torture" --seed "${2:?}" --minutes "${3:?}" \
-		--workers "${TORTURE_WORKERS:-3}" --segment-seconds "${TORTURE_SEGMENT_SECONDS:-120}"
+		--workers "${TORTURE_WORKERS:-3}" --segment-seconds "${TORTURE_SEGMENT_SECONDS:-240}"
 	;;
 shrink)
 	deadline=${2:?}

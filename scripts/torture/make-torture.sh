@@ -2,13 +2,14 @@
 # `make torture`: torture the guest kernel for a bounded time, one guest at a
 # time, then shrink what it found; results in build/torture/<kernel>/.
 #
-#   make-torture.sh --minutes M --seed S [--shrink-minutes M] [kernel selection...]
+#   make-torture.sh --minutes M --seed S [--shrink-minutes M] [--shrink-only] [kernel selection...]
 #
 # The budget M covers everything: torture boots until M minus the shrink
 # reserve (a third of M, at most --shrink-minutes), then one boot shrinks the
 # findings that have no reproducer yet. A boot that ends in a kernel panic
 # (any oops: the guest runs with oops=panic) or a hang is recorded and the
-# next boot continues with the next seed.
+# next boot continues with the next seed. --shrink-only spends the whole
+# budget on shrinking the findings of earlier runs.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -19,9 +20,10 @@ GUEST=$REPO/tests/guest
 die() { echo "torture: error: $2" >&2; exit "$1"; }
 note() { echo "torture: $*" >&2; }
 
-minutes= seed= shrink_max=10 sel=()
+minutes= seed= shrink_max=10 sel=() shrink_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
+	--shrink-only) shrink_only=1; shift ;;
 	--minutes) minutes=${2:?}; shift 2 ;;
 	--seed) seed=${2:?}; shift 2 ;;
 	--shrink-minutes) shrink_max=${2:?}; shift 2 ;;
@@ -40,6 +42,8 @@ budget_end=$(($(date +%s) + minutes * 60))
 reserve=$((minutes * 60 / 3))
 [ "$reserve" -le $((shrink_max * 60)) ] || reserve=$((shrink_max * 60))
 torture_end=$((budget_end - reserve))
+# only shrink what an earlier run found, for the whole budget
+[ "$shrink_only" = 0 ] || torture_end=0
 
 last_run() { dirname "$(readlink -f "$REPO/build/guest/last-console.log")"; }
 
