@@ -24,8 +24,8 @@ t_pick() { # WORD...: sets T_P to one of the words
 }
 
 # Ops and their weights; TORTURE_OPS (comma list) keeps only the named ones.
-T_OP_WEIGHTS=(numvfs:4 bind:5 unbind:3 override:1 reset:3 remove:2 rescan:2
-	vfio:4 migrate:2 migstate:1 modload:2 modunload:2 read:3 sleep:1)
+T_OP_WEIGHTS=(numvfs:5 bind:4 unbind:2 override:1 reset:2 remove:3 rescan:3
+	vfio:3 migrate:1 migstate:1 modload:1 modunload:1 read:3 sleep:1)
 
 t_op_enabled() { # NAME
 	[ -z "${TORTURE_OPS:-}" ] && return 0
@@ -46,7 +46,7 @@ t_gen_op() {
 		T_R=$((T_R - weight))
 	done
 	case $name in
-	numvfs) t_rand 3; T_OP="t_numvfs $T_R" ;;
+	numvfs) t_pick 2 1 2 0; T_OP="t_numvfs $T_P" ;;
 	bind)
 		t_pick pf vf0 vf1 vf0 vf1
 		if [ "$T_P" = pf ]; then

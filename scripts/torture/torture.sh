@@ -53,22 +53,25 @@ uptime_s() {
 
 # ---- one op, bounded ----------------------------------------------------------
 
-# run_op TIMEOUT HANGDIR TAG OP...: run the op in its own session; past
-# TIMEOUT seconds record its tasks' kernel stacks, kill it, and tell a slow
-# op (gone after the kill: status 124) from a hang (still there, stuck in
-# the kernel: status 125).
+# run_op TIMEOUT HANGDIR TAG OP...: run the op in a subshell (ops.bash is
+# sourced once: no exec per op); past TIMEOUT seconds record its tasks'
+# kernel stacks, kill them, and tell a slow op (gone after the kill: status
+# 124) from a hang (still there, stuck in the kernel: status 125).
 run_op() {
 	local timeout=$1 hangdir=$2 tag=$3 pid waited=0 rc
 	shift 3
-	setsid bash -c '. "$1"; shift; "$@"' op "$HERE/ops.bash" "$@" </dev/null >/dev/null 2>&1 &
+	("$@") </dev/null >/dev/null 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		if [ "$waited" -ge $((timeout * 10)) ]; then
+			local tree
+			tree=$(tree_pids "$pid")
 			mkdir -p "$hangdir"
-			stacks_of_session "$pid" >"$hangdir/$tag.stacks"
-			kill -KILL -- "-$pid" 2>/dev/null
+			stacks_of $tree >"$hangdir/$tag.stacks"
+			# shellcheck disable=SC2086 # a list of pids
+			kill -KILL $tree 2>/dev/null
 			sleep 3
-			if kill -0 "$pid" 2>/dev/null || session_alive "$pid"; then
+			if any_alive $tree; then
 				{
 					echo "op: $*"
 					echo "stuck for more than $timeout s; still there 3 s after SIGKILL"
@@ -86,18 +89,24 @@ run_op() {
 	return $rc
 }
 
-session_pids() { # SID
-	local d
-	for d in /proc/[0-9]*; do
-		[ "$(awk '{print $6}' "$d/stat" 2>/dev/null)" = "$1" ] && echo "${d#/proc/}"
-	done
+tree_pids() { # PID: it and its descendants
+	local p kids
+	echo "$1"
+	kids=$(awk -v pp="$1" '$4 == pp { print $1 }' /proc/[0-9]*/stat 2>/dev/null)
+	for p in $kids; do tree_pids "$p"; done
 }
-session_alive() { [ -n "$(session_pids "$1")" ]; }
 
-stacks_of_session() { # SID: each task's state, wchan and kernel stack
+any_alive() {
+	local p
+	for p; do [ -d "/proc/$p" ] && return 0; done
+	return 1
+}
+
+stacks_of() { # PID...: each task's state, wchan and kernel stack
 	local p t
-	for p in $(session_pids "$1"); do
+	for p; do
 		for t in /proc/"$p"/task/*; do
+			[ -d "$t" ] || continue
 			echo "== pid $p tid ${t##*/} $(cat "$t/comm" 2>/dev/null)" \
 				"state=$(awk '{print $3}' "$t/stat" 2>/dev/null) wchan=$(cat "$t/wchan" 2>/dev/null)"
 			cat "$t/stack" 2>/dev/null
