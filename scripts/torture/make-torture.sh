@@ -125,7 +125,9 @@ for d in "$DEST"/findings/*/ "$DEST"/kernel/*/; do
 	todo+=("${d%/}")
 done
 left=$((budget_end - $(date +%s)))
-if [ ${#todo[@]} -gt 0 ] && [ "$left" -ge 120 ]; then
+# a shrink try attaches `--locks full` afresh (1-6 min under TCG): below
+# 5 minutes a shrink boot cannot finish one
+if [ ${#todo[@]} -gt 0 ] && [ "$left" -ge 300 ]; then
 	note "shrinking ${#todo[@]} findings in $((left / 60)) min"
 	deadline=$((budget_end - 60))
 	nice -n 10 "$GUEST/run-in-guest.sh" "${sel[@]}" --timeout $((left + 300)) -- \
