@@ -262,16 +262,19 @@ kernel_events() {
 write_summary() {
 	{
 		echo "# torture summary: kernel $KVER, seeds $(cut -d' ' -f1 "$OUT"/findings/*/seen "$OUT"/kernel/*/seen 2>/dev/null | sort -u | tr '\n' ' ')"
-		echo "segments=$(cat "$OUT/segments" 2>/dev/null || echo 0) ops=$(wc -l <"$OUT/ops.log" 2>/dev/null || echo 0)"
+		echo "segments=$(awk '{ print $1, $2 }' "$OUT/ops.log" 2>/dev/null | sort -u | wc -l) ops=$(wc -l <"$OUT/ops.log" 2>/dev/null || echo 0)"
 		echo
 		echo "## tool findings (unique fingerprints)"
 		local d
 		for d in "$OUT"/findings/*/; do
 			[ -d "$d" ] || continue
-			printf '%s [%s] %s %s seen=%s repro=%s\n' "$(jq -r .severity "$d/finding.json")" "$(cat "$d/class" 2>/dev/null)" \
+			printf '%s [%s] %s %s seen=%s repro=%s\n' "$(jq -r .severity "$d/finding.json")" "$(cut -d: -f1 "$d/class" 2>/dev/null)" \
 				"$(jq -r .kind "$d/finding.json")" "$(jq -r .fingerprint "$d/finding.json")" \
 				"$(wc -l <"$d/seen")" "$([ -f "$d/repro.sh" ] && echo "${d#"$OUT"/}repro.sh" || cat "$d/shrink-status" 2>/dev/null || echo none)"
 		done
+		echo
+		echo "tool limitations seen (the class files have the reason):"
+		cat "$OUT"/findings/*/class 2>/dev/null | grep '^tool-limitation' | sort | uniq -c
 		echo
 		echo "## kernel events (dmesg)"
 		for d in "$OUT"/kernel/*/; do
