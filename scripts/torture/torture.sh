@@ -15,7 +15,7 @@ usage() {
 usage: torture.sh gen SEED SEGMENT WORKER COUNT
        torture.sh run --out DIR [--seed N] [--minutes M] [--workers N]
                       [--segment-seconds S] [--op-timeout S] [--trace-mb MB] [--yes]
-       torture.sh check --expect fp:FINGERPRINT|kmsg:SIGNATURE_ID OPS_FILE [--log DIR]
+       torture.sh check --expect fp:FINGERPRINT|kmsg:SIGNATURE_ID OPS_FILE [--log DIR] [--findings FILE]
        torture.sh shrink --deadline EPOCH_SECONDS FINDING_DIR...
        torture.sh ddmin --test CMD --seconds S IN OUT
        torture.sh summary DIR
@@ -23,6 +23,7 @@ usage: torture.sh gen SEED SEGMENT WORKER COUNT
   run     torture until --minutes pass (or a hang wedges the machine), results in DIR;
           outside the hisimig guest only with --yes (it can hang or crash the host)
   check   run OPS_FILE sequentially under the tracer: exit 0 if the finding appears
+          (--findings FILE keeps every finding of the run, one JSON per line)
   shrink  shrink each FINDING_DIR's op list to repro.sh (delta debugging by check)
   ddmin   delta debugging of IN's lines with a predicate CMD FILE (0 = still fails)
   summary rewrite DIR/summary.txt (findings, kernel events and misses, hangs, crashes)
@@ -391,11 +392,12 @@ cmd_run() {
 # check: 0 when running the ops of FILE one after another, from the normal
 # state, under the tracer, gives the expected finding or kernel event.
 cmd_check() {
-	local expect= file= log=
+	local expect= file= log= keep=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--expect) expect=${2:?}; shift 2 ;;
 		--log) log=${2:?}; shift 2 ;;
+		--findings) keep=${2:?}; shift 2 ;;
 		-*) usage >&2; die 2 "check: unknown option $1" ;;
 		*) file=$1; shift ;;
 		esac
@@ -417,9 +419,10 @@ cmd_check() {
 		[ $? != 125 ] || { rc=3; break; }
 	done <"$file"
 	tracer_stop
+	findings_of_trace "$WORK/t.hmt" "$WORK/t.live.json" >"$WORK/findings"
+	[ -z "$keep" ] || cp "$WORK/findings" "$keep"
 	case $expect in
-	fp:*) findings_of_trace "$WORK/t.hmt" "$WORK/t.live.json" |
-		jq -e --arg f "${expect#fp:}" 'select(.fingerprint == $f)' >/dev/null && hit=0 ;;
+	fp:*) jq -e --arg f "${expect#fp:}" 'select(.fingerprint == $f)' "$WORK/findings" >/dev/null && hit=0 ;;
 	kmsg:*)
 		dmesg | awk -v t="$start" 'match($0, /^\[ *[0-9]+\.[0-9]+\]/) && substr($0, 2, RLENGTH - 2) + 0 >= t' |
 			t_kmsg_events | while IFS=$'\t' read -r sig _; do t_sig_id "$sig"; echo; done |
