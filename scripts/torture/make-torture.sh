@@ -73,7 +73,9 @@ merge() {
 # crash RC RUN SEED: a boot that gave no result (panic, oops, lockup, timeout).
 crash() {
 	local rc=$1 run=$2 bseed=$3 sig id dir last
-	sig=$(grep -a -m1 -E 'BUG:|Oops|general protection|Kernel panic|watchdog: ' "$run/console.log" | tr -d '\r' |
+	# the fatal line: a BUG() names its file and line, an oops only its trap
+	sig=$({ grep -a -m1 -E 'kernel BUG at|BUG:|general protection|watchdog: ' "$run/console.log" ||
+		grep -a -m1 -E 'Oops|Kernel panic' "$run/console.log"; } | tr -d '\r' |
 		sed -E 's/^\[ *[0-9.]+\] //; s/CPU: ?[0-9]+/CPU/g; s/PID: ?[0-9]+/PID/g; s/\+0x[0-9a-f]+\/0x[0-9a-f]+//g; s/[0-9a-f]{8,}/ADDR/g; s/\[[^]]*:[0-9]+\]/[X]/g')
 	[ -n "$sig" ] || sig="no result (status $rc) without a kernel message"
 	id=$(t_sig_id "$sig")
@@ -84,7 +86,8 @@ crash() {
 		mkdir -p "$dir"
 		echo "$bseed" >"$dir/seen"
 		echo "$sig" >"$dir/signature"
-		tr -d '\r' <"$run/console.log" | grep -a -B 5 -A 80 -m1 -E 'BUG:|Oops|general protection|Kernel panic|watchdog: ' >"$dir/console.txt"
+		# from the first warning of the fatal episode (what led to it) to the panic
+		tr -d '\r' <"$run/console.log" | sed -n '/cut here\|BUG:\|Oops\|general protection\|watchdog: /,$p' | head -n 400 >"$dir/console.txt"
 		# the ops of the segment that was running, per worker the last ones first
 		last=$(tail -n 1 "$run/torture/ops.log" 2>/dev/null | grep -o 'seg=[0-9]*' | cut -d= -f2)
 		if [ -n "$last" ]; then
