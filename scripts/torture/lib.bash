@@ -208,13 +208,17 @@ t_ddmin() {
 # t_classify_finding: a finding's JSON on stdin -> "candidate" (worth a
 # kernel engineer's look) or "tool-limitation: WHY" for the patterns the tool
 # is known to misread; a kernel bug is never claimed without a reproducer.
+# Fork: dup_mmap (inlined into copy_process on 6.12) write-locks the parent's
+# mmap_lock, then the child's with down_write_nested.
 t_classify_finding() {
 	jq -r '
 		def stacks: [(.evidence // [])[] | (.stack // []) | join(" ")];
 		if .kind == "lost-events" then
 			"tool-limitation: events were lost, later findings of this run may be incomplete or wrong"
 		elif (.kind == "lock-order-cycle" or .kind == "self-deadlock")
-		     and (stacks | length > 0) and (stacks | all(test("dup_mmap"))) then
+		     and ((.summary // "") | test("mmap_lock"))
+		     and (stacks | length > 0)
+		     and (stacks | all(test("^down_write[^ ]* (dup_mmap|copy_process)\\+"))) then
 			"tool-limitation: fork nests the child mm'"'"'s mmap_lock under the parent'"'"'s (dup_mmap, down_write_nested); the tool names an mm'"'"'s lock by the first task that takes it"
 		else "candidate" end'
 }
