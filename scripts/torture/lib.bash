@@ -121,6 +121,39 @@ t_log_before() {
 	' "$1" | sort -s -g -k1,1 | cut -f2-
 }
 
+# t_log_guided LOG SEG UPTIME...: a first guess at the reproducer from a
+# finding's evidence times: the ops running at those times, after the last
+# successful bind or override of each device before them (a device lock's
+# class carries its driver). Start order.
+t_log_guided() {
+	local log=$1 seg=$2
+	shift 2
+	awk -v seg="$seg" -v times="$*" '
+		BEGIN { nt = split(times, ts, " ") }
+		{ for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
+		f["seg"] != seg { next }
+		{
+			n++; st[n] = f["start"] + 0; en[n] = f["end"] + 0; rc[n] = f["rc"]
+			o = index($0, " op="); op[n] = substr($0, o + 4)
+		}
+		END {
+			first = -1
+			for (i = 1; i <= n; i++)
+				for (j = 1; j <= nt; j++)
+					if (st[i] <= ts[j] + 0 && ts[j] + 0 <= en[i]) {
+						keep[i] = 1
+						if (first < 0 || st[i] < first) first = st[i]
+					}
+			for (i = 1; i <= n; i++) {
+				split(op[i], w, " ")
+				if (st[i] < first && rc[i] == 0 && (w[1] == "t_bind" || w[1] == "t_override"))
+					last[w[2]] = i
+			}
+			for (d in last) keep[last[d]] = 1
+			for (i = 1; i <= n; i++) if (keep[i]) printf "%s\t%s\n", st[i], op[i]
+		}' "$log" | sort -s -g -k1,1 | cut -f2-
+}
+
 # ---- kernel log -------------------------------------------------------------
 
 # What the kernel says when it finds a problem itself.

@@ -157,3 +157,71 @@ EOF
 		jq -c 'select(.type == "finding") | .data')
 	[ "$(t_classify_finding <<<"$rescan")" = candidate ]
 }
+
+@test "op log: the guided guess keeps the ops at the evidence times and the last bind of each device before them" {
+	# shellcheck disable=SC1090
+	. "$LIB"
+	cat >"$BATS_TEST_TMPDIR/ops.log" <<'EOF2'
+seed=301 seg=0 w=0 i=0 start=10.00 end=12.00 rc=0 op=t_bind pf nvme
+seed=301 seg=0 w=1 i=0 start=11.00 end=13.00 rc=0 op=t_bind pf hmtest_pf
+seed=301 seg=0 w=2 i=0 start=11.50 end=12.50 rc=1 op=t_bind vf0 vfio-pci
+seed=301 seg=0 w=0 i=1 start=20.00 end=25.00 rc=0 op=t_numvfs 1
+seed=301 seg=0 w=1 i=1 start=21.00 end=22.00 rc=0 op=t_read pf config
+seed=301 seg=0 w=2 i=1 start=30.00 end=33.00 rc=0 op=t_remove pf
+seed=301 seg=1 w=0 i=0 start=31.00 end=32.00 rc=0 op=t_numvfs 2
+EOF2
+	run t_log_guided "$BATS_TEST_TMPDIR/ops.log" 0 24.5 31.2
+	[ "$status" -eq 0 ]
+	[ "$output" = $'t_bind pf hmtest_pf\nt_numvfs 1\nt_remove pf' ]
+}
+
+# shrink_fixture DIR: a finding whose evidence lies in ops 3 and 6 of a segment
+shrink_fixture() {
+	mkdir -p "$1"
+	cat >"$1/ops.log" <<'EOF2'
+seed=5 seg=2 w=0 i=0 start=10.00 end=11.00 rc=0 op=t_bind pf hmtest_pf
+seed=5 seg=2 w=1 i=0 start=10.50 end=11.50 rc=0 op=t_read vf0 config
+seed=5 seg=2 w=0 i=1 start=12.00 end=14.00 rc=0 op=t_numvfs 1
+seed=5 seg=2 w=1 i=1 start=12.50 end=13.00 rc=1 op=t_reset vf1
+seed=5 seg=2 w=2 i=0 start=15.00 end=16.00 rc=0 op=t_rescan
+seed=5 seg=2 w=0 i=2 start=17.00 end=19.00 rc=0 op=t_remove pf
+EOF2
+	echo '{"kind":"lock-order-cycle","severity":"error","fingerprint":"abc123","title":"cycle","summary":"s","evidence":[{"ts_ns":13000000000},{"ts_ns":18000000000}]}' >"$1/finding.json"
+	echo candidate >"$1/class"
+	echo "5 2" >"$1/seen"
+	printf 'x\n' >"$1/report.txt"
+	awk '{ print substr($0, index($0, " op=") + 4) }' "$1/ops.log" >"$1/ops.seq"
+}
+
+@test "shrink: the evidence-guided guess, then ddmin, give a standalone repro.sh" {
+	shrink_fixture "$BATS_TEST_TMPDIR/f"
+	# the failure needs the bind, the SR-IOV enable and the PF remove, in that order
+	cat >"$BATS_TEST_TMPDIR/fake-check" <<'EOF2'
+#!/bin/bash
+f=${@: -1}
+echo "$f" >>"${f%/*}/../calls" 2>/dev/null
+awk '/^t_bind pf hmtest_pf$/ { a = 1 } /^t_numvfs 1$/ && a { b = 1 } /^t_remove pf$/ && b { c = 1 } END { exit !c }' "$f"
+EOF2
+	chmod +x "$BATS_TEST_TMPDIR/fake-check"
+	TORTURE_CHECK=$BATS_TEST_TMPDIR/fake-check run "$TORTURE" shrink --deadline $(($(date +%s) + 600)) "$BATS_TEST_TMPDIR/f"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/f/guided.ops")" = $'t_bind pf hmtest_pf\nt_numvfs 1\nt_reset vf1\nt_remove pf' ]
+	[ "$(cat "$BATS_TEST_TMPDIR/f/repro.ops")" = $'t_bind pf hmtest_pf\nt_numvfs 1\nt_remove pf' ]
+	[[ "$(cat "$BATS_TEST_TMPDIR/f/shrink-status")" == "shrunk: 4 ops (guided.ops) -> 3,"* ]]
+	# repro.sh: the op functions and the list, valid bash, expecting the fingerprint
+	bash -n "$BATS_TEST_TMPDIR/f/repro.sh"
+	grep -q '^t_numvfs() {' "$BATS_TEST_TMPDIR/f/repro.sh"
+	[[ "$(tail -n 1 "$BATS_TEST_TMPDIR/f/repro.sh")" == *'replay --json'*'abc123'* ]]
+	[ "$(sed -n '/^ops() {/,/^}/p' "$BATS_TEST_TMPDIR/f/repro.sh" | grep -c '^	t_')" -eq 3 ]
+}
+
+@test "shrink: a finding the sequential run does not give is marked timing-dependent; tool limitations are skipped" {
+	shrink_fixture "$BATS_TEST_TMPDIR/f"
+	shrink_fixture "$BATS_TEST_TMPDIR/g"
+	echo "tool-limitation: fork nests" >"$BATS_TEST_TMPDIR/g/class"
+	TORTURE_CHECK=false run "$TORTURE" shrink --deadline $(($(date +%s) + 600)) "$BATS_TEST_TMPDIR/f" "$BATS_TEST_TMPDIR/g"
+	[ "$status" -eq 0 ]
+	[[ "$(cat "$BATS_TEST_TMPDIR/f/shrink-status")" == "not reproduced sequentially"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/f/repro.sh" ]
+	[[ "$(cat "$BATS_TEST_TMPDIR/g/shrink-status")" == "not shrunk: tool-limitation"* ]]
+}
