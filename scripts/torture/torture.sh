@@ -262,7 +262,7 @@ kernel_events() {
 # warning or error in the segment where the kernel complained.
 write_summary() {
 	{
-		echo "# torture summary: kernel $KVER, seeds $(awk '{ print $1 }' "$OUT"/findings/*/seen "$OUT"/kernel/*/seen "$OUT"/crash/*/seen 2>/dev/null | sort -u | tr '\n' ' ')"
+		echo "# torture summary: kernel $KVER, seeds $(cat "$OUT"/findings/*/seen "$OUT"/kernel/*/seen "$OUT"/crash/*/seen 2>/dev/null | awk '{ print $1 }' | sort -u | tr '\n' ' ')"
 		echo "segments=$(awk '{ print $1, $2 }' "$OUT/ops.log" 2>/dev/null | sort -u | wc -l) ops=$(wc -l <"$OUT/ops.log" 2>/dev/null || echo 0)"
 		echo
 		echo "## tool findings (unique fingerprints)"
