@@ -255,3 +255,8 @@ t_classify_finding() {
 			"tool-limitation: fork nests the child mm'"'"'s mmap_lock under the parent'"'"'s (dup_mmap, down_write_nested); the tool names an mm'"'"'s lock by the first task that takes it"
 		else "candidate" end'
 }
+
+# t_has_fingerprint FILE FP: FILE (one finding's JSON per line) has FP.
+# (jq -e with select judges only the last input: a match followed by any
+# other finding would read as absent.)
+t_has_fingerprint() { jq -s -e --arg f "$2" 'any(.[]; .fingerprint == $f)' "$1" >/dev/null; }

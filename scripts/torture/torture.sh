@@ -422,7 +422,7 @@ cmd_check() {
 	findings_of_trace "$WORK/t.hmt" "$WORK/t.live.json" >"$WORK/findings"
 	[ -z "$keep" ] || cp "$WORK/findings" "$keep"
 	case $expect in
-	fp:*) jq -e --arg f "${expect#fp:}" 'select(.fingerprint == $f)' "$WORK/findings" >/dev/null && hit=0 ;;
+	fp:*) t_has_fingerprint "$WORK/findings" "${expect#fp:}" && hit=0 ;;
 	kmsg:*)
 		dmesg | awk -v t="$start" 'match($0, /^\[ *[0-9]+\.[0-9]+\]/) && substr($0, 2, RLENGTH - 2) + 0 >= t' |
 			t_kmsg_events | while IFS=$'\t' read -r sig _; do t_sig_id "$sig"; echo; done |

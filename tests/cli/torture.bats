@@ -225,3 +225,14 @@ EOF2
 	[ ! -e "$BATS_TEST_TMPDIR/f/repro.sh" ]
 	[[ "$(cat "$BATS_TEST_TMPDIR/g/shrink-status")" == "not shrunk: tool-limitation"* ]]
 }
+
+@test "check's verdict: a fingerprint is found wherever it is among the run's findings" {
+	# shellcheck disable=SC1090
+	. "$LIB"
+	printf '%s\n' '{"kind":"lock-order-cycle","fingerprint":"29bc"}' '{"kind":"lost-events","fingerprint":"acd5"}' >"$BATS_TEST_TMPDIR/f.json"
+	t_has_fingerprint "$BATS_TEST_TMPDIR/f.json" 29bc
+	t_has_fingerprint "$BATS_TEST_TMPDIR/f.json" acd5
+	! t_has_fingerprint "$BATS_TEST_TMPDIR/f.json" ffff
+	: >"$BATS_TEST_TMPDIR/empty.json"
+	! t_has_fingerprint "$BATS_TEST_TMPDIR/empty.json" 29bc
+}
