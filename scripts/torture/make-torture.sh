@@ -20,7 +20,7 @@ GUEST=$REPO/tests/guest
 die() { echo "torture: error: $2" >&2; exit "$1"; }
 note() { echo "torture: $*" >&2; }
 
-minutes= seed= shrink_max=10 sel=() shrink_only=0
+minutes='' seed='' shrink_max=10 sel=() shrink_only=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--shrink-only) shrink_only=1; shift ;;

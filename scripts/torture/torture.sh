@@ -306,7 +306,7 @@ write_summary() {
 
 cmd_run() {
 	local seed=1 minutes=5 seg_s=120 trace_mb=256 yes=0
-	OUT= WORKERS=3 OP_TIMEOUT=60 KEEP_TRACE_MB=${TORTURE_KEEP_TRACE_MB:-256}
+	OUT='' WORKERS=3 OP_TIMEOUT=60 KEEP_TRACE_MB=${TORTURE_KEEP_TRACE_MB:-256}
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--out) OUT=${2:?}; shift 2 ;;
@@ -392,7 +392,7 @@ cmd_run() {
 # check: 0 when running the ops of FILE one after another, from the normal
 # state, under the tracer, gives the expected finding or kernel event.
 cmd_check() {
-	local expect= file= log= keep=
+	local expect='' file='' log='' keep=''
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--expect) expect=${2:?}; shift 2 ;;
@@ -479,7 +479,7 @@ repro_script() {
 }
 
 cmd_shrink() {
-	local deadline= dirs=() d expect n=0 left slice
+	local deadline='' dirs=() d expect n=0 left slice
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--deadline) deadline=${2:?}; shift 2 ;;
@@ -534,7 +534,7 @@ cmd_shrink() {
 }
 
 cmd_ddmin() {
-	local test= seconds= in out
+	local test='' seconds='' in out
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--test) test=${2:?}; shift 2 ;;
