@@ -19,8 +19,8 @@ t_rand() { # N: sets T_R to a value in [0, N)
 
 t_pick() { # WORD...: sets T_P to one of the words
 	t_rand $#
-	local -a w=("$@")
-	T_P=${w[T_R]}
+	local -a words=("$@")
+	T_P=${words[T_R]}
 }
 
 # Ops and their weights; TORTURE_OPS (comma list) keeps only the named ones.
@@ -183,7 +183,10 @@ t_sig_id() { printf '%s' "$1" | sha1sum | cut -c1-12; }
 # Zeller's ddmin (try each chunk, then each complement, refining the
 # granularity) until 1-minimal or the epoch second DEADLINE passes. OUT gets
 # the smallest failing list found. Returns 0 if IN itself failed, 1 if not.
-# Each candidate's verdict is cached: ddmin retries some lists.
+# Each candidate's verdict is cached: ddmin retries some lists. T_DD_TESTS
+# and T_DD_TIMEOUT tell the caller how many runs it took and whether the time
+# bound stopped it.
+# shellcheck disable=SC2034
 t_ddmin() {
 	local in=$1 out=$2 test=$3 deadline=$4 work n i j len chunk
 	local -a cur cand

@@ -513,6 +513,7 @@ cmd_shrink() {
 		# right saves a ddmin over the whole segment
 		: >"$d/guided.ops"
 		T_DD_TESTS=0
+		# shellcheck disable=SC2046 # one argument per evidence time
 		[ ! -f "$d/finding.json" ] ||
 			t_log_guided "$d/ops.log" "$(awk '{ print $2; exit }' "$d/seen")" \
 				$(jq -r '[(.evidence // [])[].ts_ns / 1e9 | tostring] | join(" ")' "$d/finding.json") >"$d/guided.ops"
