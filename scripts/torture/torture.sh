@@ -215,7 +215,8 @@ kernel=$KVER
 seed=$seed
 segment=$seg
 workers=$WORKERS
-replay: scripts/torture/torture.sh gen $seed $seg W COUNT (W = 0..$((WORKERS - 1)))
+generator=$(sha1sum <"$HERE/lib.bash" | cut -c1-12)
+replay: scripts/torture/torture.sh gen $seed $seg W COUNT (W = 0..$((WORKERS - 1))), with this generator (lib.bash)
 EOF
 	grep " seg=$seg " "$OUT/ops.log" >"$dir/ops.log"
 	# ops started after the finding cannot have caused it
