@@ -133,14 +133,18 @@ left=$((budget_end - $(date +%s)))
 if [ ${#todo[@]} -gt 0 ] && [ "$left" -ge 300 ]; then
 	note "shrinking ${#todo[@]} findings in $((left / 60)) min"
 	deadline=$((budget_end - 60))
+	rc=0
 	nice -n 10 "$GUEST/run-in-guest.sh" "${sel[@]}" --timeout $((left + 300)) -- \
-		"$HERE/guest.sh" shrink "$deadline" "${todo[@]}"
+		"$HERE/guest.sh" shrink "$deadline" "${todo[@]}" || rc=$?
 	run=$(last_run)
-	for d in "$run"/shrink/*/; do
-		[ -d "$d" ] || continue
-		for f in repro.ops repro.sh shrink-status; do
-			[ ! -f "$d/$f" ] || cp "$d/$f" "$DEST/${d#"$run"/shrink/}"
+	# a shrink try can crash the kernel too (a candidate list is new ground)
+	case $rc in 124 | 125) crash "$rc" "$run" "shrink" ;; esac
+	for d in "${todo[@]}"; do
+		s=$run/shrink/$(basename "$d")
+		for f in guided.ops repro.ops repro.sh shrink-status; do
+			[ ! -f "$s/$f" ] || cp "$s/$f" "$d/"
 		done
+		[ "$rc" = 0 ] || echo "not shrunk: the shrink boot ended without a result (status $rc, see crash/)" >"$d/shrink-status"
 	done
 elif [ ${#todo[@]} -gt 0 ]; then
 	for d in "${todo[@]}"; do echo "not shrunk: no time left in the budget" >"$d/shrink-status"; done
