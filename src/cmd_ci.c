@@ -87,7 +87,7 @@ static int parse_ci_args(int argc, char **argv, struct ci_args *a)
 	hm_session_opts_defaults(&a->session);
 	a->session.filter = &a->filter;
 	/* '+': options end at CMD, whose own options are its own */
-	while ((opt = getopt_long(argc, argv, "+o:vh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+" HM_GETOPT("o:vh"), long_options, NULL)) != -1) {
 		bool handled;
 
 		switch (opt) {
@@ -106,10 +106,8 @@ static int parse_ci_args(int argc, char **argv, struct ci_args *a)
 			return 2;
 		if (!handled)
 			hm_ci_reports_option(&a->reports, opt, optarg, &handled);
-		if (!handled) { /* getopt said which */
-			hm_cli_error("ci: see 'hisimig-trace ci --help'");
-			return 2;
-		}
+		if (!handled)
+			return hm_cli_option_error("ci", opt, argv);
 	}
 	if (optind == argc) {
 		hm_cli_error("ci needs a command to run: hisimig-trace ci [OPTIONS] -- CMD [ARGS...]");

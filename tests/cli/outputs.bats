@@ -202,7 +202,7 @@ for e in events[len(events) // 2:]:
 	run "$HISIMIG" replay --timeline
 	[ "$status" -eq 2 ]
 	[ "$output" = "hisimig-trace: replay: option '--timeline' needs an argument; try 'hisimig-trace replay --help'" ]
-	for cmd in "run -Z" "record --frob" "probe --frob" "dump --frob" "gen --frob" "replay -Z"; do
+	for cmd in "run -Z" "record --frob" "probe --frob" "dump --frob" "gen --frob" "replay -Z" "ci --frob" "ci -Z" "ci --json"; do
 		run $HISIMIG $cmd
 		echo "$cmd: $output"
 		[ "$status" -eq 2 ]
