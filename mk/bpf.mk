@@ -2,7 +2,7 @@
 #
 # vmlinux.h is committed per architecture (include/vmlinux/<arch>/vmlinux.h,
 # dumped with bpftool from the BTF of Debian's 6.1 kernel, as libbpf-tools
-# does; x86 so far): CO-RE relocates every access to the running kernel at load time, so
+# does; x86 and arm64): CO-RE relocates every access to the running kernel at load time, so
 # a plain `make` needs no kernel download and no package manager. To build
 # against another kernel's types, name its BTF: BPF_VMLINUX=/sys/kernel/btf/vmlinux
 # (or a vmlinux ELF with BTF). The skeletons are generated, never committed.
@@ -25,8 +25,8 @@ else ifneq ($(wildcard $(VMLINUX_H_COMMITTED)),)
 $(BUILD)/gen/vmlinux.h: $(VMLINUX_H_COMMITTED) | gen-headers
 	cp $< $@
 else
-# No committed header for this architecture (arm64 so far): the guest
-# kernel's BTF, which mk/guest.mk downloads (make arm64, vm-arm64).
+# No committed header for this architecture: the guest kernel's BTF,
+# which mk/guest.mk downloads.
 .SECONDEXPANSION:
 $(BUILD)/gen/vmlinux.h: $$(GUEST_VMLINUX) | gen-headers
 	$(BPFTOOL) btf dump file $< format c > $@.tmp && mv $@.tmp $@
