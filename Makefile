@@ -79,7 +79,7 @@ cli: deps-test $(BUILD)/asan/$(BIN)
 check: deps-test
 	$(MAKE) unit
 	$(MAKE) cli
-	$(MAKE) fuzz FUZZ_SECONDS=20
+	FUZZ_SEED=1 $(MAKE) fuzz FUZZ_SECONDS=20
 	$(MAKE) vm-check
 	$(MAKE) kmod-deadlock-check
 

@@ -500,10 +500,13 @@ static void on_pf_unbound(struct lifetime *lt, struct lt_device *pf, const struc
 			  const struct hm_emitter *out)
 {
 	const struct lt_device *vfs[MAX_LISTED_VFS];
-	size_t n = collect_vfs(lt, pf, vf_present, vfs, MAX_LISTED_VFS), holders;
 	char list[MAX_LISTED_VFS * (HM_BDF_STR_LEN + 2)], pfs[HM_BDF_STR_LEN];
 	struct hm_finding f;
+	size_t n, holders;
 
+	if (!pf) /* not tracked: no struct device address, or the table is full */
+		return;
+	n = collect_vfs(lt, pf, vf_present, vfs, MAX_LISTED_VFS);
 	if (!n)
 		return;
 	pf->vfs_orphaned = true;

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # run.sh FUZZ_DIR SECONDS TARGET...: each libFuzzer target for SECONDS on its
-# corpus (seeded), then one "N passed, N failed" line. A target fails on a
-# crash, a sanitizer report or a leak (its reproducer in FUZZ_DIR/crashes/).
+# corpus (seeded, plus tests/fuzz/regressions/TARGET: inputs that once
+# crashed), then one "N passed, N failed" line. A target fails on a crash, a
+# sanitizer report or a leak (its reproducer in FUZZ_DIR/crashes/).
+# FUZZ_SEED fixes libFuzzer's random seed (make check: 1), so a run explores
+# the same inputs in the same order; 0 picks one.
 set -uo pipefail
 dir=$1 seconds=$2
 shift 2
+regressions=$(dirname "$0")/regressions
 passed=0 failed=0
 mkdir -p "$dir/crashes"
 for target in "$@"; do
@@ -12,9 +16,11 @@ for target in "$@"; do
 	mkdir -p "$corpus"
 	log=$dir/$target.log
 	echo "fuzz_$target: $seconds s"
+	extra=()
+	[ -d "$regressions/$target" ] && extra+=("$regressions/$target")
 	if "$dir/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 \
-		-artifact_prefix="$dir/crashes/$target-" -max_len=65536 -timeout=10 \
-		"$corpus" "$dir/seeds/$target" >"$log" 2>&1; then
+		-seed="${FUZZ_SEED:-0}" -artifact_prefix="$dir/crashes/$target-" -max_len=65536 \
+		-timeout=10 "$corpus" "$dir/seeds/$target" "${extra[@]}" >"$log" 2>&1; then
 		passed=$((passed + 1))
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 		cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)

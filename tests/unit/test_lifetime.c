@@ -664,6 +664,20 @@ static void sriov_enable_failing_after_cleanup_is_not_reported(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* A PF record without a struct device address (a corrupt or hand-made trace;
+ * found by fuzzing) is not tracked: its unbind reports nothing, and does not
+ * crash. */
+static void pf_unbind_without_device_address_is_ignored(void **state)
+{
+	struct topo *t = *state;
+
+	bring_up(t);
+	t->pf.dev_addr = 0;
+	unbind_device(t, &t->pf);
+	run(t);
+	assert_int_equal(t->out.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -698,6 +712,7 @@ int main(void)
 		T(pf_removed_with_vfs_is_an_error),
 		T(sriov_enable_failing_over_left_vfs_is_a_warning),
 		T(sriov_enable_failing_after_cleanup_is_not_reported),
+		T(pf_unbind_without_device_address_is_ignored),
 	};
 
 	return cmocka_run_group_tests_name("lifetime", tests, NULL, NULL);
