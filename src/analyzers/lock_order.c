@@ -789,7 +789,8 @@ static void check_against_held(struct lock_order *lo, const struct lt_task *task
 		if (held->acq.lock_addr == next->lock_addr) {
 			/* a read hold read again stays held; anything else
 			 * is a stale hold, dropped by lt_apply() */
-			if (is_read(&held->acq) && is_read(next) && is_blocking_attempt(action))
+			if (is_read(&held->acq) && is_read(next) && is_blocking_attempt(action) &&
+			    lt_read_holds_trusted(&lo->locks))
 				report_recursive_read(lo, held, next, out);
 			continue;
 		}

@@ -278,6 +278,18 @@ static void drop_hold_the_kernel_denies(struct lt_tracker *t, struct lt_task *wa
 		drop_stale_readers(t, wait->lock_addr, NULL, waiter);
 }
 
+/* A task waits for a lock it believes it reads already: a real self-deadlock
+ * (or recursive read), unless records were lost, when that read hold's
+ * release is the likelier loss. */
+static void drop_own_read_if_lost(struct lt_tracker *t, struct lt_task *waiter,
+				  const struct hm_lock_event *wait)
+{
+	const struct lt_hold *held = lt_task_hold(waiter, wait->lock_addr);
+
+	if (t->releases_lost && held && !is_exclusive(&held->acq))
+		drop_stale_hold(t, waiter, wait->lock_addr, waiter);
+}
+
 /* The task holds lock_addr for read already and reads it again. */
 static bool is_recursive_read(const struct lt_task *task, const struct hm_lock_event *ev)
 {
@@ -295,9 +307,12 @@ static void task_push_hold(struct lt_tracker *t, struct lt_task *task,
 	if (is_exclusive(ev))
 		drop_stale_readers(t, ev->lock_addr, task, task);
 	/* the same lock twice in one task: its release was lost, unless both
-	 * are reads (a recursive down_read holds it twice: lock_order reports it) */
+	 * are reads (a recursive down_read holds it twice: lock_order reports
+	 * it) in a stream that lost no records */
 	if (!is_recursive_read(task, ev))
 		task_remove_hold(t, task, ev->lock_addr);
+	else if (t->releases_lost)
+		drop_stale_hold(t, task, ev->lock_addr, task);
 	if (task->depth >= LT_MAX_HELD) {
 		t->stats.held_overflow++;
 		return;
@@ -346,6 +361,8 @@ enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev)
 
 	if (ev->hdr.type == HM_EV_LOCK_CLASS)
 		name_lock(t, &ev->lock_class);
+	if (ev->hdr.type == HM_EV_LOST && ev->lost.lost)
+		t->releases_lost = true;
 	if (action == LT_IGNORE)
 		return action;
 	task = action == LT_WAIT || action == LT_TAKEN || action == LT_TRY_TAKEN
@@ -358,6 +375,7 @@ enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev)
 	switch (action) {
 	case LT_WAIT:
 		drop_hold_the_kernel_denies(t, task, &ev->lock);
+		drop_own_read_if_lost(t, task, &ev->lock);
 		task->waiting = true;
 		task->wait = ev->lock;
 		break;

@@ -77,6 +77,10 @@ struct lt_tracker {
 	struct u64map readers;          /* lock_addr -> struct lt_readers * (read holders) */
 	struct u64map names;            /* lock_addr -> struct lt_lock_class * (LOCK_CLASS records) */
 	struct lt_stats stats;
+	/* Records were lost (a full ring buffer, or hook runs the kernel
+	 * skipped): a release may be missing, so a read hold the same task
+	 * takes again is taken for a stale one, not for recursive locking. */
+	bool releases_lost;
 	/* speed only, no state of the analysis: */
 	struct lt_class_cache *class_cache; /* lt_class_key() memo, NULL if none */
 	struct lt_task *spare[LT_SPARE_TASKS]; /* idle tasks kept for reuse */
@@ -99,6 +103,12 @@ enum lt_action lt_classify(const union hm_event *ev);
 /* Update the state with one record (LOCK_CLASS records name locks); returns
  * its classification. Task pointers obtained before the call may be freed by it. */
 enum lt_action lt_apply(struct lt_tracker *t, const union hm_event *ev);
+/* A task's read hold of a lock it reads again is real (recursive down_read):
+ * true until the stream reports lost records. */
+static inline bool lt_read_holds_trusted(const struct lt_tracker *t)
+{
+	return !t->releases_lost;
+}
 
 struct lt_task *lt_task_find(const struct lt_tracker *t, uint32_t tid);
 /* The task holding lock_addr exclusively, NULL if free or unknown. */

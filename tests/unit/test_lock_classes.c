@@ -414,6 +414,29 @@ static void recursive_read_alone_is_reported_once(void **state)
 	assert_non_null(strstr(only_cycle(w)->summary, "possible recursive locking"));
 }
 
+/* After lost records (here hook runs the kernel skipped, as on PREEMPT_RT), a
+ * read hold read again or waited on by its own task is a lost up_read(): a
+ * stale hold repaired and counted, neither recursive locking nor a
+ * self-deadlock. */
+static void lost_up_read_is_a_stale_hold_not_recursion(void **state)
+{
+	struct world *w = *state;
+	bool repaired = false;
+
+	scn_lost(w->s, 3, HM_LOST_SKIPPED_RUNS);
+	scn_nlock(w->s, &w->shell, &w->b, HM_LOCK_RWSEM_READ, w->st); /* up_read lost */
+	scn_nlock(w->s, &w->shell, &w->b, HM_LOCK_RWSEM_READ, w->st); /* up_read lost */
+	scn_nlock_wait(w->s, &w->shell, &w->b, HM_LOCK_RWSEM_WRITE, w->st);
+	run_engine(w);
+	assert_int_equal(unit_count_kind(&w->found, HM_FIND_LOCK_CYCLE), 0);
+	assert_int_equal(unit_count_kind(&w->found, HM_FIND_DEADLOCK), 0);
+	/* a lost-events finding says what was lost and repaired */
+	for (size_t i = 0; i < w->found.n; i++)
+		repaired |= w->found.items[i].kind == HM_FIND_LOST_EVENTS &&
+			    strstr(w->found.items[i].summary, "stale-holds") != NULL;
+	assert_true(repaired);
+}
+
 /* VF1 and VF2 are locked in bus order in two SR-IOV cycles, their struct
  * devices swapped the second time: the removed VFs were forgotten. */
 static void readdressed_vfs_are_new_instances(void **state)
@@ -525,6 +548,7 @@ int main(void)
 		T(reader_held_rwsem_closes_deadlock),
 		T(recursive_read_with_queued_writer),
 		T(recursive_read_alone_is_reported_once),
+		T(lost_up_read_is_a_stale_hold_not_recursion),
 		T(readdressed_vfs_are_new_instances),
 		T(vfio_user_of_another_pf_is_no_cycle),
 		T(longer_cycle_is_listed_in_the_shortest),
