@@ -146,6 +146,30 @@ static void format_bdf_list(const struct lt_device *const *vfs, size_t n, char *
 	}
 }
 
+/* The VFs of a PF still present (at most MAX_LISTED_VFS), and their list. */
+struct present_vfs {
+	const struct lt_device *vf[MAX_LISTED_VFS];
+	size_t n;
+	char list[MAX_LISTED_VFS * (HM_BDF_STR_LEN + 2)];
+};
+
+static bool find_present_vfs(const struct lifetime *lt, const struct lt_device *pf,
+			     struct present_vfs *p)
+{
+	p->n = collect_vfs(lt, pf, vf_present, p->vf, MAX_LISTED_VFS);
+	format_bdf_list(p->vf, p->n, p->list, sizeof(p->list));
+	return p->n > 0;
+}
+
+/* A finding about PF `pf`, fingerprinted by it. */
+static void pf_finding_init(struct hm_finding *f, enum hm_finding_kind kind, uint64_t ts,
+			    const struct lt_device *pf)
+{
+	hm_finding_init(f, kind, ts);
+	f->fingerprint = hm_fp_device(f->fingerprint, &pf->dev);
+	hm_finding_add_device(f, &pf->dev);
+}
+
 /* ---- SR-IOV disable blocked ------------------------------------------- */
 
 /* The VF the disable waits for: one in the VFIO request loop if any. */
@@ -241,22 +265,18 @@ static void on_disable_begin(struct lifetime *lt, const struct hm_sriov_event *e
 static void report_vfs_outlive(struct lifetime *lt, const struct lt_device *pf,
 			       const struct hm_sriov_event *e, const struct hm_emitter *out)
 {
-	const struct lt_device *vfs[MAX_LISTED_VFS];
-	size_t n = collect_vfs(lt, pf, vf_present, vfs, MAX_LISTED_VFS);
-	char list[MAX_LISTED_VFS * (HM_BDF_STR_LEN + 2)], pfs[HM_BDF_STR_LEN];
+	struct present_vfs vfs;
+	char pfs[HM_BDF_STR_LEN];
 	struct hm_finding f;
 
-	if (!n)
+	if (!find_present_vfs(lt, pf, &vfs))
 		return;
-	format_bdf_list(vfs, n, list, sizeof(list));
-	hm_finding_init(&f, HM_FIND_VF_OUTLIVES_SRIOV, e->hdr.ts_ns);
-	f.fingerprint = hm_fp_device(f.fingerprint, &pf->dev);
-	hm_finding_add_device(&f, &pf->dev);
-	for (size_t i = 0; i < n; i++)
-		hm_finding_add_device(&f, &vfs[i]->dev);
+	pf_finding_init(&f, HM_FIND_VF_OUTLIVES_SRIOV, e->hdr.ts_ns, pf);
+	for (size_t i = 0; i < vfs.n; i++)
+		hm_finding_add_device(&f, &vfs.vf[i]->dev);
 	hm_finding_summary(&f, "SR-IOV disable on PF %s returned while %zu%s VF(s) were still "
-			   "present: %s", hm_bdf_format(&pf->dev.bdf, pfs), n,
-			   n == MAX_LISTED_VFS ? " or more" : "", list);
+			   "present: %s", hm_bdf_format(&pf->dev.bdf, pfs), vfs.n,
+			   vfs.n == MAX_LISTED_VFS ? " or more" : "", vfs.list);
 	hm_finding_add_evidence(&f, &e->hdr, "pci_disable_sriov() returned");
 	hm_emit(out, &f);
 	hm_finding_release(&f);
@@ -445,8 +465,10 @@ static bool vf_holds_pf_drvdata(const struct lt_device *vf)
 }
 
 /* The VFs left behind, with the first VF driver still holding PF drvdata. */
-static void add_left_vfs(struct hm_finding *f, const struct lt_device *const *vfs, size_t n)
+static void add_left_vfs(struct hm_finding *f, const struct present_vfs *left)
 {
+	const struct lt_device *const *vfs = left->vf;
+	size_t n = left->n;
 	char bdf[HM_BDF_STR_LEN];
 
 	for (size_t i = 0; i < n; i++) {
@@ -465,31 +487,20 @@ static void add_left_vfs(struct hm_finding *f, const struct lt_device *const *vf
 		}
 }
 
-/* A finding about PF `pf` and the VFs it left: list them in `list`. */
-static void pf_finding_init(struct hm_finding *f, enum hm_finding_kind kind, uint64_t ts,
-			    const struct lt_device *pf, const struct lt_device *const *vfs, size_t n,
-			    char *list, size_t len)
-{
-	format_bdf_list(vfs, n, list, len);
-	hm_finding_init(f, kind, ts);
-	f->fingerprint = hm_fp_device(f->fingerprint, &pf->dev);
-	hm_finding_add_device(f, &pf->dev);
-}
-
-static void emit_with_left_vfs(struct hm_finding *f, const struct lt_device *const *vfs, size_t n,
+static void emit_with_left_vfs(struct hm_finding *f, const struct present_vfs *left,
 			       const struct hm_emitter *out)
 {
-	add_left_vfs(f, vfs, n);
+	add_left_vfs(f, left);
 	hm_emit(out, f);
 	hm_finding_release(f);
 }
 
-static size_t count_drvdata_holders(const struct lt_device *const *vfs, size_t n)
+static size_t count_drvdata_holders(const struct present_vfs *left)
 {
 	size_t holders = 0;
 
-	for (size_t i = 0; i < n; i++)
-		holders += vf_holds_pf_drvdata(vfs[i]);
+	for (size_t i = 0; i < left->n; i++)
+		holders += vf_holds_pf_drvdata(left->vf[i]);
 	return holders;
 }
 
@@ -499,48 +510,43 @@ static size_t count_drvdata_holders(const struct lt_device *const *vfs, size_t n
 static void on_pf_unbound(struct lifetime *lt, struct lt_device *pf, const struct hm_bind_event *e,
 			  const struct hm_emitter *out)
 {
-	const struct lt_device *vfs[MAX_LISTED_VFS];
-	char list[MAX_LISTED_VFS * (HM_BDF_STR_LEN + 2)], pfs[HM_BDF_STR_LEN];
+	struct present_vfs left;
+	char pfs[HM_BDF_STR_LEN];
 	struct hm_finding f;
-	size_t n, holders;
+	size_t holders;
 
-	if (!pf) /* not tracked: no struct device address, or the table is full */
-		return;
-	n = collect_vfs(lt, pf, vf_present, vfs, MAX_LISTED_VFS);
-	if (!n)
+	/* not tracked (no struct device address, or the table is full), or no VF left */
+	if (!pf || !find_present_vfs(lt, pf, &left))
 		return;
 	pf->vfs_orphaned = true;
 	pf->orphaned_hdr = e->hdr;
-	holders = count_drvdata_holders(vfs, n);
-	pf_finding_init(&f, HM_FIND_SRIOV_LEFT_ENABLED, e->hdr.ts_ns, pf, vfs, n, list, sizeof(list));
+	holders = count_drvdata_holders(&left);
+	pf_finding_init(&f, HM_FIND_SRIOV_LEFT_ENABLED, e->hdr.ts_ns, pf);
 	if (holders)
 		f.severity = HM_SEV_ERROR;
 	hm_finding_summary(&f, "PF %s driver %s unbound with SR-IOV enabled: %zu VF(s) remain (%s)%s",
-			   hm_bdf_format(&pf->dev.bdf, pfs), driver_name(pf), n, list,
+			   hm_bdf_format(&pf->dev.bdf, pfs), driver_name(pf), left.n, left.list,
 			   holders ? "; a VF driver still holds the PF's freed driver data" : "");
 	hm_finding_add_evidence(&f, &e->hdr, "PF driver %s remove() returned", driver_name(pf));
-	emit_with_left_vfs(&f, vfs, n, out);
+	emit_with_left_vfs(&f, &left, out);
 }
 
 static void on_pf_removed(struct lifetime *lt, const struct hm_sriov_event *e,
 			  const struct hm_emitter *out)
 {
 	struct lt_device *pf = device_seen(lt, &e->pf);
-	const struct lt_device *vfs[MAX_LISTED_VFS];
-	char list[MAX_LISTED_VFS * (HM_BDF_STR_LEN + 2)], pfs[HM_BDF_STR_LEN];
+	struct present_vfs left;
+	char pfs[HM_BDF_STR_LEN];
 	struct hm_finding f;
-	size_t n;
 
 	if (!pf)
 		return;
-	n = collect_vfs(lt, pf, vf_present, vfs, MAX_LISTED_VFS);
-	if (n) {
-		pf_finding_init(&f, HM_FIND_PF_REMOVED_WITH_VFS, e->hdr.ts_ns, pf, vfs, n, list,
-				sizeof(list));
+	if (find_present_vfs(lt, pf, &left)) {
+		pf_finding_init(&f, HM_FIND_PF_REMOVED_WITH_VFS, e->hdr.ts_ns, pf);
 		hm_finding_summary(&f, "PF %s removed while %zu VF(s) still exist (%s)",
-				   hm_bdf_format(&pf->dev.bdf, pfs), n, list);
+				   hm_bdf_format(&pf->dev.bdf, pfs), left.n, left.list);
 		hm_finding_add_evidence(&f, &e->hdr, "PF %s removed from its bus", pfs);
-		emit_with_left_vfs(&f, vfs, n, out);
+		emit_with_left_vfs(&f, &left, out);
 	}
 	/* the struct device is going; a rescan makes a new one */
 	hm_devtable_remove(&lt->devices, e->pf.dev_addr);
@@ -550,23 +556,19 @@ static void on_enable_end(struct lifetime *lt, const struct hm_sriov_event *e,
 			  const struct hm_emitter *out)
 {
 	struct lt_device *pf = device_seen(lt, &e->pf);
-	const struct lt_device *vfs[MAX_LISTED_VFS];
-	char list[MAX_LISTED_VFS * (HM_BDF_STR_LEN + 2)], pfs[HM_BDF_STR_LEN];
+	struct present_vfs left;
+	char pfs[HM_BDF_STR_LEN];
 	struct hm_finding f;
-	size_t n;
 
-	if (!pf || !e->ret || !pf->vfs_orphaned)
+	if (!pf || !e->ret || !pf->vfs_orphaned || !find_present_vfs(lt, pf, &left))
 		return;
-	n = collect_vfs(lt, pf, vf_present, vfs, MAX_LISTED_VFS);
-	if (!n)
-		return;
-	pf_finding_init(&f, HM_FIND_SRIOV_ENABLE_FAILED, e->hdr.ts_ns, pf, vfs, n, list, sizeof(list));
+	pf_finding_init(&f, HM_FIND_SRIOV_ENABLE_FAILED, e->hdr.ts_ns, pf);
 	hm_finding_summary(&f, "SR-IOV enable on PF %s failed (%d): %zu VF(s) left enabled by the "
 			   "previous PF driver still exist (%s)", hm_bdf_format(&pf->dev.bdf, pfs),
-			   e->ret, n, list);
+			   e->ret, left.n, left.list);
 	hm_finding_add_evidence(&f, &e->hdr, "sriov_enable() returned %d", e->ret);
 	hm_finding_add_evidence(&f, &pf->orphaned_hdr, "the previous PF driver left SR-IOV enabled");
-	emit_with_left_vfs(&f, vfs, n, out);
+	emit_with_left_vfs(&f, &left, out);
 }
 
 /* ---- VFIO users ----------------------------------------------------------- */
