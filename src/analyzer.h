@@ -12,6 +12,8 @@
 #include "hisimig/findings.h"
 
 struct hm_known_orders;
+struct hm_model;
+struct hm_model_change;
 
 /* Thresholds and switches shared by all analyzers. */
 struct hm_config {
@@ -64,11 +66,20 @@ const char *hm_limit_name(enum hm_limit limit);
 /* "lock-order edges not stored (graph full)" */
 const char *hm_limit_describe(enum hm_limit limit);
 
+/*
+ * Each record reaches every analyzer's feed() while the engine's state model
+ * (model.h, given at create) still shows the state the record meets; the
+ * engine then applies it to the model and calls settle(), for analyzers that
+ * judge the state a record leaves behind.
+ */
 struct hm_analyzer_ops {
 	const char *name;
-	void *(*create)(const struct hm_config *cfg);
+	void *(*create)(const struct hm_config *cfg, const struct hm_model *model);
 	/* ev is a validated record (hm_event_valid) */
 	void (*feed)(void *self, const union hm_event *ev, const struct hm_emitter *out);
+	/* Optional: after the model applied ev (change says what it did). */
+	void (*settle)(void *self, const union hm_event *ev, const struct hm_model_change *change,
+		       const struct hm_emitter *out);
 	/* End of stream at end_ts: report what is still pending (e.g. blocked spans). */
 	void (*finish)(void *self, uint64_t end_ts, const struct hm_emitter *out);
 	void (*destroy)(void *self);

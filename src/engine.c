@@ -5,6 +5,7 @@
 
 #include "analyzers/work_locks.h"
 #include "event.h"
+#include "model.h"
 #include "u64map.h"
 
 static const struct hm_analyzer_ops *const all_analyzers[] = {
@@ -18,6 +19,8 @@ static const struct hm_analyzer_ops *const all_analyzers[] = {
 #define NR_ANALYZERS (sizeof(all_analyzers) / sizeof(all_analyzers[0]))
 
 struct hm_engine {
+	struct hm_model model;        /* derived once per record, read by all */
+	struct hm_model_change change; /* what the last fed record changed */
 	void *state[NR_ANALYZERS];
 	struct hm_limits outside;     /* hm_engine_set_limit() */
 	struct hm_emitter sink;
@@ -64,8 +67,9 @@ struct hm_engine *hm_engine_new(const struct hm_config *cfg, struct hm_emitter s
 	e->dedup = (struct hm_emitter){ .emit = emit_once, .ctx = e };
 	u64map_init(&e->seen);
 	wl_init(&e->work_locks);
+	hm_model_init(&e->model);
 	for (size_t i = 0; i < NR_ANALYZERS; i++) {
-		e->state[i] = all_analyzers[i]->create(cfg);
+		e->state[i] = all_analyzers[i]->create(cfg, &e->model);
 		if (!e->state[i]) {
 			hm_engine_free(e);
 			return NULL;
@@ -83,15 +87,21 @@ void hm_engine_free(struct hm_engine *e)
 			all_analyzers[i]->destroy(e->state[i]);
 	u64map_free(&e->seen);
 	wl_free(&e->work_locks);
+	hm_model_free(&e->model);
 	free(e);
 }
 
+/* Analyzers meet the state before the record, then the model takes it. */
 static void feed_analyzers(void *ctx, const union hm_event *ev)
 {
 	struct hm_engine *e = ctx;
 
 	for (size_t i = 0; i < NR_ANALYZERS; i++)
 		all_analyzers[i]->feed(e->state[i], ev, &e->dedup);
+	hm_model_apply(&e->model, ev, &e->change);
+	for (size_t i = 0; i < NR_ANALYZERS; i++)
+		if (all_analyzers[i]->settle)
+			all_analyzers[i]->settle(e->state[i], ev, &e->change, &e->dedup);
 }
 
 bool hm_engine_feed(struct hm_engine *e, const union hm_event *ev, size_t len)
@@ -151,6 +161,7 @@ void hm_engine_set_limit(struct hm_engine *e, enum hm_limit limit, uint64_t coun
 const struct hm_limits *hm_engine_limits(struct hm_engine *e)
 {
 	e->stats.limits = e->outside;
+	hm_model_limits(&e->model, &e->stats.limits);
 	for (size_t i = 0; i < NR_ANALYZERS; i++)
 		if (all_analyzers[i]->limits)
 			all_analyzers[i]->limits(e->state[i], &e->stats.limits);
@@ -165,6 +176,16 @@ void hm_engine_finish(struct hm_engine *e)
 	for (size_t i = 0; i < NR_ANALYZERS; i++)
 		all_analyzers[i]->finish(e->state[i], e->stats.last_ts, &e->dedup);
 	hm_loss_report_limits(hm_engine_limits(e), e->stats.last_ts, &e->dedup);
+}
+
+const struct hm_model_change *hm_engine_last_change(const struct hm_engine *e)
+{
+	return &e->change;
+}
+
+const struct hm_model *hm_engine_model(const struct hm_engine *e)
+{
+	return &e->model;
 }
 
 const struct hm_engine_stats *hm_engine_stats(const struct hm_engine *e)

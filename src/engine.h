@@ -15,6 +15,12 @@ void hm_engine_free(struct hm_engine *e);
 /* Feed one record; malformed records are counted, skipped, and return false. */
 bool hm_engine_feed(struct hm_engine *e, const union hm_event *ev, size_t len);
 void hm_engine_finish(struct hm_engine *e);
+/* The state model after the last record fed (model.h), and what that record
+ * changed in it: for outputs that follow the same state as the analyzers. */
+struct hm_model;
+struct hm_model_change;
+const struct hm_model *hm_engine_model(const struct hm_engine *e);
+const struct hm_model_change *hm_engine_last_change(const struct hm_engine *e);
 
 struct hm_engine_stats {
 	uint64_t events;

@@ -457,12 +457,13 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static void observe_event(void *ctx, const union hm_event *ev)
+static void observe_event(void *ctx, const union hm_event *ev,
+			  const struct hm_model_change *change)
 {
 	struct hm_exporter *e = ctx;
 
 	pthread_mutex_lock(&e->lock);
-	hm_metrics_event(e->metrics, ev);
+	hm_metrics_event(e->metrics, ev, change);
 	pthread_mutex_unlock(&e->lock);
 }
 

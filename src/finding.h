@@ -35,5 +35,13 @@ void hm_finding_copy(struct hm_finding *dst, const struct hm_finding *src);
 uint64_t hm_hash_bytes(uint64_t h, const void *data, size_t len);
 uint64_t hm_hash_str(uint64_t h, const char *s);
 #define HM_HASH_INIT 0xcbf29ce484222325ULL
+/* Mix a device into a fingerprint: its BDF when it has one (stable across
+ * boots, so CI baselines keep matching), else its struct device address. */
+uint64_t hm_fp_device(uint64_t h, const struct hm_device *dev);
+uint64_t hm_fp_u32(uint64_t h, uint32_t value);
+
+#define HM_DURATION_STR_LEN 32
+/* For summaries: "12.000 s", "350.000 ms", "15.000 us", "900 ns" */
+char *hm_format_duration(uint64_t ns, char buf[HM_DURATION_STR_LEN]);
 
 #endif

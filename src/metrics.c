@@ -7,22 +7,16 @@
 #include "analyzers/mig_fsm.h"
 #include "event.h"
 #include "finding.h"
-#include "u64map.h"
+#include "model.h"
 
 const struct hm_hist_layout hm_lock_wait_layout = { 1000ULL, 4, 13 };
 const struct hm_hist_layout hm_downtime_layout = { 1000000ULL, 2, 17 };
 const struct hm_hist_layout hm_state_time_layout = { 1000000ULL, 4, 12 };
 
-/* Wait start times ride in u64map's pointer values. */
-_Static_assert(sizeof(uintptr_t) >= sizeof(uint64_t), "64-bit pointers expected");
-
-/* Waits not matched by an acquisition yet; more than this means lost records. */
-#define MAX_PENDING_WAITS 65536
-
+/* Lock waits and migration states are the engine model's (model.h): metrics
+ * count what its changes say. */
 struct hm_metrics {
 	struct hm_metrics_values v;
-	/* tid -> wait start; the value is (ts | 1) so it is never NULL */
-	struct u64map pending_waits;
 };
 
 uint64_t hm_hist_bound_ns(const struct hm_hist_layout *l, unsigned int i)
@@ -56,15 +50,11 @@ struct hm_metrics *hm_metrics_new(const struct hm_config *cfg)
 	if (!m)
 		return NULL;
 	m->v.downtime_budget_ns = cfg->mig_downtime_max_ns;
-	u64map_init(&m->pending_waits);
 	return m;
 }
 
 void hm_metrics_free(struct hm_metrics *m)
 {
-	if (!m)
-		return;
-	u64map_free(&m->pending_waits);
 	free(m);
 }
 
@@ -136,35 +126,22 @@ static void mig_set_state(struct hm_metrics_values *v, struct hm_mig_device_metr
 	d->since_ns = ts;
 }
 
-static uint64_t wait_key(uint32_t tid)
-{
-	return (1ULL << 32) | tid; /* never 0 (empty) nor UINT64_MAX (tombstone) */
-}
-
-static void on_lock(struct hm_metrics *m, const struct hm_lock_event *e)
+static void on_lock(struct hm_metrics *m, const struct hm_lock_event *e,
+		    const struct hm_model_change *change)
 {
 	unsigned int role = role_index(&e->dev);
-	void *started;
 
 	if (e->lock_type != HM_LOCK_DEVICE_MUTEX)
 		return;
 	switch (e->hdr.type) {
-	case HM_EV_LOCK_WAIT:
-		if (m->pending_waits.count < MAX_PENDING_WAITS)
-			u64map_put(&m->pending_waits, wait_key(e->hdr.tid),
-				   (void *)(uintptr_t)(e->hdr.ts_ns | 1));
-		break;
 	case HM_EV_LOCK_ACQUIRED:
-		started = u64map_del(&m->pending_waits, wait_key(e->hdr.tid));
 		if (e->ret != 0)
 			break; /* interrupted or killed: no acquisition */
 		m->v.lock_acquisitions[role]++;
-		if (started) {
-			uint64_t since = (uint64_t)(uintptr_t)started;
-
+		if (change->wait_ended)
 			hm_hist_observe(&m->v.lock_wait[role], &hm_lock_wait_layout,
-					e->hdr.ts_ns > since ? e->hdr.ts_ns - since : 0);
-		}
+					e->hdr.ts_ns > change->wait_began_ns
+						? e->hdr.ts_ns - change->wait_began_ns : 0);
 		break;
 	case HM_EV_LOCK_TRYLOCK:
 		if (e->ret == 1)
@@ -218,7 +195,7 @@ static void on_vf(struct hm_metrics_values *v, const struct hm_vf_event *e)
 }
 
 /* Live set-state events cannot read the driver's state: the call's start is
- * the first arc's cur_fsm (vfio_mig_get_next_state), else the tracked state. */
+ * the first arc's cur_fsm (vfio_mig_get_next_state), else the modelled state. */
 static unsigned int request_start(const struct hm_mig_device_metrics *d,
 				  const struct hm_mig_event *e)
 {
@@ -231,22 +208,15 @@ static unsigned int request_start(const struct hm_mig_device_metrics *d,
 
 static void on_set_state_end(struct hm_metrics_values *v, const struct hm_mig_event *e)
 {
-	struct hm_mig_device_metrics *d = mig_entry(v, &e->dev.bdf, true);
+	struct hm_mig_device_metrics *d = mig_entry(v, &e->dev.bdf, false);
 	unsigned int from = request_start(d, e);
 	enum hm_mig_result result = e->ret ? HM_MIG_RESULT_ERROR : HM_MIG_RESULT_OK;
-	unsigned int now;
 
 	if (e->to >= HM_MIG_NR_STATES)
 		return;
 	if (from < HM_MIG_NR_STATES && !hm_mig_request_legal(e->caps, from, e->to))
 		result = HM_MIG_RESULT_ILLEGAL;
 	v->mig_transitions[from][e->to][result]++;
-	if (!d)
-		return;
-	/* next is where the device ended up (ERROR on a failed arc) */
-	now = e->next < HM_MIG_NR_STATES ? e->next : e->ret ? d->state : e->to;
-	if (now < HM_MIG_NR_STATES)
-		mig_set_state(v, d, now, e->hdr.ts_ns);
 }
 
 static void on_mig(struct hm_metrics_values *v, const struct hm_mig_event *e)
@@ -255,20 +225,14 @@ static void on_mig(struct hm_metrics_values *v, const struct hm_mig_event *e)
 
 	switch (e->hdr.type) {
 	case HM_EV_MIG_SET_STATE_BEGIN:
-		/* first sight of a device: the core tells its current state */
-		d = mig_entry(v, &e->dev.bdf, true);
-		if (d && d->state == HM_MIG_UNKNOWN && e->from < HM_MIG_NR_STATES)
-			mig_set_state(v, d, e->from, e->hdr.ts_ns);
+		d = mig_entry(v, &e->dev.bdf, false);
 		if (d)
-			d->request_from = e->from < HM_MIG_NR_STATES ? e->from : d->state;
+			d->request_from = d->state; /* the model took the core's from */
 		break;
 	case HM_EV_MIG_STEP:
 		d = mig_entry(v, &e->dev.bdf, false);
-		if (d && d->request_from >= HM_MIG_NR_STATES && e->from < HM_MIG_NR_STATES) {
+		if (d && d->request_from >= HM_MIG_NR_STATES && e->from < HM_MIG_NR_STATES)
 			d->request_from = e->from;
-			if (d->state == HM_MIG_UNKNOWN)
-				mig_set_state(v, d, e->from, e->hdr.ts_ns);
-		}
 		break;
 	case HM_EV_MIG_SET_STATE_END:
 		on_set_state_end(v, e);
@@ -278,27 +242,45 @@ static void on_mig(struct hm_metrics_values *v, const struct hm_mig_event *e)
 	}
 }
 
-/* Opening a VFIO device and a finished reset put a migration driver in RUNNING. */
-static void back_to_running(struct hm_metrics_values *v, const struct hm_device *dev, uint64_t ts)
+/* State series exist for devices seen in set-state calls; they follow the
+ * model's transitions (and start from its state when first seen). */
+static void follow_mig_state(struct hm_metrics_values *v, const union hm_event *ev,
+			     const struct hm_model_change *change)
 {
-	struct hm_mig_device_metrics *d = mig_entry(v, &dev->bdf, false);
+	const struct hm_model_device *md = change->mig_device;
+	/* a call's ends (not its steps): a trace may start inside a call */
+	bool call_end = ev->hdr.type == HM_EV_MIG_SET_STATE_BEGIN ||
+			ev->hdr.type == HM_EV_MIG_SET_STATE_END;
+	struct hm_mig_device_metrics *d;
 
-	if (d)
-		mig_set_state(v, d, HM_MIG_RUNNING, ts);
+	if (change->mig_changed)
+		d = mig_entry(v, &change->mig.dev.bdf, call_end);
+	else if (md)
+		d = mig_entry(v, &md->dev.bdf, call_end);
+	else
+		return;
+	if (!d)
+		return;
+	if (change->mig_changed)
+		mig_set_state(v, d, change->mig.to, ev->hdr.ts_ns);
+	else if (d->state == HM_MIG_UNKNOWN && md->mig_state < HM_MIG_NR_STATES)
+		mig_set_state(v, d, md->mig_state, md->mig_entered.ts_ns);
 }
 
-void hm_metrics_event(struct hm_metrics *m, const union hm_event *ev)
+void hm_metrics_event(struct hm_metrics *m, const union hm_event *ev,
+		      const struct hm_model_change *change)
 {
 	struct hm_metrics_values *v = &m->v;
 	unsigned int type = ev->hdr.type;
 
 	if (type < HM_EV_TYPE_MAX)
 		v->events[type]++;
+	follow_mig_state(v, ev, change);
 	switch (type) {
 	case HM_EV_LOCK_WAIT:
 	case HM_EV_LOCK_ACQUIRED:
 	case HM_EV_LOCK_TRYLOCK:
-		on_lock(m, &ev->lock);
+		on_lock(m, &ev->lock, change);
 		break;
 	case HM_EV_SRIOV_ENABLE_BEGIN:
 	case HM_EV_SRIOV_ENABLE_END:
@@ -315,10 +297,6 @@ void hm_metrics_event(struct hm_metrics *m, const union hm_event *ev)
 		v->driver_ops[type == HM_EV_BIND_END ? HM_DRIVER_OP_BIND : HM_DRIVER_OP_UNBIND]
 			     [role_index(&ev->bind.dev)][ev->bind.ret != 0]++;
 		break;
-	case HM_EV_VFIO_OPEN:
-		if (ev->vfio.ret == 0)
-			back_to_running(v, &ev->vfio.dev, ev->hdr.ts_ns);
-		break;
 	case HM_EV_MIG_SET_STATE_BEGIN:
 	case HM_EV_MIG_SET_STATE_END:
 	case HM_EV_MIG_STEP:
@@ -327,10 +305,6 @@ void hm_metrics_event(struct hm_metrics *m, const union hm_event *ev)
 	case HM_EV_MIG_DATA:
 		if (ev->data.dir <= HM_MIG_DATA_LOAD)
 			v->mig_bytes[ev->data.dir] += ev->data.bytes;
-		break;
-	case HM_EV_DEVICE_RESET:
-		if (ev->reset.kind == HM_RESET_DONE && ev->reset.ret == 0)
-			back_to_running(v, &ev->reset.dev, ev->hdr.ts_ns);
 		break;
 	case HM_EV_LOST:
 		v->lost_events += ev->lost.lost;

@@ -113,7 +113,10 @@ struct hm_metrics *hm_metrics_new(const struct hm_config *cfg);
 void hm_metrics_free(struct hm_metrics *m);
 
 /* ev is a valid record (the session only passes those on). */
-void hm_metrics_event(struct hm_metrics *m, const union hm_event *ev);
+struct hm_model_change;
+/* One record and what it changed in the engine's state model (model.h). */
+void hm_metrics_event(struct hm_metrics *m, const union hm_event *ev,
+		      const struct hm_model_change *change);
 void hm_metrics_finding(struct hm_metrics *m, const struct hm_finding *f);
 /* Session meta; "attach.<target>" = "<mode>" feeds hisimig_attach_status. */
 void hm_metrics_meta(struct hm_metrics *m, const char *key, const char *value);

@@ -132,7 +132,8 @@ void hm_session_event(struct hm_session *s, const void *rec, size_t len)
 		return;
 	for (size_t i = 0; i < s->nobservers; i++)
 		if (s->observers[i].on_event)
-			s->observers[i].on_event(s->observers[i].ctx, rec);
+			s->observers[i].on_event(s->observers[i].ctx, rec,
+						 hm_engine_last_change(s->engine));
 }
 
 void hm_session_meta(struct hm_session *s, const char *key, const char *value)

@@ -46,8 +46,11 @@ void hm_session_meta(struct hm_session *s, const char *key, const char *value);
  * called after the analyzers saw the event, in stream order. on_meta sees
  * each hm_session_meta() pair (e.g. "attach.<target>" = mode); it comes last
  * so positional initialisers {on_event, on_finding, ctx} stay valid. */
+struct hm_model_change;
 struct hm_observer {
-	void (*on_event)(void *ctx, const union hm_event *ev);
+	/* change: what the record changed in the engine's state model (model.h) */
+	void (*on_event)(void *ctx, const union hm_event *ev,
+			 const struct hm_model_change *change);
 	void (*on_finding)(void *ctx, const struct hm_finding *f);
 	void *ctx;
 	void (*on_meta)(void *ctx, const char *key, const char *value);

@@ -9,6 +9,7 @@
 #include "event.h"
 #include "finding.h"
 #include "json.h"
+#include "model.h"
 #include "outfile.h"
 #include "report.h"
 #include "u64map.h"
@@ -217,7 +218,7 @@ static void on_mig_state(struct hm_timeline *tl, const struct hm_device *dev, ui
 		span_open(tl, key, "mig-state", ts, DEVICES_PID, track, hm_mig_state_name(state));
 }
 
-static void on_event(void *ctx, const union hm_event *ev)
+static void on_event(void *ctx, const union hm_event *ev, const struct hm_model_change *change)
 {
 	struct hm_timeline *tl = ctx;
 	const struct hm_device *dev = hm_event_device(ev);
@@ -239,16 +240,9 @@ static void on_event(void *ctx, const union hm_event *ev)
 		else
 			span_close(tl, key, ev->hdr.ts_ns);
 	}
-	if (!dev)
-		return;
-	if (ev->hdr.type == HM_EV_MIG_STEP && ev->mig.ret == 0)
-		on_mig_state(tl, dev, ev->hdr.ts_ns, ev->mig.next);
-	else if (ev->hdr.type == HM_EV_MIG_SET_STATE_END && ev->mig.next != HM_MIG_UNKNOWN)
-		on_mig_state(tl, dev, ev->hdr.ts_ns, ev->mig.next);
-	else if (ev->hdr.type == HM_EV_VFIO_OPEN || ev->hdr.type == HM_EV_DEVICE_RESET)
-		on_mig_state(tl, dev, ev->hdr.ts_ns, HM_MIG_RUNNING);
-	else if (ev->hdr.type == HM_EV_VFIO_CLOSE || ev->hdr.type == HM_EV_VF_REMOVED)
-		on_mig_state(tl, dev, ev->hdr.ts_ns, HM_MIG_UNKNOWN);
+	/* the state track follows the model's transitions, as the analyzers do */
+	if (change->mig_changed)
+		on_mig_state(tl, &change->mig.dev, ev->hdr.ts_ns, change->mig.to);
 }
 
 static void on_finding(void *ctx, const struct hm_finding *f)

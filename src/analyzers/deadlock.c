@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "model.h"
 #include "analyzers/lock_track.h"
 #include "event.h"
 #include "finding.h"
@@ -51,7 +52,7 @@ struct release_wait {
 };
 
 struct deadlock {
-	struct lt_tracker locks;
+	const struct lt_tracker *locks; /* the engine model's (model.h) */
 	struct u64map devices;        /* dev_addr -> struct vfio_device * */
 	struct u64map releases;       /* tid + 1 -> struct release_wait * */
 	struct u64map disabling;      /* tid + 1 of tasks in SR-IOV disable (lifetime reports those waits) */
@@ -77,13 +78,13 @@ static uint64_t tid_key(uint32_t tid)
 	return (uint64_t)tid + 1;
 }
 
-static void *dl_create(const struct hm_config *cfg)
+static void *dl_create(const struct hm_config *cfg, const struct hm_model *model)
 {
 	struct deadlock *d = calloc(1, sizeof(*d));
 
 	if (!d)
 		return NULL;
-	lt_init(&d->locks);
+	d->locks = &model->locks;
 	u64map_init(&d->devices);
 	u64map_init(&d->releases);
 	u64map_init(&d->disabling);
@@ -95,7 +96,6 @@ static void dl_destroy(void *self)
 {
 	struct deadlock *d = self;
 
-	lt_free(&d->locks);
 	u64map_free_all(&d->devices);
 	u64map_free_all(&d->releases);
 	u64map_free(&d->disabling);
@@ -203,7 +203,7 @@ static bool follow_user(const struct deadlock *d, const struct lt_task *start,
 	uint64_t key;
 	void *val;
 
-	while (v && u64map_next(&d->locks.tasks, &it, &key, &val)) {
+	while (v && u64map_next(&d->locks->tasks, &it, &key, &val)) {
 		const struct lt_task *t = val;
 
 		if (t->waiting && is_user_of(v, t->wait.hdr.pid) && follow(d, start, t, c))
@@ -225,7 +225,7 @@ static bool follow(const struct deadlock *d, const struct lt_task *start,
 	if (on_path(c, cur) || c->n == DL_MAX_CHAIN)
 		return false; /* a cycle not through start was reported when it closed */
 	if (cur->waiting) {
-		nblockers = lt_blockers(&d->locks, cur, blocker, LT_MAX_BLOCKERS);
+		nblockers = lt_blockers(d->locks, cur, blocker, LT_MAX_BLOCKERS);
 		c->hop[c->n++] = (struct hop){ .task = cur, .lock = &cur->wait };
 		/* free, unknown or running blockers: the wait will end */
 		for (size_t i = 0; i < nblockers; i++) {
@@ -267,7 +267,7 @@ static char *release_name(const struct release_wait *rw, char buf[LT_NAME_LEN])
 
 static char *awaited_name(const struct deadlock *d, const struct hop *h, char buf[LT_NAME_LEN])
 {
-	return h->lock ? lt_lock_name(&d->locks, h->lock, buf) : release_name(h->release, buf);
+	return h->lock ? lt_lock_name(d->locks, h->lock, buf) : release_name(h->release, buf);
 }
 
 static const struct hm_event_header *hop_hdr(const struct hop *h)
@@ -340,12 +340,12 @@ static void describe_hop(const struct deadlock *d, struct hm_finding *f,
 	lt_where(hop_hdr(h), wait_at);
 	if (hold)
 		hm_finding_detail(f, "task %s holds %s [acquired at %s] and waits for %s [waiting since %s]",
-				  task, lt_lock_name(&d->locks, &hold->acq, held),
+				  task, lt_lock_name(d->locks, &hold->acq, held),
 				  lt_where(&hold->acq.hdr, held_at), wanted, wait_at);
 	else if (waiter->lock && lt_is_queued_ahead(waiter->task, h->task))
 		hm_finding_detail(f, "task %s is queued to write %s ahead of it (rwsems are fair: a "
 				  "reader waits behind a queued writer) and waits for %s [waiting since %s]",
-				  task, lt_lock_name(&d->locks, waiter->lock, held), wanted, wait_at);
+				  task, lt_lock_name(d->locks, waiter->lock, held), wanted, wait_at);
 	else if (!waiter->lock)
 		hm_finding_detail(f, "task %s (pid %u) is a thread of that VFIO user and waits for "
 				  "%s [waiting since %s]: it cannot close the device",
@@ -378,7 +378,7 @@ static void add_evidence(const struct deadlock *d, struct hm_finding *f, const s
 		if (hold)
 			hm_finding_add_evidence(f, &hold->acq.hdr, "%s acquired %s",
 						lt_task_name(&hold->acq.hdr, owner),
-						lt_lock_name(&d->locks, &hold->acq, what));
+						lt_lock_name(d->locks, &hold->acq, what));
 	}
 }
 
@@ -405,7 +405,7 @@ static void report_deadlock(const struct deadlock *d, const struct wait_cycle *c
 static void check_from(const struct deadlock *d, uint32_t tid, uint64_t ts_ns,
 		       const struct hm_emitter *out)
 {
-	const struct lt_task *start = lt_task_find(&d->locks, tid);
+	const struct lt_task *start = lt_task_find(d->locks, tid);
 	struct wait_cycle c;
 
 	if (start && find_wait_cycle(d, start, &c))
@@ -424,15 +424,15 @@ static void describe_user_state(const struct deadlock *d, struct hm_finding *f,
 	uint64_t key;
 	void *val;
 
-	while (v && u64map_next(&d->locks.tasks, &it, &key, &val)) {
+	while (v && u64map_next(&d->locks->tasks, &it, &key, &val)) {
 		const struct lt_task *t = val;
 		const struct lt_task *o;
 
 		if (!t->waiting || !is_user_of(v, t->wait.hdr.pid))
 			continue;
-		o = lt_owner(&d->locks, t->wait.lock_addr);
+		o = lt_owner(d->locks, t->wait.lock_addr);
 		hm_finding_detail(f, "user thread %s is blocked on %s, held by %s",
-				  lt_task_name(&t->wait.hdr, task), lt_lock_name(&d->locks, &t->wait, lock),
+				  lt_task_name(&t->wait.hdr, task), lt_lock_name(d->locks, &t->wait, lock),
 				  o ? lt_task_name(o->depth ? &o->held[0].acq.hdr : &o->wait.hdr, owner)
 				    : "an unknown task");
 		blocked = true;
@@ -446,7 +446,7 @@ static void report_long_wait(const struct deadlock *d, struct release_wait *rw, 
 			     const struct hm_emitter *out)
 {
 	const struct vfio_device *v = u64map_get(&d->devices, rw->begin.dev.dev_addr);
-	const struct lt_task *task = lt_task_find(&d->locks, rw->begin.hdr.tid);
+	const struct lt_task *task = lt_task_find(d->locks, rw->begin.hdr.tid);
 	char name[LT_NAME_LEN], bdf[HM_BDF_STR_LEN], lock[LT_NAME_LEN], users[128] = "";
 	struct hm_finding f;
 	size_t used = 0;
@@ -468,7 +468,7 @@ static void report_long_wait(const struct deadlock *d, struct release_wait *rw, 
 		hm_finding_add_evidence(&f, &v->user[i].opened, "VFIO user opened the device");
 	for (unsigned int i = 0; task && i < task->depth; i++) {
 		hm_finding_detail(&f, "the waiting task holds %s",
-				  lt_lock_name(&d->locks, &task->held[i].acq, lock));
+				  lt_lock_name(d->locks, &task->held[i].acq, lock));
 		lt_add_lock_device(&f, &task->held[i].acq);
 	}
 	describe_user_state(d, &f, v);
@@ -539,11 +539,16 @@ static void dl_feed(void *self, const union hm_event *ev, const struct hm_emitte
 		u64map_del(&d->disabling, tid_key(ev->hdr.tid));
 		break;
 	default:
-		/* only a new wait can close a cycle: every other task in it already waits */
-		if (lt_apply(&d->locks, ev) == LT_WAIT)
-			check_from(d, ev->hdr.tid, ev->hdr.ts_ns, out);
 		break;
 	}
+}
+
+/* Only a new wait can close a cycle: every other task in it already waits. */
+static void dl_settle(void *self, const union hm_event *ev, const struct hm_model_change *change,
+		      const struct hm_emitter *out)
+{
+	if (change->lock == LT_WAIT)
+		check_from(self, ev->hdr.tid, ev->hdr.ts_ns, out);
 }
 
 static void dl_finish(void *self, uint64_t end_ts, const struct hm_emitter *out)
@@ -558,7 +563,6 @@ static void dl_limits(const void *self, struct hm_limits *out)
 {
 	const struct deadlock *d = self;
 
-	lt_limits(&d->locks, out);
 	hm_limits_raise(out, HM_LIMIT_DEVICES, d->device_overflow);
 }
 
@@ -566,6 +570,7 @@ const struct hm_analyzer_ops hm_deadlock_analyzer = {
 	.name = "deadlock",
 	.create = dl_create,
 	.feed = dl_feed,
+	.settle = dl_settle,
 	.finish = dl_finish,
 	.destroy = dl_destroy,
 	.limits = dl_limits,

@@ -11,7 +11,6 @@
 #include "analyzer.h"
 #include "devtable.h"
 #include "event.h"
-#include "find_util.h"
 #include "finding.h"
 
 /* Driver binding as seen from the driver core's probe/remove. */
@@ -23,7 +22,7 @@ enum bind_state {
 	BIND_UNBOUND,
 };
 
-struct lt_device {
+struct life_device {
 	struct hm_device dev;        /* latest identity; driver = last driver seen */
 	enum bind_state bind;
 	bool unbind_seen;            /* a driver unbind of this device was observed */
@@ -50,20 +49,21 @@ struct lt_device {
 
 struct lifetime {
 	struct hm_config cfg;
-	struct hm_devtable devices;  /* dev_addr -> struct lt_device */
+	struct hm_devtable devices;  /* dev_addr -> struct life_device */
 	unsigned int open_disables;  /* PFs inside pci_disable_sriov(): 0 skips the scan */
 };
 
 #define MAX_LISTED_VFS 8
 
-static void *lifetime_create(const struct hm_config *cfg)
+static void *lifetime_create(const struct hm_config *cfg,
+			     const struct hm_model *model __attribute__((unused)))
 {
 	struct lifetime *lt = calloc(1, sizeof(*lt));
 
 	if (!lt)
 		return NULL;
 	lt->cfg = *cfg;
-	hm_devtable_init(&lt->devices, sizeof(struct lt_device));
+	hm_devtable_init(&lt->devices, sizeof(struct life_device));
 	return lt;
 }
 
@@ -77,9 +77,9 @@ static void lifetime_destroy(void *self)
 
 /* The device's record with its identity refreshed; an event without a driver
  * name (e.g. after unbind) keeps the last name seen. */
-static struct lt_device *device_seen(struct lifetime *lt, const struct hm_device *dev)
+static struct life_device *device_seen(struct lifetime *lt, const struct hm_device *dev)
 {
-	struct lt_device *d = hm_devtable_get_or_add(&lt->devices, dev->dev_addr);
+	struct life_device *d = hm_devtable_get_or_add(&lt->devices, dev->dev_addr);
 	char driver[HM_DRIVER_LEN];
 
 	if (!d)
@@ -91,12 +91,12 @@ static struct lt_device *device_seen(struct lifetime *lt, const struct hm_device
 	return d;
 }
 
-static const char *driver_name(const struct lt_device *d)
+static const char *driver_name(const struct life_device *d)
 {
 	return d->dev.driver[0] ? d->dev.driver : "(unknown driver)";
 }
 
-static bool vf_belongs_to(const struct lt_device *vf, const struct lt_device *pf)
+static bool vf_belongs_to(const struct life_device *vf, const struct life_device *pf)
 {
 	if (vf == pf || vf->dev.role != HM_ROLE_VF)
 		return false;
@@ -105,22 +105,22 @@ static bool vf_belongs_to(const struct lt_device *vf, const struct lt_device *pf
 	return hm_bdf_equal(&vf->dev.pf_bdf, &pf->dev.bdf);
 }
 
-static bool vf_present(const struct lt_device *vf)
+static bool vf_present(const struct life_device *vf)
 {
 	return vf->vf_present;
 }
 
 /* What pci_disable_sriov() can wait for: a VF a VFIO user still holds. */
-static bool vf_holds_vfio(const struct lt_device *vf)
+static bool vf_holds_vfio(const struct life_device *vf)
 {
 	return vf->vfio_opens > 0 || vf->vfio_unregistering;
 }
 
-static size_t collect_vfs(const struct lifetime *lt, const struct lt_device *pf,
-			  bool (*wanted)(const struct lt_device *),
-			  const struct lt_device **out, size_t max)
+static size_t collect_vfs(const struct lifetime *lt, const struct life_device *pf,
+			  bool (*wanted)(const struct life_device *),
+			  const struct life_device **out, size_t max)
 {
-	const struct lt_device *d;
+	const struct life_device *d;
 	size_t n = 0;
 
 	for (size_t it = 0; (d = hm_devtable_next(&lt->devices, &it));)
@@ -129,7 +129,7 @@ static size_t collect_vfs(const struct lifetime *lt, const struct lt_device *pf,
 	return n;
 }
 
-static void format_bdf_list(const struct lt_device *const *vfs, size_t n, char *buf,
+static void format_bdf_list(const struct life_device *const *vfs, size_t n, char *buf,
 			    size_t len)
 {
 	size_t used = 0;
@@ -148,12 +148,12 @@ static void format_bdf_list(const struct lt_device *const *vfs, size_t n, char *
 
 /* The VFs of a PF still present (at most MAX_LISTED_VFS), and their list. */
 struct present_vfs {
-	const struct lt_device *vf[MAX_LISTED_VFS];
+	const struct life_device *vf[MAX_LISTED_VFS];
 	size_t n;
 	char list[MAX_LISTED_VFS * (HM_BDF_STR_LEN + 2)];
 };
 
-static bool find_present_vfs(const struct lifetime *lt, const struct lt_device *pf,
+static bool find_present_vfs(const struct lifetime *lt, const struct life_device *pf,
 			     struct present_vfs *p)
 {
 	p->n = collect_vfs(lt, pf, vf_present, p->vf, MAX_LISTED_VFS);
@@ -163,7 +163,7 @@ static bool find_present_vfs(const struct lifetime *lt, const struct lt_device *
 
 /* A finding about PF `pf`, fingerprinted by it. */
 static void pf_finding_init(struct hm_finding *f, enum hm_finding_kind kind, uint64_t ts,
-			    const struct lt_device *pf)
+			    const struct life_device *pf)
 {
 	hm_finding_init(f, kind, ts);
 	f->fingerprint = hm_fp_device(f->fingerprint, &pf->dev);
@@ -173,7 +173,7 @@ static void pf_finding_init(struct hm_finding *f, enum hm_finding_kind kind, uin
 /* ---- SR-IOV disable blocked ------------------------------------------- */
 
 /* The VF the disable waits for: one in the VFIO request loop if any. */
-static const struct lt_device *blocking_vf(const struct lt_device *const *holders, size_t n)
+static const struct life_device *blocking_vf(const struct life_device *const *holders, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (holders[i]->vfio_unregistering)
@@ -181,8 +181,8 @@ static const struct lt_device *blocking_vf(const struct lt_device *const *holder
 	return n ? holders[0] : NULL;
 }
 
-static void describe_vfio_user(struct hm_finding *f, const struct lt_device *pf,
-			       const struct lt_device *vf, const char *held)
+static void describe_vfio_user(struct hm_finding *f, const struct life_device *pf,
+			       const struct life_device *vf, const char *held)
 {
 	char pfs[HM_BDF_STR_LEN], vfs[HM_BDF_STR_LEN];
 
@@ -200,10 +200,10 @@ static void describe_vfio_user(struct hm_finding *f, const struct lt_device *pf,
 				   "(its open was not traced)", pfs, held, vfs);
 }
 
-static void report_disable_blocked(struct lifetime *lt, struct lt_device *pf, uint64_t now,
+static void report_disable_blocked(struct lifetime *lt, struct life_device *pf, uint64_t now,
 				   const struct hm_emitter *out)
 {
-	const struct lt_device *holders[MAX_LISTED_VFS], *vf;
+	const struct life_device *holders[MAX_LISTED_VFS], *vf;
 	size_t n = collect_vfs(lt, pf, vf_holds_vfio, holders, MAX_LISTED_VFS);
 	char held[HM_DURATION_STR_LEN], pfs[HM_BDF_STR_LEN];
 	struct hm_finding f;
@@ -233,7 +233,7 @@ static void report_disable_blocked(struct lifetime *lt, struct lt_device *pf, ui
 	pf->disable_reported = true;
 }
 
-static bool disable_overdue(const struct lifetime *lt, const struct lt_device *pf, uint64_t now)
+static bool disable_overdue(const struct lifetime *lt, const struct life_device *pf, uint64_t now)
 {
 	return pf->disabling && !pf->disable_reported && now > pf->disable_hdr.ts_ns &&
 	       now - pf->disable_hdr.ts_ns > lt->cfg.sriov_disable_warn_ns;
@@ -243,7 +243,7 @@ static bool disable_overdue(const struct lifetime *lt, const struct lt_device *p
 static void report_overdue_disables(struct lifetime *lt, uint64_t now,
 				    const struct hm_emitter *out)
 {
-	struct lt_device *d;
+	struct life_device *d;
 
 	for (size_t it = 0; (d = hm_devtable_next(&lt->devices, &it));)
 		if (disable_overdue(lt, d, now))
@@ -252,7 +252,7 @@ static void report_overdue_disables(struct lifetime *lt, uint64_t now,
 
 static void on_disable_begin(struct lifetime *lt, const struct hm_sriov_event *e)
 {
-	struct lt_device *pf = device_seen(lt, &e->pf);
+	struct life_device *pf = device_seen(lt, &e->pf);
 
 	if (!pf || pf->disabling)
 		return;
@@ -262,7 +262,7 @@ static void on_disable_begin(struct lifetime *lt, const struct hm_sriov_event *e
 	lt->open_disables++;
 }
 
-static void report_vfs_outlive(struct lifetime *lt, const struct lt_device *pf,
+static void report_vfs_outlive(struct lifetime *lt, const struct life_device *pf,
 			       const struct hm_sriov_event *e, const struct hm_emitter *out)
 {
 	struct present_vfs vfs;
@@ -285,7 +285,7 @@ static void report_vfs_outlive(struct lifetime *lt, const struct lt_device *pf,
 static void on_disable_end(struct lifetime *lt, const struct hm_sriov_event *e,
 			   const struct hm_emitter *out)
 {
-	struct lt_device *pf = device_seen(lt, &e->pf);
+	struct life_device *pf = device_seen(lt, &e->pf);
 
 	if (!pf)
 		return;
@@ -301,7 +301,7 @@ static void on_disable_end(struct lifetime *lt, const struct hm_sriov_event *e,
 
 static void on_vf_added(struct lifetime *lt, const struct hm_vf_event *e)
 {
-	struct lt_device *vf = device_seen(lt, &e->vf);
+	struct life_device *vf = device_seen(lt, &e->vf);
 
 	if (!vf)
 		return;
@@ -339,7 +339,7 @@ static enum bind_state bind_state_after(const struct hm_bind_event *e)
 
 static void on_bind(struct lifetime *lt, const struct hm_bind_event *e)
 {
-	struct lt_device *d = device_seen(lt, &e->dev);
+	struct life_device *d = device_seen(lt, &e->dev);
 
 	if (!d)
 		return;
@@ -360,7 +360,7 @@ static void on_bind(struct lifetime *lt, const struct hm_bind_event *e)
  * inside pci_disable_sriov() its drvdata is still intact: the interlock the
  * kernel-doc of pci_iov_get_pf_drvdata() promises lets the VF drivers being
  * removed there use it. */
-static bool pf_driver_gone(const struct lt_device *pf)
+static bool pf_driver_gone(const struct life_device *pf)
 {
 	if (pf->disabling)
 		return false;
@@ -368,13 +368,13 @@ static bool pf_driver_gone(const struct lt_device *pf)
 }
 
 /* Outside [BIND_BEGIN, UNBIND_END] of the VF; unknown counts as inside. */
-static bool vf_driver_outside_bind(const struct lt_device *vf)
+static bool vf_driver_outside_bind(const struct life_device *vf)
 {
 	return vf->bind == BIND_UNBOUND;
 }
 
 /* Why a device is in its bind state: "the <role> <phrase>" reads as a sentence. */
-static void describe_bind_state(const struct lt_device *d, char *buf, size_t len)
+static void describe_bind_state(const struct life_device *d, char *buf, size_t len)
 {
 	switch (d->bind_event) {
 	case HM_EV_UNBIND_BEGIN:
@@ -401,7 +401,7 @@ static const char *access_verb(const struct hm_drvdata_event *e)
 }
 
 static void report_drvdata(enum hm_finding_kind kind, const struct hm_drvdata_event *e,
-			   const struct lt_device *culprit, const char *role,
+			   const struct life_device *culprit, const char *role,
 			   const struct hm_emitter *out)
 {
 	char vfs[HM_BDF_STR_LEN], pfs[HM_BDF_STR_LEN], culprit_bdf[HM_BDF_STR_LEN];
@@ -437,8 +437,8 @@ static void report_drvdata(enum hm_finding_kind kind, const struct hm_drvdata_ev
 static void on_drvdata(struct lifetime *lt, const struct hm_drvdata_event *e,
 		       const struct hm_emitter *out)
 {
-	const struct lt_device *pf = hm_devtable_get(&lt->devices, e->pf.dev_addr);
-	const struct lt_device *vf = hm_devtable_get(&lt->devices, e->vf.dev_addr);
+	const struct life_device *pf = hm_devtable_get(&lt->devices, e->pf.dev_addr);
+	const struct life_device *vf = hm_devtable_get(&lt->devices, e->vf.dev_addr);
 
 	/* A refused fetch (ERR_PTR) reached nothing, nor did a use that failed.
 	 * A use's result is the PF drvdata the PCI core has now, NULL once the PF
@@ -446,7 +446,7 @@ static void on_drvdata(struct lifetime *lt, const struct hm_drvdata_event *e,
 	if (e->ret != 0 || (e->access == HM_DRVDATA_FETCH && !e->result))
 		return;
 	if (vf && e->access == HM_DRVDATA_FETCH && !vf_driver_outside_bind(vf)) {
-		struct lt_device *holder = hm_devtable_get(&lt->devices, e->vf.dev_addr);
+		struct life_device *holder = hm_devtable_get(&lt->devices, e->vf.dev_addr);
 
 		holder->holds_pf_drvdata = true;
 		holder->drvdata_hdr = e->hdr;
@@ -459,7 +459,7 @@ static void on_drvdata(struct lifetime *lt, const struct hm_drvdata_event *e,
 
 /* ---- PFs that go while their VFs stay ----------------------------------- */
 
-static bool vf_holds_pf_drvdata(const struct lt_device *vf)
+static bool vf_holds_pf_drvdata(const struct life_device *vf)
 {
 	return vf->vf_present && vf->holds_pf_drvdata && vf->bind != BIND_UNBOUND;
 }
@@ -467,7 +467,7 @@ static bool vf_holds_pf_drvdata(const struct lt_device *vf)
 /* The VFs left behind, with the first VF driver still holding PF drvdata. */
 static void add_left_vfs(struct hm_finding *f, const struct present_vfs *left)
 {
-	const struct lt_device *const *vfs = left->vf;
+	const struct life_device *const *vfs = left->vf;
 	size_t n = left->n;
 	char bdf[HM_BDF_STR_LEN];
 
@@ -507,7 +507,7 @@ static size_t count_drvdata_holders(const struct present_vfs *left)
 /* UNBIND_END of a PF whose remove() did not disable SR-IOV. A warning, as
  * the kernel's own; an error when a bound VF driver took the PF's drvdata,
  * which the PF driver has just freed. */
-static void on_pf_unbound(struct lifetime *lt, struct lt_device *pf, const struct hm_bind_event *e,
+static void on_pf_unbound(struct lifetime *lt, struct life_device *pf, const struct hm_bind_event *e,
 			  const struct hm_emitter *out)
 {
 	struct present_vfs left;
@@ -534,7 +534,7 @@ static void on_pf_unbound(struct lifetime *lt, struct lt_device *pf, const struc
 static void on_pf_removed(struct lifetime *lt, const struct hm_sriov_event *e,
 			  const struct hm_emitter *out)
 {
-	struct lt_device *pf = device_seen(lt, &e->pf);
+	struct life_device *pf = device_seen(lt, &e->pf);
 	struct present_vfs left;
 	char pfs[HM_BDF_STR_LEN];
 	struct hm_finding f;
@@ -555,7 +555,7 @@ static void on_pf_removed(struct lifetime *lt, const struct hm_sriov_event *e,
 static void on_enable_end(struct lifetime *lt, const struct hm_sriov_event *e,
 			  const struct hm_emitter *out)
 {
-	struct lt_device *pf = device_seen(lt, &e->pf);
+	struct life_device *pf = device_seen(lt, &e->pf);
 	struct present_vfs left;
 	char pfs[HM_BDF_STR_LEN];
 	struct hm_finding f;
@@ -575,7 +575,7 @@ static void on_enable_end(struct lifetime *lt, const struct hm_sriov_event *e,
 
 static void on_vfio(struct lifetime *lt, const struct hm_vfio_event *e)
 {
-	struct lt_device *d = device_seen(lt, &e->dev);
+	struct life_device *d = device_seen(lt, &e->dev);
 
 	if (!d)
 		return;

@@ -52,12 +52,12 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "model.h"
 #include "analyzers/known_order_check.h"
 #include "analyzers/lock_graph.h"
 #include "analyzers/lock_track.h"
 #include "event.h"
 #include "finding.h"
-#include "analyzers/find_util.h"
 
 #define LO_MAX_CLASS_EDGES 16384
 #define LO_MAX_INSTANCE_EDGES 16384
@@ -87,7 +87,7 @@ struct vfio_user {
 };
 
 struct lock_order {
-	struct lt_tracker locks;
+	const struct lt_tracker *locks; /* the engine model's (model.h) */
 	/* class hash -> class hash; a class is named by lt_class_name() */
 	struct lock_graph classes;
 	/* lock address -> lock address, for nesting within one class only: a
@@ -107,14 +107,14 @@ struct lock_order {
 typedef char *(*node_namer)(const struct lt_tracker *t, const struct hm_lock_event *ev,
 			    char buf[LT_NAME_LEN]);
 
-static void *lo_create(const struct hm_config *cfg)
+static void *lo_create(const struct hm_config *cfg, const struct hm_model *model)
 {
 	struct lock_order *lo = calloc(1, sizeof(*lo));
 
 	if (!lo)
 		return NULL;
+	lo->locks = &model->locks;
 	lo->known_orders = cfg->known_orders;
-	lt_init(&lo->locks);
 	lg_init(&lo->classes, LO_MAX_CLASS_EDGES);
 	lg_init(&lo->instances, LO_MAX_INSTANCE_EDGES);
 	u64map_init(&lo->reported);
@@ -127,7 +127,6 @@ static void lo_destroy(void *self)
 {
 	struct lock_order *lo = self;
 
-	lt_free(&lo->locks);
 	lg_free(&lo->classes);
 	lg_free(&lo->instances);
 	u64map_free(&lo->reported);
@@ -172,16 +171,16 @@ static const char *instance_label(const struct lt_tracker *t, const struct hm_lo
 static void detail_pf_order_seen(struct lock_order *lo, struct hm_finding *f,
 				 const struct hm_lock_event *vf, const struct hm_lock_event *pf)
 {
-	const struct lg_edge *e = lg_find(&lo->classes, lt_class_key(&lo->locks, pf),
-					  lt_class_key(&lo->locks, vf));
+	const struct lg_edge *e = lg_find(&lo->classes, lt_class_key(lo->locks, pf),
+					  lt_class_key(lo->locks, vf));
 	const struct lg_pair *p = e ? lg_first(e) : NULL;
 	char task[LT_NAME_LEN], first[LT_NAME_LEN], second[LT_NAME_LEN], where[LT_WHERE_LEN];
 
 	if (!p)
 		return;
 	hm_finding_detail(f, "The PCI core order was also seen: task %s took %s then %s [at %s].",
-			  lt_task_name(&p->next.hdr, task), lt_lock_name(&lo->locks, &p->held, first),
-			  lt_lock_name(&lo->locks, &p->next, second), lt_where(&p->next.hdr, where));
+			  lt_task_name(&p->next.hdr, task), lt_lock_name(lo->locks, &p->held, first),
+			  lt_lock_name(lo->locks, &p->next, second), lt_where(&p->next.hdr, where));
 }
 
 /* Like lockdep, judge a blocking acquisition when it is attempted: in a real
@@ -207,15 +206,15 @@ static void report_vf_pf(struct lock_order *lo, const struct hm_lock_event *vf,
 	struct hm_finding f;
 
 	hm_finding_init(&f, kind, pf->hdr.ts_ns);
-	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(&lo->locks, vf, vf_class));
-	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(&lo->locks, pf, pf_class));
+	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(lo->locks, vf, vf_class));
+	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(lo->locks, pf, pf_class));
 	/* classes are roles: one report per PF, whatever the VF's bind state */
 	f.fingerprint = hm_fp_device(f.fingerprint, &pf->dev);
 	if (!first_report(lo, f.fingerprint))
 		return;
 	lt_task_name(&pf->hdr, task);
-	lt_lock_name(&lo->locks, vf, vf_lock);
-	lt_lock_name(&lo->locks, pf, pf_lock);
+	lt_lock_name(lo->locks, vf, vf_lock);
+	lt_lock_name(lo->locks, pf, pf_lock);
 	hm_finding_summary(&f, "task %s %s %s while holding %s (%s)", task, verb, pf_lock, vf_lock,
 			   own_pf ? "its own PF" : "not its PF");
 	hm_finding_add_device(&f, &vf->dev);
@@ -594,8 +593,8 @@ static void report_cycle(struct lock_order *lo, struct cycle *c, const struct ne
 		f.severity = HM_SEV_INFO;
 	format_chain(c, chain, sizeof(chain));
 	lt_task_name(&closing->next.hdr, task);
-	lt_lock_name(&lo->locks, &closing->held, held_lock);
-	lt_lock_name(&lo->locks, &closing->next, next_lock);
+	lt_lock_name(lo->locks, &closing->held, held_lock);
+	lt_lock_name(lo->locks, &closing->next, next_lock);
 	if (inner)
 		hm_finding_summary(&f, "longer lock order cycle %s through the reported cycle %s",
 				   chain, inner->chain);
@@ -636,7 +635,7 @@ static void report_cycle(struct lock_order *lo, struct cycle *c, const struct ne
 static size_t find_cycle(struct lock_order *lo, const struct new_edges *ne, size_t i,
 			 struct cycle *c)
 {
-	*c = (struct cycle){ .locks = &lo->locks, .g = ne->g[i], .namer = ne->namer[i] };
+	*c = (struct cycle){ .locks = lo->locks, .g = ne->g[i], .namer = ne->namer[i] };
 	c->n = lg_find_path(ne->g[i], ne->edge[i]->to, ne->edge[i]->from, c->edge,
 			    LO_MAX_CYCLE - 1);
 	if (!c->n)
@@ -702,12 +701,12 @@ static void add_edge(struct lock_order *lo, const struct lt_hold *held,
 	 * themselves (the mm's anon_vma and i_mmap rwsems...) they are
 	 * lockdep's domain, and an address class may be a freed and reused
 	 * object: no edge, so no cycle made of them alone. */
-	if (lt_is_anonymous(&lo->locks, &held->acq) && lt_is_anonymous(&lo->locks, next))
+	if (lt_is_anonymous(lo->locks, &held->acq) && lt_is_anonymous(lo->locks, next))
 		return;
 	added = same ? lg_add(g, instance_key(&held->acq), instance_key(next), &held->acq, next)
 		     : lg_add(g, held->class_key, next_class, &held->acq, next);
 	if (added && !same)
-		hm_check_known_order(&lo->locks, lo->known_orders, &held->acq, next, out);
+		hm_check_known_order(lo->locks, lo->known_orders, &held->acq, next, out);
 	if (!added || ne->n == sizeof(ne->edge) / sizeof(ne->edge[0]))
 		return;
 	ne->edge[ne->n] = added;
@@ -738,11 +737,11 @@ static void report_recursive_read(struct lock_order *lo, const struct lt_hold *h
 
 	hm_finding_init(&f, HM_FIND_LOCK_CYCLE, again->hdr.ts_ns);
 	f.fingerprint = hm_hash_str(f.fingerprint, "recursive read");
-	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(&lo->locks, again, cls));
+	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(lo->locks, again, cls));
 	if (!first_report(lo, f.fingerprint))
 		return;
 	lt_task_name(&again->hdr, task);
-	lt_lock_name(&lo->locks, again, lock);
+	lt_lock_name(lo->locks, again, lock);
 	hm_finding_summary(&f, "possible recursive locking: task %s takes %s for read while "
 			   "holding it for read", task, lock);
 	hm_finding_add_evidence(&f, &held->acq.hdr, "%s taken for read", lock);
@@ -790,7 +789,7 @@ static void check_against_held(struct lock_order *lo, const struct lt_task *task
 			/* a read hold read again stays held; anything else
 			 * is a stale hold, dropped by lt_apply() */
 			if (is_read(&held->acq) && is_read(next) && is_blocking_attempt(action) &&
-			    lt_read_holds_trusted(&lo->locks))
+			    lt_read_holds_trusted(lo->locks))
 				report_recursive_read(lo, held, next, out);
 			continue;
 		}
@@ -928,7 +927,7 @@ static void user_acquires(struct lock_order *lo, const struct hm_lock_event *nex
 		struct lt_hold pseudo = { .acq = vfio_user_lock(&u->held[i].dev,
 								&u->held[i].opened) };
 
-		pseudo.class_key = lt_class_key(&lo->locks, &pseudo.acq);
+		pseudo.class_key = lt_class_key(lo->locks, &pseudo.acq);
 		add_dependency(lo, &pseudo, next, next_class, out);
 	}
 }
@@ -937,9 +936,9 @@ static void user_acquires(struct lock_order *lo, const struct hm_lock_event *nex
 static void unregister_waits(struct lock_order *lo, const struct hm_vfio_event *e,
 			     const struct hm_emitter *out)
 {
-	const struct lt_task *task = lt_task_find(&lo->locks, e->hdr.tid);
+	const struct lt_task *task = lt_task_find(lo->locks, e->hdr.tid);
 	struct hm_lock_event wait = vfio_user_lock(&e->dev, &e->hdr);
-	uint64_t wait_class = lt_class_key(&lo->locks, &wait);
+	uint64_t wait_class = lt_class_key(lo->locks, &wait);
 
 	/* the first cycle says it all: the PF and VF locks held both lead to
 	 * the user, and a second report would repeat the first with one more hop */
@@ -967,7 +966,7 @@ static void forget_device(struct lock_order *lo, const struct hm_device *dev)
 	struct hm_lock_event user = vfio_user_lock(dev, &none);
 
 	forget_node(lo, &lo->instances, dev->dev_addr);
-	forget_node(lo, &lo->classes, lt_class_key(&lo->locks, &user));
+	forget_node(lo, &lo->classes, lt_class_key(lo->locks, &user));
 }
 
 /* A LOCK_CLASS record for an address named before: the live side forgot the
@@ -976,15 +975,15 @@ static void on_lock_named(struct lock_order *lo, const struct hm_lock_class_even
 {
 	struct hm_lock_event old = { .lock_addr = e->lock_addr, .lock_type = HM_LOCK_MUTEX };
 
-	if (!lt_is_anonymous(&lo->locks, &old))
+	if (!lt_is_anonymous(lo->locks, &old))
 		forget_node(lo, &lo->instances, e->lock_addr);
 }
 
 static void on_lock_attempt(struct lock_order *lo, const struct hm_lock_event *next,
 			    enum lt_action action, const struct hm_emitter *out)
 {
-	const struct lt_task *task = lt_task_find(&lo->locks, next->hdr.tid);
-	uint64_t next_class = lt_class_key(&lo->locks, next);
+	const struct lt_task *task = lt_task_find(lo->locks, next->hdr.tid);
+	uint64_t next_class = lt_class_key(lo->locks, next);
 
 	if (task && task->depth &&
 	    chain_is_new(lo, chain_key(task, next, next_class, action)))
@@ -1027,14 +1026,12 @@ static void lo_feed(void *self, const union hm_event *ev, const struct hm_emitte
 	default:
 		break;
 	}
-	lt_apply(&lo->locks, ev);
 }
 
 static void lo_limits(const void *self, struct hm_limits *out)
 {
 	const struct lock_order *lo = self;
 
-	lt_limits(&lo->locks, out);
 	hm_limits_raise(out, HM_LIMIT_GRAPH_EDGES,
 			lo->classes.edge_overflow + lo->instances.edge_overflow);
 	hm_limits_raise(out, HM_LIMIT_SEARCH_VISITS,

@@ -24,7 +24,8 @@ struct loss {
 	struct hm_event_header first, last;
 };
 
-static void *loss_create(const struct hm_config *cfg)
+static void *loss_create(const struct hm_config *cfg,
+			     const struct hm_model *model __attribute__((unused)))
 {
 	(void)cfg;
 	return calloc(1, sizeof(struct loss));

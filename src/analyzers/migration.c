@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "model.h"
 #include "analyzers/lock_track.h"
 #include "devtable.h"
 #include "event.h"
-#include "find_util.h"
 #include "finding.h"
 #include "mig_fsm.h"
 
@@ -30,11 +30,10 @@ struct mig_call {
 
 #define MAX_CALLS 2              /* the one in progress and a concurrent one */
 
+/* What this analyzer adds to the model's device (model.h: its state, caps
+ * and the record that entered the state). */
 struct mig_device {
 	struct hm_device dev;
-	uint8_t state;               /* enum hm_mig_state, HM_MIG_UNKNOWN until seen */
-	uint8_t caps;                /* last HM_MIG_CAP_* reported, 0 unknown */
-	struct hm_event_header entered; /* the event that entered `state` */
 	bool state_reported;         /* too-long warning given for this stay */
 	struct mig_call calls[MAX_CALLS];
 	unsigned int ncalls;
@@ -49,21 +48,23 @@ struct mig_device {
 
 struct migration {
 	struct hm_config cfg;
+	const struct hm_model *model; /* the engine's: migration states, lock holds */
 	struct hm_devtable devices;  /* dev_addr -> struct mig_device */
 	unsigned int migrating;      /* devices in a non-RUNNING state: 0 skips scans */
-	struct lt_tracker locks;     /* who holds a driver's state mutex */
+	const struct lt_tracker *locks; /* the model's: who holds a driver's state mutex */
 	unsigned int open_calls;     /* set-state calls in progress: 0 skips lock checks */
 };
 
-static void *migration_create(const struct hm_config *cfg)
+static void *migration_create(const struct hm_config *cfg, const struct hm_model *model)
 {
 	struct migration *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
+	m->locks = &model->locks;
 	m->cfg = *cfg;
+	m->model = model;
 	hm_devtable_init(&m->devices, sizeof(struct mig_device));
-	lt_init(&m->locks);
 	return m;
 }
 
@@ -72,7 +73,6 @@ static void migration_destroy(void *self)
 	struct migration *m = self;
 
 	hm_devtable_free(&m->devices);
-	lt_free(&m->locks);
 	free(m);
 }
 
@@ -82,9 +82,20 @@ static bool state_known(unsigned int state)
 }
 
 /* A migration is in progress while the device is known and not RUNNING. */
-static bool migrating(const struct mig_device *d)
+static bool migrating_in(unsigned int state)
 {
-	return state_known(d->state) && d->state != HM_MIG_RUNNING;
+	return state_known(state) && state != HM_MIG_RUNNING;
+}
+
+/* The device's state as the model has it: before the record being fed. */
+static unsigned int state_of(const struct migration *m, const struct mig_device *d)
+{
+	return hm_model_mig_state(m->model, d->dev.dev_addr);
+}
+
+static bool migrating(const struct migration *m, const struct mig_device *d)
+{
+	return migrating_in(state_of(m, d));
 }
 
 static bool device_running(unsigned int state)
@@ -102,11 +113,8 @@ static struct mig_device *device_seen(struct migration *m, const struct hm_devic
 {
 	struct mig_device *d = hm_devtable_get_or_add(&m->devices, dev->dev_addr);
 
-	if (!d)
-		return NULL;
-	if (!d->dev.dev_addr)        /* a new record: zero would read as ERROR */
-		d->state = HM_MIG_UNKNOWN;
-	d->dev = *dev;
+	if (d)
+		d->dev = *dev;
 	return d;
 }
 
@@ -125,11 +133,14 @@ static void finding_about(struct hm_finding *f, enum hm_finding_kind kind,
 	hm_finding_add_device(f, &d->dev);
 }
 
-static void add_state_evidence(struct hm_finding *f, const struct mig_device *d)
+static void add_state_evidence(const struct migration *m, struct hm_finding *f,
+			       const struct mig_device *d)
 {
-	if (state_known(d->state))
-		hm_finding_add_evidence(f, &d->entered, "device entered %s",
-					hm_mig_state_name(d->state));
+	const struct hm_model_device *md = hm_model_device(m->model, d->dev.dev_addr);
+
+	if (md && state_known(md->mig_state))
+		hm_finding_add_evidence(f, &md->mig_entered, "device entered %s",
+					hm_mig_state_name(md->mig_state));
 }
 
 static void emit_finding(const struct hm_emitter *out, struct hm_finding *f)
@@ -140,22 +151,22 @@ static void emit_finding(const struct hm_emitter *out, struct hm_finding *f)
 
 /* ---- state changes --------------------------------------------------------- */
 
-/* The only place `state` changes, so the count of migrating devices stays right. */
-static void set_state(struct migration *m, struct mig_device *d, unsigned int state,
-		      const struct hm_event_header *hdr)
+/* The model moves the device from t->from to t->to with the record being
+ * fed: the one place this analyzer follows it, so the count of migrating
+ * devices stays right. */
+static void follow_state(struct migration *m, struct mig_device *d,
+			 const struct hm_mig_transition *t)
 {
-	bool was = migrating(d);
+	bool was = migrating_in(t->from), now = migrating_in(t->to);
 
-	d->state = (uint8_t)state;
-	d->entered = *hdr;
 	d->state_reported = false;
-	if (was != migrating(d)) {
+	if (was != now) {
 		if (was)
 			m->migrating--;
 		else
 			m->migrating++;
 	}
-	if (!migrating(d))
+	if (!now)
 		d->gone_explained = false;
 }
 
@@ -188,20 +199,21 @@ static bool downtime_over_budget(const struct migration *m, const struct mig_dev
 
 /* Downtime runs from leaving a running state into STOP/STOP_COPY until
  * STOP_COPY is left (the state is saved). */
-static void track_downtime(struct migration *m, struct mig_device *d, unsigned int next,
-			   const struct hm_event_header *hdr, const struct hm_emitter *out)
+static void track_downtime(struct migration *m, struct mig_device *d,
+			   const struct hm_mig_transition *t, const struct hm_event_header *hdr,
+			   const struct hm_emitter *out)
 {
-	if (d->stopped && d->state == HM_MIG_STOP_COPY) {
+	if (d->stopped && t->from == HM_MIG_STOP_COPY) {
 		if (downtime_over_budget(m, d, hdr->ts_ns))
 			report_downtime(m, d, hdr->ts_ns, hdr, out);
 		d->stopped = false;
 	}
-	if (device_running(d->state) && device_stopped(next)) {
+	if (device_running(t->from) && device_stopped(t->to)) {
 		d->stopped = true;
 		d->stop = *hdr;
-		d->stopped_from = d->state;
+		d->stopped_from = t->from;
 		d->saved_bytes = 0;
-	} else if (!device_stopped(next)) {
+	} else if (!device_stopped(t->to)) {
 		d->stopped = false;
 	}
 }
@@ -225,47 +237,60 @@ static void report_error_state(struct mig_device *d, const struct hm_mig_event *
 	emit_finding(out, &f);
 }
 
-static void enter_state(struct migration *m, struct mig_device *d, unsigned int next,
-			const struct hm_event_header *hdr, const struct hm_emitter *out)
+/* A set-state call moves the device (t: the model's transition, NULL if none). */
+static void enter_state(struct migration *m, struct mig_device *d,
+			const struct hm_mig_transition *t, const struct hm_event_header *hdr,
+			const struct hm_emitter *out)
 {
-	if (!state_known(next) || next == d->state)
+	if (!t)
 		return;
-	track_downtime(m, d, next, hdr, out);
-	set_state(m, d, next, hdr);
+	track_downtime(m, d, t, hdr, out);
+	follow_state(m, d, t);
+}
+
+/* The device left the FSM by a reset, open, close or removal: no downtime runs. */
+static void leave_fsm(struct migration *m, struct mig_device *d, const struct hm_mig_transition *t)
+{
+	d->stopped = false;
+	if (t)
+		follow_state(m, d, t);
 }
 
 /* The device's migration state is gone (closed, unbound, removed). */
 static void forget_state(struct migration *m, struct mig_device *d,
-			 const struct hm_event_header *hdr)
+			 const struct hm_mig_transition *t)
 {
-	d->stopped = false;
 	d->ncalls = 0;
-	set_state(m, d, HM_MIG_UNKNOWN, hdr);
+	leave_fsm(m, d, t);
 }
 
 /* ---- state held too long ---------------------------------------------------- */
 
 static bool state_overdue(const struct migration *m, const struct mig_device *d, uint64_t now)
 {
+	const struct hm_model_device *md = hm_model_device(m->model, d->dev.dev_addr);
+
 	/* ERROR is reported on its own; it only ends with a reset */
-	return migrating(d) && d->state != HM_MIG_ERROR && !d->state_reported &&
-	       now > d->entered.ts_ns && now - d->entered.ts_ns > m->cfg.mig_state_max_ns;
+	return md && migrating_in(md->mig_state) && md->mig_state != HM_MIG_ERROR &&
+	       !d->state_reported && now > md->mig_entered.ts_ns &&
+	       now - md->mig_entered.ts_ns > m->cfg.mig_state_max_ns;
 }
 
 static void report_state_too_long(struct migration *m, struct mig_device *d, uint64_t now,
 				  const struct hm_emitter *out)
 {
+	const struct hm_model_device *md = hm_model_device(m->model, d->dev.dev_addr);
 	char bdf[HM_BDF_STR_LEN], held[HM_DURATION_STR_LEN], limit[HM_DURATION_STR_LEN];
 	struct hm_finding f;
 
 	finding_about(&f, HM_FIND_MIG_STATE_TOO_LONG, d, now);
-	f.fingerprint = hm_fp_u32(f.fingerprint, d->state);
-	f.duration_ns = now - d->entered.ts_ns;
+	f.fingerprint = hm_fp_u32(f.fingerprint, md->mig_state);
+	f.duration_ns = now - md->mig_entered.ts_ns;
 	hm_finding_summary(&f, "%s stayed in %s for %s (limit %s) during a migration",
-			   bdf_of(d, bdf), hm_mig_state_name(d->state),
+			   bdf_of(d, bdf), hm_mig_state_name(md->mig_state),
 			   hm_format_duration(f.duration_ns, held),
 			   hm_format_duration(m->cfg.mig_state_max_ns, limit));
-	add_state_evidence(&f, d);
+	add_state_evidence(m, &f, d);
 	emit_finding(out, &f);
 	d->state_reported = true;
 }
@@ -297,13 +322,13 @@ static bool is_state_mutex(const struct migration *m, const struct hm_lock_event
 {
 	char name[LT_NAME_LEN];
 
-	return l->lock_type == HM_LOCK_MUTEX && !lt_is_anonymous(&m->locks, l) &&
-	       strstr(lt_class_name(&m->locks, l, name), "state_mutex");
+	return l->lock_type == HM_LOCK_MUTEX && !lt_is_anonymous(m->locks, l) &&
+	       strstr(lt_class_name(m->locks, l, name), "state_mutex");
 }
 
 static bool holds_state_mutex(const struct migration *m, uint32_t tid)
 {
-	const struct lt_task *task = lt_task_find(&m->locks, tid);
+	const struct lt_task *task = lt_task_find(m->locks, tid);
 
 	for (unsigned int i = 0; task && i < task->depth; i++)
 		if (is_state_mutex(m, &task->held[i].acq))
@@ -350,7 +375,7 @@ static struct mig_call *start_call(struct migration *m, struct mig_device *d,
 		m->open_calls++;
 	}
 	*call = (struct mig_call){ .begin = e->hdr, .target = e->to,
-				   .from = state_known(e->from) ? e->from : d->state,
+				   .from = (uint8_t)hm_model_request_start(m->model, e),
 				   .locked = holds_state_mutex(m, e->hdr.tid) };
 	if (d->ncalls > 1)
 		d->calls[0].overlapped = d->calls[1].overlapped = true;
@@ -458,29 +483,20 @@ static void report_illegal_step(struct mig_device *d, const struct hm_mig_event 
 	emit_finding(out, &f);
 }
 
-static uint8_t caps_of(struct mig_device *d, uint8_t reported)
-{
-	if (reported)
-		d->caps = reported;
-	return d->caps;
-}
-
 static void on_set_state_begin(struct migration *m, const struct hm_mig_event *e,
-			       const struct hm_emitter *out)
+			       const struct hm_mig_transition *t, const struct hm_emitter *out)
 {
 	struct mig_device *d = device_seen(m, &e->dev);
-	uint8_t caps;
+	uint8_t caps = hm_model_mig_caps(m->model, e);
+	unsigned int cur = hm_model_request_start(m->model, e);
 	struct mig_call *call;
 
 	if (!d)
 		return;
-	caps = caps_of(d, e->caps);
-	/* the core read the driver's state: trust it over what we inferred */
-	if (state_known(e->from))
-		enter_state(m, d, e->from, &e->hdr, out);
+	enter_state(m, d, t, &e->hdr, out);
 	call = start_call(m, d, e);
-	if (state_known(d->state) && !hm_mig_request_legal(caps, d->state, e->to)) {
-		report_illegal_request(d, e, d->state, caps, out);
+	if (state_known(cur) && !hm_mig_request_legal(caps, cur, e->to)) {
+		report_illegal_request(d, e, cur, caps, out);
 		call->flagged = true;
 	}
 }
@@ -492,15 +508,14 @@ static bool step_legal(uint8_t caps, const struct hm_mig_event *e)
 }
 
 static void on_step(struct migration *m, const struct hm_mig_event *e,
-		    const struct hm_emitter *out)
+		    const struct hm_mig_transition *t, const struct hm_emitter *out)
 {
 	struct mig_device *d = device_seen(m, &e->dev);
+	uint8_t caps = hm_model_mig_caps(m->model, e);
 	struct mig_call *call;
-	uint8_t caps;
 
 	if (!d)
 		return;
-	caps = caps_of(d, e->caps);
 	call = find_call(d, e->hdr.tid);
 	if (call)
 		check_step_serialised(m, d, call, e, out);
@@ -508,9 +523,9 @@ static void on_step(struct migration *m, const struct hm_mig_event *e,
 	 * left the device there, and the core refusing every arc out of it is the
 	 * FSM working (only a reset leaves ERROR), not an illegal arc. */
 	if (e->from == HM_MIG_ERROR) {
-		if (d->state != HM_MIG_ERROR && d->failure.ret)
+		if (state_of(m, d) != HM_MIG_ERROR && d->failure.ret)
 			report_error_state(d, &d->failure, e, out);
-		enter_state(m, d, HM_MIG_ERROR, &e->hdr, out);
+		enter_state(m, d, t, &e->hdr, out);
 		return;
 	}
 	/* one report per call: a refused request also shows up as a refused step */
@@ -519,8 +534,7 @@ static void on_step(struct migration *m, const struct hm_mig_event *e,
 		if (call)
 			call->flagged = true;
 	}
-	if (e->ret == 0)
-		enter_state(m, d, e->next, &e->hdr, out);
+	enter_state(m, d, t, &e->hdr, out);
 }
 
 static void report_failed(struct mig_device *d, const struct hm_mig_event *e,
@@ -543,7 +557,7 @@ static void report_failed(struct mig_device *d, const struct hm_mig_event *e,
 }
 
 static void on_set_state_end(struct migration *m, const struct hm_mig_event *e,
-			     const struct hm_emitter *out)
+			     const struct hm_mig_transition *t, const struct hm_emitter *out)
 {
 	struct mig_device *d = device_seen(m, &e->dev);
 	struct mig_call *call;
@@ -551,18 +565,17 @@ static void on_set_state_end(struct migration *m, const struct hm_mig_event *e,
 
 	if (!d)
 		return;
-	caps_of(d, e->caps);
 	call = find_call(d, e->hdr.tid);
+	was_error = state_of(m, d) == HM_MIG_ERROR;
 	/* a call refused because the device is in ERROR adds nothing to that finding */
-	if (e->ret != 0 && d->state != HM_MIG_ERROR) {
+	if (e->ret != 0 && !was_error) {
 		/* live events do not carry where the call began: the call does */
 		d->failure = *e;
 		if (!state_known(e->from) && call)
 			d->failure.from = call->from;
 		report_failed(d, &d->failure, out);
 	}
-	was_error = d->state == HM_MIG_ERROR;
-	enter_state(m, d, e->next, &e->hdr, out);
+	enter_state(m, d, t, &e->hdr, out);
 	if (e->next == HM_MIG_ERROR && !was_error)
 		report_error_state(d, &d->failure, NULL, out);
 	if (call)
@@ -591,7 +604,7 @@ static const char *reset_name(unsigned int kind)
 }
 
 static void on_reset(struct migration *m, const struct hm_reset_event *e,
-		     const struct hm_emitter *out)
+		     const struct hm_mig_transition *t, const struct hm_emitter *out)
 {
 	struct mig_device *d = device_seen(m, &e->dev);
 	char bdf[HM_BDF_STR_LEN];
@@ -600,74 +613,70 @@ static void on_reset(struct migration *m, const struct hm_reset_event *e,
 	if (!d)
 		return;
 	/* a reset is how a device leaves ERROR: that is recovery, not a loss */
-	if (migrating(d) && d->state != HM_MIG_ERROR) {
+	if (migrating(m, d) && state_of(m, d) != HM_MIG_ERROR) {
 		finding_about(&f, HM_FIND_MIG_RESET, d, e->hdr.ts_ns);
 		hm_finding_summary(&f, "%s: %s during a migration, in state %s; the migration "
 				   "is lost", bdf_of(d, bdf), reset_name(e->kind),
-				   hm_mig_state_name(d->state));
-		add_state_evidence(&f, d);
+				   hm_mig_state_name(state_of(m, d)));
+		add_state_evidence(m, &f, d);
 		hm_finding_add_evidence(&f, &e->hdr, "%s (ret %d)", reset_name(e->kind), e->ret);
 		emit_finding(out, &f);
 	}
-	/* drivers return to RUNNING on reset (hisi: reset_done) */
-	if (e->ret == 0) {
-		d->stopped = false;
-		set_state(m, d, HM_MIG_RUNNING, &e->hdr);
-	}
+	/* back in RUNNING (the model's rule) */
+	if (e->ret == 0)
+		leave_fsm(m, d, t);
 }
 
-static void on_vfio(struct migration *m, const struct hm_vfio_event *e)
+static void on_vfio(struct migration *m, const struct hm_vfio_event *e,
+		    const struct hm_mig_transition *t)
 {
 	struct mig_device *d = device_seen(m, &e->dev);
 
 	if (!d)
 		return;
-	if (e->hdr.type == HM_EV_VFIO_OPEN && e->ret == 0) {
-		/* open_device() starts the FSM in RUNNING */
-		d->stopped = false;
-		d->ncalls = 0;
-		set_state(m, d, HM_MIG_RUNNING, &e->hdr);
-	} else if (e->hdr.type == HM_EV_VFIO_CLOSE) {
-		forget_state(m, d, &e->hdr);
-	}
+	if (e->hdr.type == HM_EV_VFIO_OPEN && e->ret == 0)
+		forget_state(m, d, t); /* a new FSM, in RUNNING */
+	else if (e->hdr.type == HM_EV_VFIO_CLOSE)
+		forget_state(m, d, t);
 }
 
-static void report_device_gone(struct mig_device *d, const struct hm_event_header *hdr,
-			       const char *how, const struct hm_emitter *out)
+static void report_device_gone(const struct migration *m, struct mig_device *d,
+			       const struct hm_event_header *hdr, const char *how,
+			       const struct hm_emitter *out)
 {
 	char bdf[HM_BDF_STR_LEN];
 	struct hm_finding f;
 
 	finding_about(&f, HM_FIND_MIG_DEVICE_GONE, d, hdr->ts_ns);
 	hm_finding_summary(&f, "VF %s was %s in the middle of a migration (state %s)",
-			   bdf_of(d, bdf), how, hm_mig_state_name(d->state));
-	add_state_evidence(&f, d);
+			   bdf_of(d, bdf), how, hm_mig_state_name(state_of(m, d)));
+	add_state_evidence(m, &f, d);
 	hm_finding_add_evidence(&f, hdr, "VF %s", how);
 	emit_finding(out, &f);
 }
 
 static void device_going(struct migration *m, const struct hm_device *dev,
 			 const struct hm_event_header *hdr, const char *how,
-			 const struct hm_emitter *out)
+			 const struct hm_mig_transition *t, const struct hm_emitter *out)
 {
 	struct mig_device *d = hm_devtable_get(&m->devices, dev->dev_addr);
 
 	if (!d)
 		return;
-	if (migrating(d) && !d->gone_explained)
-		report_device_gone(d, hdr, how, out);
-	forget_state(m, d, hdr);
+	if (migrating(m, d) && !d->gone_explained)
+		report_device_gone(m, d, hdr, how, out);
+	forget_state(m, d, t);
 }
 
 static void on_vf_removed(struct migration *m, const struct hm_vf_event *e,
-			  const struct hm_emitter *out)
+			  const struct hm_mig_transition *t, const struct hm_emitter *out)
 {
-	device_going(m, &e->vf, &e->hdr, "removed", out);
+	device_going(m, &e->vf, &e->hdr, "removed", t, out);
 	hm_devtable_remove(&m->devices, e->vf.dev_addr);
 }
 
-static void report_sriov_disable(const struct hm_sriov_event *e, struct mig_device *vf,
-				 const struct hm_emitter *out)
+static void report_sriov_disable(const struct migration *m, const struct hm_sriov_event *e,
+				 struct mig_device *vf, const struct hm_emitter *out)
 {
 	char pf[HM_BDF_STR_LEN], bdf[HM_BDF_STR_LEN];
 	struct hm_finding f;
@@ -679,9 +688,9 @@ static void report_sriov_disable(const struct hm_sriov_event *e, struct mig_devi
 	hm_finding_add_device(&f, &vf->dev);
 	hm_finding_summary(&f, "SR-IOV disable on PF %s began while its VF %s migrates "
 			   "(state %s)", hm_bdf_format(&e->pf.bdf, pf), bdf_of(vf, bdf),
-			   hm_mig_state_name(vf->state));
+			   hm_mig_state_name(state_of(m, vf)));
 	hm_finding_add_evidence(&f, &e->hdr, "pci_disable_sriov() began");
-	add_state_evidence(&f, vf);
+	add_state_evidence(m, &f, vf);
 	emit_finding(out, &f);
 	vf->gone_explained = true;
 }
@@ -694,42 +703,45 @@ static void on_sriov_disable(struct migration *m, const struct hm_sriov_event *e
 	if (!m->migrating)
 		return;
 	for (size_t it = 0; (d = hm_devtable_next(&m->devices, &it));)
-		if (migrating(d) && d->dev.role == HM_ROLE_VF &&
+		if (migrating(m, d) && d->dev.role == HM_ROLE_VF &&
 		    hm_bdf_equal(&d->dev.pf_bdf, &e->pf.bdf))
-			report_sriov_disable(e, d, out);
+			report_sriov_disable(m, e, d, out);
 }
 
 static void migration_feed(void *self, const union hm_event *ev, const struct hm_emitter *out)
 {
 	struct migration *m = self;
+	struct hm_mig_transition transition;
+	const struct hm_mig_transition *t =
+		hm_model_mig_transition(m->model, ev, &transition) ? &transition : NULL;
 
 	if (m->migrating)
 		report_overdue_states(m, ev->hdr.ts_ns, out);
 	switch (ev->hdr.type) {
 	case HM_EV_MIG_SET_STATE_BEGIN:
-		on_set_state_begin(m, &ev->mig, out);
+		on_set_state_begin(m, &ev->mig, t, out);
 		break;
 	case HM_EV_MIG_STEP:
-		on_step(m, &ev->mig, out);
+		on_step(m, &ev->mig, t, out);
 		break;
 	case HM_EV_MIG_SET_STATE_END:
-		on_set_state_end(m, &ev->mig, out);
+		on_set_state_end(m, &ev->mig, t, out);
 		break;
 	case HM_EV_MIG_DATA:
 		on_data(m, &ev->data);
 		break;
 	case HM_EV_DEVICE_RESET:
-		on_reset(m, &ev->reset, out);
+		on_reset(m, &ev->reset, t, out);
 		break;
 	case HM_EV_VFIO_OPEN:
 	case HM_EV_VFIO_CLOSE:
-		on_vfio(m, &ev->vfio);
+		on_vfio(m, &ev->vfio, t);
 		break;
 	case HM_EV_UNBIND_BEGIN:
-		device_going(m, &ev->bind.dev, &ev->hdr, "unbound", out);
+		device_going(m, &ev->bind.dev, &ev->hdr, "unbound", t, out);
 		break;
 	case HM_EV_VF_REMOVED:
-		on_vf_removed(m, &ev->vf, out);
+		on_vf_removed(m, &ev->vf, t, out);
 		break;
 	case HM_EV_SRIOV_DISABLE_BEGIN:
 		on_sriov_disable(m, &ev->sriov, out);
@@ -739,7 +751,6 @@ static void migration_feed(void *self, const union hm_event *ev, const struct hm
 	}
 	if (m->open_calls && (lt_classify(ev) == LT_TAKEN || lt_classify(ev) == LT_TRY_TAKEN))
 		call_locks(m, &ev->lock);
-	lt_apply(&m->locks, ev);
 }
 
 /* The stream ended: states still held and a save still running count too. */
@@ -752,7 +763,8 @@ static void migration_finish(void *self, uint64_t end_ts, const struct hm_emitte
 		return;
 	report_overdue_states(m, end_ts, out);
 	for (size_t it = 0; (d = hm_devtable_next(&m->devices, &it));)
-		if (d->stopped && d->state == HM_MIG_STOP_COPY && downtime_over_budget(m, d, end_ts))
+		if (d->stopped && state_of(m, d) == HM_MIG_STOP_COPY &&
+		    downtime_over_budget(m, d, end_ts))
 			report_downtime(m, d, end_ts, NULL, out);
 }
 

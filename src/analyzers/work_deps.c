@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "analyzer.h"
+#include "model.h"
 #include "analyzers/lock_track.h"
 #include "analyzers/work_locks.h"
 #include "event.h"
@@ -56,19 +57,19 @@ struct wd_run {
 };
 
 struct work_deps {
-	struct lt_tracker locks;
+	const struct lt_tracker *locks; /* the engine model's (model.h) */
 	struct u64map objects;          /* object key -> struct wd_object * */
 	struct u64map runs;             /* worker tid + 1 -> struct wd_run * */
 };
 
-static void *wd_create(const struct hm_config *cfg)
+static void *wd_create(const struct hm_config *cfg, const struct hm_model *model)
 {
 	struct work_deps *wd = calloc(1, sizeof(*wd));
 
 	(void)cfg;
 	if (!wd)
 		return NULL;
-	lt_init(&wd->locks);
+	wd->locks = &model->locks;
 	u64map_init(&wd->objects);
 	u64map_init(&wd->runs);
 	return wd;
@@ -78,7 +79,6 @@ static void wd_destroy(void *self)
 {
 	struct work_deps *wd = self;
 
-	lt_free(&wd->locks);
 	u64map_free_all(&wd->objects);
 	u64map_free_all(&wd->runs);
 	free(wd);
@@ -160,13 +160,13 @@ static void report(struct work_deps *wd, const struct wd_object *o, const struct
 
 	hm_finding_init(&f, HM_FIND_VF_PF_ORDER, vf->via.ts_ns > pf->lock.hdr.ts_ns
 							 ? vf->via.ts_ns : pf->lock.hdr.ts_ns);
-	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(&wd->locks, &vf->lock, vf_class));
-	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(&wd->locks, &pf->lock, pf_class));
+	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(wd->locks, &vf->lock, vf_class));
+	f.fingerprint = hm_hash_str(f.fingerprint, lt_class_name(wd->locks, &pf->lock, pf_class));
 	f.fingerprint = hm_hash_str(f.fingerprint, o->kind == WD_COMPLETION ? "completion" : o->name);
 	lt_task_name(&vf->via, waiter);
 	lt_task_name(&pf->lock.hdr, worker);
-	lt_lock_name(&wd->locks, &vf->lock, vf_lock);
-	lt_lock_name(&wd->locks, &pf->lock, pf_lock);
+	lt_lock_name(wd->locks, &vf->lock, vf_lock);
+	lt_lock_name(wd->locks, &pf->lock, pf_lock);
 	if (o->kind == WD_COMPLETION)
 		hm_finding_summary(&f, "task %s waits for %s while holding %s; task %s completes it "
 				   "after taking %s (%s)", waiter, o->name, vf_lock, worker, pf_lock,
@@ -230,7 +230,7 @@ static bool is_vf_lock(const struct hm_lock_event *l)
 static void waiter_holds(struct work_deps *wd, struct wd_object *o, const struct hm_work_event *e,
 			 const struct hm_emitter *out)
 {
-	const struct lt_task *task = lt_task_find(&wd->locks, e->hdr.tid);
+	const struct lt_task *task = lt_task_find(wd->locks, e->hdr.tid);
 
 	for (unsigned int i = 0; task && i < task->depth; i++) {
 		struct wd_side s = { .lock = task->held[i].acq, .via = e->hdr,
@@ -302,7 +302,7 @@ static void worker_takes(struct work_deps *wd, const struct hm_lock_event *l,
 	if (!r || !lt_is_role(l, HM_ROLE_PF))
 		return;
 	s = (struct wd_side){ .lock = *l, .via = r->begin.hdr,
-			      .class_key = lt_class_key(&wd->locks, l) };
+			      .class_key = lt_class_key(wd->locks, l) };
 	side_add(r->pf, &r->npf, &s);
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		struct wd_object *o;
@@ -323,7 +323,7 @@ static void on_complete(struct work_deps *wd, const struct hm_work_event *e,
 			const struct hm_emitter *out)
 {
 	struct wd_object *o = u64map_get(&wd->objects, object_key(WD_COMPLETION, e));
-	const struct lt_task *task = lt_task_find(&wd->locks, e->hdr.tid);
+	const struct lt_task *task = lt_task_find(wd->locks, e->hdr.tid);
 	const struct wd_run *r = u64map_get(&wd->runs, (uint64_t)e->hdr.tid + 1);
 
 	if (!o || !o->nvf)
@@ -386,7 +386,6 @@ static void wd_feed(void *self, const union hm_event *ev, const struct hm_emitte
 	default:
 		break;
 	}
-	lt_apply(&wd->locks, ev);
 }
 
 const struct hm_analyzer_ops hm_work_deps_analyzer = {

@@ -15,9 +15,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void metrics_event(void *ctx, const union hm_event *ev)
+static void metrics_event(void *ctx, const union hm_event *ev,
+			  const struct hm_model_change *change)
 {
-	hm_metrics_event(ctx, ev);
+	hm_metrics_event(ctx, ev, change);
 }
 
 static void metrics_finding(void *ctx, const struct hm_finding *f)

@@ -97,19 +97,17 @@ static void test_abba_reported_at_the_closing_wait(void **state)
 	struct hm_config cfg;
 	uint64_t closing_ts = abba(w, &w->a, &w->b);
 	const struct hm_finding *f;
-	void *self;
+	struct unit_rig rig;
 
 	/* fed by hand: the finding must exist before finish() */
 	hm_config_defaults(&cfg);
-	self = hm_deadlock_analyzer.create(&cfg);
-	assert_non_null(self);
+	unit_rig_open(&rig, &hm_deadlock_analyzer, &cfg, em);
 	for (size_t i = 0; i + 1 < w->s->count; i++)
-		hm_deadlock_analyzer.feed(self, &w->s->events[i], &em);
+		unit_rig_feed(&rig, &w->s->events[i]);
 	assert_int_equal(w->found.n, 0);
-	hm_deadlock_analyzer.feed(self, &w->s->events[w->s->count - 1], &em);
+	unit_rig_feed(&rig, &w->s->events[w->s->count - 1]);
 	assert_int_equal(w->found.n, 1);
-	hm_deadlock_analyzer.finish(self, closing_ts, &em);
-	hm_deadlock_analyzer.destroy(self);
+	unit_rig_close(&rig, closing_ts);
 	assert_int_equal(w->found.n, 1);
 
 	f = &w->found.items[0];

@@ -523,7 +523,7 @@ static void blocked_disable_still_open_at_finish(void **state)
 	struct topo *t = *state;
 	struct hm_config cfg;
 	struct hm_emitter em = { .emit = unit_collect, .ctx = &t->out };
-	void *self;
+	struct unit_rig rig;
 	uint64_t begin;
 
 	hm_config_defaults(&cfg);
@@ -531,12 +531,11 @@ static void blocked_disable_still_open_at_finish(void **state)
 	scn_vfio(t->s, &t->qemu, HM_EV_VFIO_OPEN, &t->vf2, 0);
 	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_DISABLE_BEGIN, &t->pf, 0, 0);
 	begin = last_event(t)->hdr.ts_ns;
-	self = hm_lifetime_analyzer.create(&cfg);
+	unit_rig_open(&rig, &hm_lifetime_analyzer, &cfg, em);
 	for (size_t i = 0; i < t->s->count; i++)
-		hm_lifetime_analyzer.feed(self, &t->s->events[i], &em);
+		unit_rig_feed(&rig, &t->s->events[i]);
 	assert_int_equal(t->out.n, 0);
-	hm_lifetime_analyzer.finish(self, begin + 7 * SEC, &em);
-	hm_lifetime_analyzer.destroy(self);
+	unit_rig_close(&rig, begin + 7 * SEC);
 	assert_int_equal(t->out.n, 1);
 	assert_int_equal(t->out.items[0].kind, HM_FIND_SRIOV_DISABLE_BLOCKED);
 	assert_int_equal(t->out.items[0].duration_ns, 7 * SEC);

@@ -143,22 +143,21 @@ static void opened_devices_are_capped(void **state)
 	struct collected c = { 0 };
 	struct hm_emitter em = { .emit = unit_collect, .ctx = &c };
 	struct hm_config cfg;
-	void *dl;
+	struct unit_rig rig;
 
 	(void)state;
 	hm_config_defaults(&cfg);
-	dl = hm_deadlock_analyzer.create(&cfg);
-	assert_non_null(dl);
+	unit_rig_open(&rig, &hm_deadlock_analyzer, &cfg, em);
 	for (int i = 0; i < 65536 + 3; i++) {
 		s->count = 0;
 		vf.dev_addr += 0x1000;
 		scn_vfio(s, &t, HM_EV_VFIO_OPEN, &vf, 0);
-		hm_deadlock_analyzer.feed(dl, &s->events[0], &em);
+		unit_rig_feed(&rig, &s->events[0]);
 	}
-	hm_deadlock_analyzer.limits(dl, &limits);
+	hm_deadlock_analyzer.limits(rig.self, &limits);
 	assert_int_equal(limits.count[HM_LIMIT_DEVICES], 3);
 	assert_int_equal(c.n, 0);
-	hm_deadlock_analyzer.destroy(dl);
+	unit_rig_close(&rig, 0);
 	scn_free(s);
 }
 

@@ -387,18 +387,17 @@ static void state_still_held_at_finish(void **state)
 	struct fx *x = *state;
 	struct hm_config cfg;
 	struct hm_emitter em = { .emit = unit_collect, .ctx = &x->out };
-	void *self;
+	struct unit_rig rig;
 	uint64_t stopped;
 
 	hm_config_defaults(&cfg);
 	open_dev(x, &x->src);
 	request(x, &x->src, SC, RUN, STOP);
 	stopped = last_event(x)->hdr.ts_ns;
-	self = hm_migration_analyzer.create(&cfg);
+	unit_rig_open(&rig, &hm_migration_analyzer, &cfg, em);
 	for (size_t i = 0; i < x->s->count; i++)
-		hm_migration_analyzer.feed(self, &x->s->events[i], &em);
-	hm_migration_analyzer.finish(self, stopped + 31 * SEC, &em);
-	hm_migration_analyzer.destroy(self);
+		unit_rig_feed(&rig, &x->s->events[i]);
+	unit_rig_close(&rig, stopped + 31 * SEC);
 	assert_int_equal(x->out.n, 1);
 	assert_int_equal(x->out.items[0].kind, HM_FIND_MIG_STATE_TOO_LONG);
 	assert_true(x->out.items[0].duration_ns >= 31 * SEC - 1 * MS);

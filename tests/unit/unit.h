@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "event.h"
 #include "finding.h"
+#include "model.h"
 #include "scenario.h"
 
 #define UNIT_MAX_FINDINGS 64
@@ -39,21 +40,55 @@ static inline void unit_release(struct collected *c)
 	c->n = 0;
 }
 
-/* One analyzer alone, without the engine's de-duplication. */
+/* One analyzer alone, fed as the engine feeds it (the state model applied
+ * between feed and settle) but without its de-duplication. Keep the rig in
+ * place while open: the analyzer reads its model. */
+struct unit_rig {
+	const struct hm_analyzer_ops *ops;
+	struct hm_model model;
+	struct hm_model_change change;
+	struct hm_emitter em;
+	void *self;
+};
+
+static inline void unit_rig_open(struct unit_rig *r, const struct hm_analyzer_ops *ops,
+				 const struct hm_config *cfg, struct hm_emitter em)
+{
+	struct hm_config defaults;
+
+	hm_config_defaults(&defaults);
+	r->ops = ops;
+	r->em = em;
+	hm_model_init(&r->model);
+	r->self = ops->create(cfg ? cfg : &defaults, &r->model);
+	assert_non_null(r->self);
+}
+
+static inline void unit_rig_feed(struct unit_rig *r, const union hm_event *ev)
+{
+	r->ops->feed(r->self, ev, &r->em);
+	hm_model_apply(&r->model, ev, &r->change);
+	if (r->ops->settle)
+		r->ops->settle(r->self, ev, &r->change, &r->em);
+}
+
+/* finish() at end_ts, then destroy */
+static inline void unit_rig_close(struct unit_rig *r, uint64_t end_ts)
+{
+	r->ops->finish(r->self, end_ts, &r->em);
+	r->ops->destroy(r->self);
+	hm_model_free(&r->model);
+}
+
 static inline void unit_run_analyzer(const struct hm_analyzer_ops *ops, const struct scenario *s,
 				     const struct hm_config *cfg, struct collected *out)
 {
-	struct hm_config defaults;
-	struct hm_emitter em = { .emit = unit_collect, .ctx = out };
-	void *self;
+	struct unit_rig rig;
 
-	hm_config_defaults(&defaults);
-	self = ops->create(cfg ? cfg : &defaults);
-	assert_non_null(self);
+	unit_rig_open(&rig, ops, cfg, (struct hm_emitter){ .emit = unit_collect, .ctx = out });
 	for (size_t i = 0; i < s->count; i++)
-		ops->feed(self, &s->events[i], &em);
-	ops->finish(self, s->count ? s->events[s->count - 1].hdr.ts_ns : 0, &em);
-	ops->destroy(self);
+		unit_rig_feed(&rig, &s->events[i]);
+	unit_rig_close(&rig, s->count ? s->events[s->count - 1].hdr.ts_ns : 0);
 }
 
 /* The whole engine, as replay runs it. */
