@@ -14,7 +14,9 @@
  *               file's own
  *   mig_file_release: int f(struct inode *, struct file *): that file's
  *               release(), which frees the mutex
- * The SEC() targets are placeholders replaced before load.
+ * The SEC() names carry no target: the function is known only at run time,
+ * so the loader names it (bpf_program__set_attach_target() for fentry/fexit,
+ * the kprobe's function for kprobe/kretprobe) in each copy of the object.
  */
 #include "common.bpf.h"
 #include "drvdata.bpf.h"
@@ -60,7 +62,7 @@ static __always_inline void learn_end(void)
 		__sync_fetch_and_sub(&counts->learning, 1);
 }
 
-SEC("fentry/vfio_pci_core_close_device")
+SEC("fentry")
 int BPF_PROG(set_state_fentry, struct vfio_device___hm *vdev, __u32 new_state)
 {
 	learn_begin(vdev);
@@ -68,7 +70,7 @@ int BPF_PROG(set_state_fentry, struct vfio_device___hm *vdev, __u32 new_state)
 			 HM_MIG_UNKNOWN, 0);
 }
 
-SEC("fexit/vfio_pci_core_close_device")
+SEC("fexit")
 int BPF_PROG(set_state_fexit, struct vfio_device___hm *vdev, __u32 new_state, void *file)
 {
 	learn_end();
@@ -76,7 +78,7 @@ int BPF_PROG(set_state_fexit, struct vfio_device___hm *vdev, __u32 new_state, vo
 			 HM_MIG_UNKNOWN, hm_ptr_ret(file));
 }
 
-SEC("kprobe/vfio_pci_core_close_device")
+SEC("kprobe")
 int BPF_KPROBE(set_state_kprobe, struct vfio_device___hm *vdev, __u32 new_state)
 {
 	hm_stash_push(F_SET_STATE, (__u64)vdev, new_state, 0, 0);
@@ -85,7 +87,7 @@ int BPF_KPROBE(set_state_kprobe, struct vfio_device___hm *vdev, __u32 new_state)
 			 HM_MIG_UNKNOWN, 0);
 }
 
-SEC("kretprobe/vfio_pci_core_close_device")
+SEC("kretprobe")
 int BPF_KRETPROBE(set_state_kretprobe, void *file)
 {
 	struct hm_args a;
@@ -111,13 +113,13 @@ static __always_inline int reset_done_event(void *ctx, struct pci_dev *pdev)
 	return 0;
 }
 
-SEC("fentry/vfio_pci_core_close_device")
+SEC("fentry")
 int BPF_PROG(reset_done_fentry, struct pci_dev *pdev)
 {
 	return reset_done_event(ctx, pdev);
 }
 
-SEC("kprobe/vfio_pci_core_close_device")
+SEC("kprobe")
 int BPF_KPROBE(reset_done_kprobe, struct pci_dev *pdev)
 {
 	return reset_done_event(ctx, pdev);
@@ -135,20 +137,20 @@ static __always_inline int use_pf_data_event(void *ctx, struct vfio_pci_core_dev
 	return hm_drvdata_event(ctx, vf, HM_DRVDATA_USE, now, ret, hooked_func);
 }
 
-SEC("fexit/vfio_pci_core_close_device")
+SEC("fexit")
 int BPF_PROG(use_pf_data_fexit, struct vfio_pci_core_device___hm *core, void *arg, int ret)
 {
 	return use_pf_data_event(ctx, core, ret);
 }
 
-SEC("kprobe/vfio_pci_core_close_device")
+SEC("kprobe")
 int BPF_KPROBE(use_pf_data_kprobe, struct vfio_pci_core_device___hm *core)
 {
 	hm_stash_push(F_USE_PF_DATA, (__u64)core, 0, 0, 0);
 	return 0;
 }
 
-SEC("kretprobe/vfio_pci_core_close_device")
+SEC("kretprobe")
 int BPF_KRETPROBE(use_pf_data_kretprobe, int ret)
 {
 	struct hm_args a;
@@ -172,28 +174,28 @@ static __always_inline void mig_file_learn(struct file *filp)
 	learn_next_mutex(&learner);
 }
 
-SEC("fentry/vfio_pci_core_close_device")
+SEC("fentry")
 int BPF_PROG(mig_file_io_fentry, struct file *filp)
 {
 	mig_file_learn(filp);
 	return 0;
 }
 
-SEC("fexit/vfio_pci_core_close_device")
+SEC("fexit")
 int BPF_PROG(mig_file_io_fexit, struct file *filp)
 {
 	learn_end();
 	return 0;
 }
 
-SEC("kprobe/vfio_pci_core_close_device")
+SEC("kprobe")
 int BPF_KPROBE(mig_file_io_kprobe, struct file *filp)
 {
 	mig_file_learn(filp);
 	return 0;
 }
 
-SEC("kretprobe/vfio_pci_core_close_device")
+SEC("kretprobe")
 int BPF_KRETPROBE(mig_file_io_kretprobe)
 {
 	learn_end();
@@ -217,13 +219,13 @@ static __always_inline int mig_file_forget(struct file *filp)
 	return 0;
 }
 
-SEC("fentry/vfio_pci_core_close_device")
+SEC("fentry")
 int BPF_PROG(mig_file_release_fentry, struct inode *inode, struct file *filp)
 {
 	return mig_file_forget(filp);
 }
 
-SEC("kprobe/vfio_pci_core_close_device")
+SEC("kprobe")
 int BPF_KPROBE(mig_file_release_kprobe, struct inode *inode, struct file *filp)
 {
 	return mig_file_forget(filp);

@@ -13,7 +13,7 @@
  */
 #include "common.bpf.h"
 
-/* Set by userspace before load (src/loader.c configure_locks, by name):
+/* Set by userspace before load (the skeleton's rodata, src/bpf_objects.c):
  * constants to the verifier, so the hot path pays no map lookup. */
 const volatile __u64 known_locks[HM_MAX_KNOWN_LOCKS] = {}; /* global mutexes, 0 unused */
 const volatile __u32 lock_mode = HM_LOCKS_FOCUSED;         /* enum hm_lock_mode */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 struct type_info {
 	const char *name;
@@ -69,6 +70,16 @@ bool hm_event_valid(const void *rec, size_t len)
 		return false;
 	memcpy(&hdr, rec, sizeof(hdr));
 	return hdr.size == len && hm_event_size(hdr.type) == len;
+}
+
+struct hm_event_header hm_event_own_header(unsigned int type, uint32_t cpu, uint64_t ts_ns)
+{
+	struct hm_event_header hdr = { .type = (__u16)type, .size = (__u16)hm_event_size(type),
+				       .cpu = cpu, .ts_ns = ts_ns, .pid = (__u32)getpid(),
+				       .tid = (__u32)getpid(), .stack_id = -1 };
+
+	snprintf(hdr.comm, sizeof(hdr.comm), "hisimig-trace");
+	return hdr;
 }
 
 static const char *const mig_state_names[HM_MIG_NR_STATES] = {

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "hisimig/events.h"
 
 /* "lock-acquired", ... ; "unknown" for out-of-range values */
@@ -19,6 +20,10 @@ unsigned int hm_mig_state_parse(const char *name);
 size_t hm_event_size(unsigned int type);
 /* A record is well formed when its type is known and its size matches. */
 bool hm_event_valid(const void *rec, size_t len);
+
+/* The header of a record this process writes itself (LOCK_CLASS, LOST):
+ * its size, our pid and comm, no stack. */
+struct hm_event_header hm_event_own_header(unsigned int type, uint32_t cpu, uint64_t ts_ns);
 
 /* The device a record is about (the VF for drvdata), NULL if none. */
 const struct hm_device *hm_event_device(const union hm_event *ev);

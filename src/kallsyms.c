@@ -9,20 +9,28 @@
 
 struct ksym {
 	uint64_t addr;
-	const char *name;
+	char *name;                   /* owned; the module's name follows it */
 	const char *module;           /* "" for vmlinux */
 };
 
-struct hm_ksyms {
-	struct ksym *syms;            /* text symbols sorted by address */
+struct sym_list {
+	struct ksym *syms;
 	size_t count, cap;
-	char **strings;               /* owned names, one allocation per line */
-	size_t nstrings;
+};
+
+struct hm_ksyms {
+	struct sym_list text;         /* functions, sorted by address */
+	struct sym_list data;         /* data symbols, in file order (first match wins) */
 };
 
 static bool is_text(char type)
 {
 	return type == 't' || type == 'T' || type == 'w' || type == 'W';
+}
+
+static bool is_data(char type)
+{
+	return strchr("dDbBrR", type) != NULL;
 }
 
 static int by_addr(const void *a, const void *b)
@@ -32,32 +40,34 @@ static int by_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static bool add(struct hm_ksyms *ks, uint64_t addr, const char *name, const char *module)
+static bool add(struct sym_list *list, uint64_t addr, const char *name, const char *module)
 {
 	char *s;
 	size_t nlen = strlen(name) + 1;
 
-	if (ks->count == ks->cap) {
-		size_t cap = ks->cap ? ks->cap * 2 : 65536;
-		struct ksym *syms = realloc(ks->syms, cap * sizeof(*syms));
-		char **strings = realloc(ks->strings, cap * sizeof(*strings));
+	if (list->count == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 65536;
+		struct ksym *syms = realloc(list->syms, cap * sizeof(*syms));
 
-		if (syms)
-			ks->syms = syms;
-		if (strings)
-			ks->strings = strings;
-		if (!syms || !strings)
+		if (!syms)
 			return false;
-		ks->cap = cap;
+		list->syms = syms;
+		list->cap = cap;
 	}
 	s = malloc(nlen + strlen(module) + 1);
 	if (!s)
 		return false;
 	memcpy(s, name, nlen);
 	strcpy(s + nlen, module);
-	ks->strings[ks->nstrings++] = s;
-	ks->syms[ks->count++] = (struct ksym){ .addr = addr, .name = s, .module = s + nlen };
+	list->syms[list->count++] = (struct ksym){ .addr = addr, .name = s, .module = s + nlen };
 	return true;
+}
+
+static void free_list(struct sym_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		free(list->syms[i].name);
+	free(list->syms);
 }
 
 struct hm_ksyms *hm_ksyms_load(const char *path, char *err, size_t errlen)
@@ -73,15 +83,17 @@ struct hm_ksyms *hm_ksyms_load(const char *path, char *err, size_t errlen)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char name[256], module[128] = "", type;
+		struct sym_list *list;
 		uint64_t addr;
 
 		/* "ffffffffc0a01000 t vfio_pci_core_enable\t[vfio_pci_core]" */
 		if (sscanf(line, "%" SCNx64 " %c %255s [%127[^]]]", &addr, &type, name, module) < 3)
 			continue;
-		if (!is_text(type))
+		list = is_text(type) ? &ks->text : is_data(type) ? &ks->data : NULL;
+		if (!list)
 			continue;
 		any_addr |= addr != 0;
-		if (!add(ks, addr, name, module)) {
+		if (!add(list, addr, name, module)) {
 			snprintf(err, errlen, "%s: out of memory", path);
 			goto fail;
 		}
@@ -92,7 +104,7 @@ struct hm_ksyms *hm_ksyms_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: addresses are hidden (kptr_restrict): run as root", path);
 		goto fail;
 	}
-	qsort(ks->syms, ks->count, sizeof(*ks->syms), by_addr);
+	qsort(ks->text.syms, ks->text.count, sizeof(*ks->text.syms), by_addr);
 	return ks;
 fail:
 	if (f)
@@ -105,22 +117,20 @@ void hm_ksyms_free(struct hm_ksyms *ks)
 {
 	if (!ks)
 		return;
-	for (size_t i = 0; i < ks->nstrings; i++)
-		free(ks->strings[i]);
-	free(ks->strings);
-	free(ks->syms);
+	free_list(&ks->text);
+	free_list(&ks->data);
 	free(ks);
 }
 
-/* The last symbol at or below addr. */
-static const struct ksym *lookup(const struct hm_ksyms *ks, uint64_t addr, size_t *index)
+/* The last function at or below addr. */
+static const struct ksym *lookup(const struct sym_list *text, uint64_t addr, size_t *index)
 {
-	size_t lo = 0, hi = ks->count;
+	size_t lo = 0, hi = text->count;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (ks->syms[mid].addr <= addr)
+		if (text->syms[mid].addr <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -128,19 +138,19 @@ static const struct ksym *lookup(const struct hm_ksyms *ks, uint64_t addr, size_
 	if (!lo)
 		return NULL;
 	*index = lo - 1;
-	return &ks->syms[lo - 1];
+	return &text->syms[lo - 1];
 }
 
 bool hm_ksyms_format(const struct hm_ksyms *ks, uint64_t addr, char *buf, size_t len)
 {
 	size_t i;
-	const struct ksym *s = lookup(ks, addr, &i);
+	const struct ksym *s = lookup(&ks->text, addr, &i);
 	uint64_t size;
 
 	if (!s)
 		return false;
 	/* the next symbol bounds this one; the last one's size is unknown */
-	size = i + 1 < ks->count ? ks->syms[i + 1].addr - s->addr : 0;
+	size = i + 1 < ks->text.count ? ks->text.syms[i + 1].addr - s->addr : 0;
 	if (size && addr - s->addr >= size)
 		return false;
 	snprintf(buf, len, "%s+0x%" PRIx64 "/0x%" PRIx64 "%s%s%s", s->name, addr - s->addr, size,
@@ -148,13 +158,28 @@ bool hm_ksyms_format(const struct hm_ksyms *ks, uint64_t addr, char *buf, size_t
 	return true;
 }
 
+static const struct ksym *by_name(const struct sym_list *list, const char *name)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (!strcmp(list->syms[i].name, name))
+			return &list->syms[i];
+	return NULL;
+}
+
 bool hm_ksyms_find(const struct hm_ksyms *ks, const char *name, const char **module)
 {
-	for (size_t i = 0; i < ks->count; i++)
-		if (!strcmp(ks->syms[i].name, name)) {
-			if (module)
-				*module = ks->syms[i].module;
-			return true;
-		}
-	return false;
+	const struct ksym *s = by_name(&ks->text, name);
+
+	if (s && module)
+		*module = s->module;
+	return s != NULL;
+}
+
+bool hm_ksyms_find_data(const struct hm_ksyms *ks, const char *name, uint64_t *addr)
+{
+	const struct ksym *s = by_name(&ks->data, name);
+
+	if (s && addr)
+		*addr = s->addr;
+	return s != NULL;
 }

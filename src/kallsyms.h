@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* /proc/kallsyms (vmlinux and modules): symbolize kernel addresses, look names up. */
+/*
+ * /proc/kallsyms (vmlinux and modules), read once per load into one table:
+ * functions to symbolize kernel addresses and find hook targets, data
+ * symbols to find kernel globals (the known mutexes, pci_bus_type).
+ */
 #ifndef HM_KALLSYMS_H
 #define HM_KALLSYMS_H
 
@@ -18,5 +22,9 @@ bool hm_ksyms_format(const struct hm_ksyms *ks, uint64_t addr, char *buf, size_t
 
 /* Is name a text symbol? *module gets its module ("" for vmlinux) when found. */
 bool hm_ksyms_find(const struct hm_ksyms *ks, const char *name, const char **module);
+
+/* Is name a data symbol (data, bss or read-only data; needs
+ * CONFIG_KALLSYMS_ALL)? *addr gets the first one's address when found. */
+bool hm_ksyms_find_data(const struct hm_ksyms *ks, const char *name, uint64_t *addr);
 
 #endif

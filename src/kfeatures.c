@@ -259,33 +259,9 @@ bool hm_kernel_has_symbol(const struct hm_kernel *k, const char *func, const cha
 	return k->ksyms && hm_ksyms_find(k->ksyms, func, module);
 }
 
-bool hm_kernel_has_data_symbol(const char *name)
+bool hm_kernel_data_symbol(const struct hm_kernel *k, const char *name, uint64_t *addr)
 {
-	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512], sym[256], type;
-	bool found = false;
-
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*x %c %255s", &type, sym) == 2 && strchr("dDbBrR", type) &&
-			!strcmp(sym, name);
-	if (f)
-		fclose(f);
-	return found;
-}
-
-uint64_t hm_kernel_data_symbol_addr(const char *name)
-{
-	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512], sym[256], type;
-	unsigned long long addr = 0, a;
-
-	while (f && !addr && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx %c %255s", &a, &type, sym) == 3 && strchr("dDbB", type) &&
-		    !strcmp(sym, name))
-			addr = a;
-	if (f)
-		fclose(f);
-	return addr;
+	return k->ksyms && hm_ksyms_find_data(k->ksyms, name, addr);
 }
 
 #define HM_ENOTSUPP 524 /* the kernel's own ENOTSUPP, not in <errno.h> */

@@ -51,12 +51,11 @@ int hm_kernel_trial_fentry(const struct hm_kernel *k, const char *func);
  * Linux 6.4 (no ftrace direct calls) refuses with ENOTSUPP (524). Tried
  * once, on a function nothing else calls; false only for that refusal. */
 bool hm_kernel_fentry_attaches(struct hm_kernel *k);
-/* A data symbol of vmlinux in /proc/kallsyms (needs CONFIG_KALLSYMS_ALL). */
-bool hm_kernel_has_data_symbol(const char *name);
 /* A PREEMPT_RT kernel (/sys/kernel/realtime): BPF programs are preemptible. */
 bool hm_kernel_preempt_rt(struct hm_kernel *k);
-/* The address of a vmlinux/module data symbol, 0 if absent or hidden (kptr_restrict). */
-uint64_t hm_kernel_data_symbol_addr(const char *name);
+/* A vmlinux/module data symbol (needs CONFIG_KALLSYMS_ALL; none when
+ * kptr_restrict hides addresses); *addr gets its address. */
+bool hm_kernel_data_symbol(const struct hm_kernel *k, const char *name, uint64_t *addr);
 /* A text symbol; *module is its module ("" for vmlinux). */
 bool hm_kernel_has_symbol(const struct hm_kernel *k, const char *func, const char **module);
 

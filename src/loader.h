@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The live side: check the kernel lets us trace, load the BPF objects, attach
- * each hook the best way this kernel offers (fentry, else kprobe, else report
- * it missing), then turn ring-buffer records, kernel stacks and loss counts
- * into session events. Hooks in modules that load later attach late.
+ * The live side: check the kernel lets us trace, attach every hook the best
+ * way this kernel offers (attacher.h), then poll the ring buffer: records go
+ * through the decoder (record_decoder.h), loss counts become records
+ * (ring_loss.h), hooks in modules that load later attach late.
  */
 #ifndef HM_LOADER_H
 #define HM_LOADER_H

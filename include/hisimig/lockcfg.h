@@ -29,7 +29,7 @@ struct hm_learned {
 				 has read the records before, so they keep the name */
 };
 
-/* What a learned lock is: its name (src/loader.c lock_class_name). */
+/* What a learned lock is: its name (src/lock_names.c). */
 enum hm_learned_kind {
 	HM_LEARNED_STATE_MUTEX = 0, /* a variant driver's: its set_state's first mutex */
 	HM_LEARNED_VFIO_DEV_SET,    /* vfio_device.dev_set->lock (open/close, reset) */
