@@ -15,7 +15,7 @@
 #include "engine.h"
 #include "event.h"
 #include "finding.h"
-#include "scenario.h"
+#include "scenario_builder.h"
 
 #define UNIT_MAX_FINDINGS 64
 
