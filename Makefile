@@ -29,7 +29,12 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
-HDRS      := $(wildcard include/hisimig/*.h src/*.h src/analyzers/*.h)
+
+# Header dependencies come from the compiler: each compile also writes
+# TARGET.d listing the headers it read (-MMD), with an empty rule per header
+# (-MP) so that a removed header does not stop the build. A first build has
+# no .d files and compiles everything anyway.
+DEPFLAGS  := -MMD -MP
 
 LDLIBS  := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 
@@ -47,13 +52,13 @@ deps:
 deps-test:
 	@scripts/install-deps.sh test
 
-$(BUILD)/obj/%.o: %.c $(HDRS) | gen-headers
+$(BUILD)/obj/%.o: %.c | gen-headers
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) $(CFLAGS) $(WARN) $(CPPFLAGS) -c $< -o $@
+	$(CC) $(STD) $(CFLAGS) $(WARN) $(CPPFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/asan/%.o: %.c $(HDRS) | gen-headers
+$(BUILD)/asan/%.o: %.c | gen-headers
 	@mkdir -p $(dir $@)
-	$(CC) $(STD) -O1 -g $(SAN) $(WARN) $(CPPFLAGS) -c $< -o $@
+	$(CC) $(STD) -O1 -g $(SAN) $(WARN) $(CPPFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BIN): $(LIB_OBJS) $(BUILD)/obj/src/main.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lpthread
@@ -63,10 +68,10 @@ $(BUILD)/asan/$(BIN): $(ASAN_OBJS) $(BUILD)/asan/src/main.o
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS) -lpthread
 asan: $(BUILD)/asan/$(BIN)
 
-$(BUILD)/unit/%: tests/unit/%.c $(ASAN_OBJS) tests/unit/unit.h
+$(BUILD)/unit/%: tests/unit/%.c $(ASAN_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(STD) -O1 -g $(SAN) $(WARN) -Wno-missing-prototypes $(CPPFLAGS) -Itests/unit \
-		-o $@ $< $(ASAN_OBJS) -lcmocka $(LDLIBS) -lpthread
+		$(DEPFLAGS) -o $@ $< $(ASAN_OBJS) -lcmocka $(LDLIBS) -lpthread
 
 unit: deps-test $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
@@ -130,4 +135,38 @@ ifeq ($(filter-out $(HOST_GOALS),$(or $(MAKECMDGOALS),all)),)
 GUEST_KVER := unused-by-host-goals
 endif
 
--include mk/*.mk
+# The fragments, in this order: a fragment may use at parse time (in a rule's
+# targets or prerequisites, an ifeq, a :=) only what the Makefile above and
+# the fragments before it define.
+#   bpf.mk      BPF objects and skeletons: BPF_SKELS, BPF_USERS; vm-* need BIN
+#               (needs BUILD, BPF_ARCH, DEPFLAGS, gen-headers; GUEST_VMLINUX of
+#               guest.mk only when no vmlinux.h is committed for the
+#               architecture, expanded when the rule runs)
+#   fuzz.mk     libFuzzer targets (needs LIB_SRCS, DEPFLAGS; BPF_USERS and
+#               BPF_SKELS from bpf.mk)
+#   guest.mk    the guest kernel: GUEST_KERNEL, GUEST_KVER, GUEST_SEL,
+#               GUEST_VMLINUX, guest-deps, GUEST_VFIO_OPEN (needs BUILD, CC,
+#               GUEST_ARCH and the GUEST_KVER preset above)
+#   headers.mk  Kbuild against the guest's headers: KBUILD_PREREQS,
+#               kbuild_modules (needs guest.mk)
+#   hisi.mk     the HiSilicon modules (needs guest.mk, headers.mk)
+#   kmod.mk     the test modules and MIGCTL (needs guest.mk, headers.mk)
+#   torture.mk  torture mode (needs BIN; GUEST_VFIO_OPEN, GUEST_SEL from
+#               guest.mk; MIGCTL from kmod.mk)
+#   metrics.mk  the alert rules' checks (needs nothing)
+#   bench.mk    benchmarks (needs BIN, BUILD, WARN; runs vm-run of guest.mk)
+include mk/bpf.mk
+include mk/fuzz.mk
+include mk/guest.mk
+include mk/headers.mk
+include mk/hisi.mk
+include mk/kmod.mk
+include mk/torture.mk
+include mk/metrics.mk
+include mk/bench.mk
+
+# What each target was built from, as the compiler wrote it (DEPFLAGS).
+-include $(wildcard $(BUILD)/obj/src/*.d $(BUILD)/obj/src/analyzers/*.d \
+	$(BUILD)/asan/src/*.d $(BUILD)/asan/src/analyzers/*.d $(BUILD)/unit/*.d \
+	$(BUILD)/bpf/*.d $(FUZZ_DIR)/obj/src/*.d $(FUZZ_DIR)/obj/src/analyzers/*.d \
+	$(FUZZ_DIR)/*.d)

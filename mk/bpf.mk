@@ -14,7 +14,6 @@ BPF_CFLAGS   := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Werror \
 BPF_SRCS     := $(wildcard bpf/*.bpf.c)
 BPF_OBJS     := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 BPF_SKELS    := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/gen/%.skel.h)
-BPF_HDRS     := $(wildcard bpf/*.h include/hisimig/*.h)
 
 VMLINUX_H_COMMITTED := include/vmlinux/$(BPF_ARCH)/vmlinux.h
 
@@ -32,14 +31,17 @@ $(BUILD)/gen/vmlinux.h: $$(GUEST_VMLINUX) | gen-headers
 	$(BPFTOOL) btf dump file $< format c > $@.tmp && mv $@.tmp $@
 endif
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/gen/vmlinux.h
+# vmlinux.h is generated: named here so that it exists before the first
+# compile; the headers each object read are in its .d file (DEPFLAGS).
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/gen/vmlinux.h
 	@mkdir -p $(dir $@)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/gen/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name hm_$(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
-# The userspace objects that include a skeleton.
+# The userspace objects that include a skeleton: generated headers must exist
+# before the first compile, when there is no .d file to name them yet.
 BPF_USERS := bpf_objects
 $(foreach u,$(BPF_USERS),$(BUILD)/obj/src/$(u).o $(BUILD)/asan/src/$(u).o): $(BPF_SKELS)
 

@@ -24,16 +24,18 @@ fuzz-run: fuzz-seeds
 
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_DIR)/obj/%.o: %.c $(HDRS) | gen-headers
+$(FUZZ_DIR)/obj/%.o: %.c | gen-headers
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(STD) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(WARN) $(CPPFLAGS) -c $< -o $@
+	$(FUZZ_CC) $(STD) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(WARN) $(CPPFLAGS) \
+		$(DEPFLAGS) -c $< -o $@
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_OBJS)
-	$(FUZZ_CC) $(STD) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer $(WARN) $(CPPFLAGS) -o $@ $< \
-		$(FUZZ_OBJS) $(LDLIBS) -lpthread
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(STD) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer $(WARN) $(CPPFLAGS) $(DEPFLAGS) \
+		-o $@ $< $(FUZZ_OBJS) $(LDLIBS) -lpthread
 
 fuzz-seeds: $(BIN)
 	@tests/fuzz/seeds.sh $(BIN) $(FUZZ_DIR)/seeds
 .SECONDARY: $(FUZZ_OBJS)
-# (after mk/bpf.mk: the objects that include a skeleton need it generated)
+# (mk/bpf.mk is included first: the objects that include a skeleton need it
+# generated before their first compile, when there is no .d file yet)
 $(foreach u,$(BPF_USERS),$(FUZZ_DIR)/obj/src/$(u).o): $(BPF_SKELS)

@@ -64,6 +64,10 @@ bool hm_ci_reports_attach(struct hm_ci_reports *r, struct hm_session *s)
 {
 	struct hm_observer obs;
 
+	/* the set costs memory for every finding: only a report written at the
+	 * end reads it (a live run without reports may run for days) */
+	if (!r->junit_path && !r->json_path && !r->update_baseline)
+		return true;
 	hm_finding_set_init(&r->set, hm_session_stacks(s), r->baseline);
 	obs = hm_finding_set_observer(&r->set);
 	return hm_session_add_observer(s, &obs);

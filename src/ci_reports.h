@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The reports a CI job asks for, shared by ci and replay: a JUnit XML file
- * and a baseline of accepted findings (read, and rewritten on request).
+ * The reports a CI job asks for, shared by ci and replay (outputs.h builds
+ * them): a JUnit XML file, an NDJSON file and a baseline of accepted findings
+ * (read, and rewritten on request).
  */
 #ifndef HM_CI_REPORTS_H
 #define HM_CI_REPORTS_H
@@ -56,7 +57,8 @@ bool hm_ci_reports_option(struct hm_ci_reports *r, int opt, const char *arg, boo
  * options at them.
  * false after printing why (a usage or input error). */
 bool hm_ci_reports_prepare(struct hm_ci_reports *r, struct hm_session_opts *so);
-/* Collect the session's findings (before any event). */
+/* Collect the session's findings (before any event) when a report needs
+ * them; false if the session has no room for another observer. */
 bool hm_ci_reports_attach(struct hm_ci_reports *r, struct hm_session *s);
 /* After hm_session_finish(): write the files and say what the baseline did.
  * source names the run in the summaries.

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exporter.h"
 #include "outfile.h"
 
 /* The one piece of global state: what SIGINT/SIGTERM told the command. */
@@ -165,23 +164,6 @@ bool hm_cli_analysis_option(int opt, const char *arg, struct hm_session_opts *o,
 		return parse_ms(arg, "mig-state-max-ms", &o->config.mig_state_max_ns);
 	case OPT_DOWNTIME_MAX:
 		return parse_ms(arg, "mig-downtime-max-ms", &o->config.mig_downtime_max_ns);
-	case OPT_METRICS: {
-		struct sockaddr_storage addr;
-		socklen_t len;
-		char err[200];
-
-		if (!hm_listen_parse(arg, &addr, &len, err, sizeof(err))) {
-			hm_cli_error("--metrics: %s", err);
-			return false;
-		}
-		o->metrics_listen = arg;
-		return true;
-	}
-	case OPT_TIMELINE:
-		if (!hm_cli_output_ok("--timeline", arg))
-			return false;
-		o->timeline_path = arg;
-		return true;
 	default:
 		*handled = false;
 		return true;

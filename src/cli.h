@@ -19,7 +19,9 @@ struct hm_command {
 	int (*run)(int argc, char **argv);
 };
 
-/* Options understood by every analysing subcommand; ids above 256 are long-only. */
+/* Options understood by every analysing subcommand; ids above 256 are long-only.
+ * --metrics and --timeline are outputs: hm_outputs_option() (outputs.h)
+ * takes them. */
 enum hm_analysis_opt {
 	OPT_JSON = 'j',
 	OPT_FAIL_ON = 256,
@@ -55,8 +57,8 @@ enum hm_analysis_opt {
 	"                              (e.g. 127.0.0.1:9478, :9478 for every address)\n" \
 	"      --timeline FILE         also write a Perfetto/Chrome trace-event timeline\n"
 
-/* Apply one analysis option; returns false (after printing why) if invalid,
- * and sets *handled when opt was one of them. */
+/* Apply one analysis option (not an output's); returns false (after printing
+ * why) if invalid, and sets *handled when opt was one of them. */
 bool hm_cli_analysis_option(int opt, const char *arg, struct hm_session_opts *o, bool *handled);
 
 /* A decimal count in 0..max, the whole of arg (digits only: no sign, no

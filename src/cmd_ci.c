@@ -13,9 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ci_reports.h"
 #include "cli.h"
-#include "finding_filter.h"
 #include "live_trace.h"
 
 /* Exit statuses of ci beyond the common ones. */
@@ -57,10 +55,7 @@ enum ci_opt {
 };
 
 struct ci_args {
-	struct hm_finding_filter filter;
-	struct hm_session_opts session;
-	struct hm_loader_opts loader;
-	struct hm_ci_reports reports;
+	struct hm_live_opts live;
 	char **cmd;
 };
 
@@ -77,44 +72,35 @@ static int parse_ci_args(int argc, char **argv, struct ci_args *a)
 		{ "mig-state-max-ms", required_argument, NULL, OPT_STATE_MAX },
 		{ "mig-downtime-max-ms", required_argument, NULL, OPT_DOWNTIME_MAX },
 		HM_REPORTS_LONG_OPTIONS,
-		HM_LIVE_LONG_OPTIONS,
-		HM_FILTER_LONG_OPTIONS,
+		HM_LIVE_COMMAND_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
-	hm_session_opts_defaults(&a->session);
-	a->session.filter = &a->filter;
+	hm_live_opts_init(&a->live);
 	/* '+': options end at CMD, whose own options are its own */
 	while ((opt = getopt_long(argc, argv, "+" HM_GETOPT("o:vh"), long_options, NULL)) != -1) {
-		bool handled;
-
 		switch (opt) {
 		case 'h':
 			fputs(ci_usage, stdout);
 			return 1;
 		case OPT_CI_OUTPUT:
-			a->session.record_path = optarg;
+			a->live.session.record_path = optarg;
 			continue;
 		case OPT_CI_JSON:
-			a->reports.json_path = optarg;
+			a->live.outputs.reports.json_path = optarg;
 			continue;
 		}
-		if (!hm_live_common_option(opt, optarg, &a->loader, &a->filter, &a->session,
-					   &handled))
+		if (!hm_live_common_option("ci", opt, optarg, argv, &a->live))
 			return 2;
-		if (!handled)
-			hm_ci_reports_option(&a->reports, opt, optarg, &handled);
-		if (!handled)
-			return hm_cli_option_error("ci", opt, argv);
 	}
 	if (optind == argc) {
 		hm_cli_error("ci needs a command to run: hisimig-trace ci [OPTIONS] -- CMD [ARGS...]");
 		return 2;
 	}
 	a->cmd = argv + optind;
-	return hm_ci_reports_prepare(&a->reports, &a->session) ? 0 : 2;
+	return hm_outputs_prepare(&a->live.outputs, &a->live.session) ? 0 : 2;
 }
 
 /* The running command, for the forwarding handler: the one global of ci. */
@@ -204,19 +190,14 @@ int hm_cmd_ci(int argc, char **argv)
 
 	status = parse_ci_args(argc, argv, &a);
 	if (status) {
-		hm_ci_reports_free(&a.reports);
+		hm_outputs_close(&a.live.outputs);
 		return status == 1 ? HM_EXIT_CLEAN : HM_EXIT_USAGE;
 	}
-	live = hm_live_trace_open(&t, "ci", &a.session);
-	if (live == HM_LIVE_OK && !hm_ci_reports_attach(&a.reports, t.session)) {
-		hm_cli_error("ci: too many observers");
-		live = HM_LIVE_BAD_OUTPUT;
-	}
+	live = hm_live_trace_open(&t, "ci", &a.live);
 	if (live == HM_LIVE_OK)
-		live = hm_live_trace_attach(&t, &a.loader, "running the command");
+		live = hm_live_trace_attach(&t, "running the command");
 	if (live != HM_LIVE_OK) {
 		hm_live_trace_close(&t);
-		hm_ci_reports_free(&a.reports);
 		return live == HM_LIVE_CANNOT_TRACE ? HM_EXIT_CANNOT_TRACE : HM_EXIT_USAGE;
 	}
 	hm_session_meta(t.session, "ci.command", a.cmd[0]);
@@ -233,16 +214,15 @@ int hm_cmd_ci(int argc, char **argv)
 	set_forwarding(false);
 	run.seconds = (double)(hm_mono_ns() - t0) / 1e9;
 	run.command_error = describe_failure(wstatus, why, sizeof(why));
-	run.fail_on = a.session.fail_on;
+	run.fail_on = a.live.session.fail_on;
 	if (run.command_error)
 		fprintf(stderr, "hisimig-trace: ci: %s %s\n", a.cmd[0], run.command_error);
 	status = hm_live_trace_finish(&t);
-	status = hm_ci_reports_finish(&a.reports, t.session, &run, status);
+	status = hm_outputs_write_reports(&a.live.outputs, t.session, &run, status);
 	if (t.poll_error)
 		status = HM_EXIT_CANNOT_TRACE;
 	else if (status == HM_EXIT_CLEAN && run.command_error)
 		status = HM_EXIT_CMD_FAILED;
 	hm_live_trace_close(&t);
-	hm_ci_reports_free(&a.reports);
 	return status;
 }

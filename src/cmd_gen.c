@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "scenarios.h"
+#include "scenario_catalog.h"
 
 static const char gen_usage[] =
 	"Usage: hisimig-trace gen --list | NAME -o FILE [--events N]\n"

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "ci_reports.h"
 #include "cli.h"
 #include "event.h"
 #include "exporter.h"
 #include "finding_filter.h"
+#include "outputs.h"
 #include "pacer.h"
 
 static const char replay_usage[] =
@@ -163,7 +163,96 @@ static bool parse_linger(const char *arg, unsigned long *seconds)
 	return true;
 }
 
-int hm_cmd_replay(int argc, char **argv)
+struct replay_args {
+	struct hm_session_opts session;
+	struct hm_finding_filter filter;
+	struct hm_outputs outputs;
+	unsigned long linger_s;
+	double speed;
+	const char *path;
+};
+
+/* What was wrong with the trace, after the summary: one line each. */
+static void report_input(const struct replay_args *a, struct hm_trace_reader *r,
+			 enum hm_read_status st, const struct replay_totals *t, int stop)
+{
+	if (st == HM_READ_TRUNCATED && hm_trace_reader_size(r))
+		hm_cli_error("%s: truncated: replayed %" PRIu64 " whole records (%" PRIu64
+			     " of %" PRIu64 " bytes); the tail was cut (%s)",
+			     a->path, t->records, hm_trace_reader_offset(r),
+			     hm_trace_reader_size(r), hm_trace_reader_error(r));
+	else if (st == HM_READ_TRUNCATED) /* a pipe: no size to compare with */
+		hm_cli_error("%s: truncated: replayed %" PRIu64 " whole records (%" PRIu64
+			     " bytes); the tail was cut (%s)",
+			     a->path, t->records, hm_trace_reader_offset(r), hm_trace_reader_error(r));
+	else if (st == HM_READ_CORRUPT)
+		hm_cli_error("%s: %s; replayed the %" PRIu64 " records before it", a->path,
+			     hm_trace_reader_error(r), t->records);
+	else if (!t->saw_end && !stop)
+		hm_cli_error("%s: no end record: the recording was interrupted; replayed all "
+			     "%" PRIu64 " records", a->path, t->records);
+	if (t->bad_tables)
+		hm_cli_error("%s: %" PRIu64 " malformed stack/symbol records skipped", a->path,
+			     t->bad_tables);
+}
+
+/* Replay the trace through a session and its outputs, then close them all:
+ * the exit status. */
+static int replay_file(struct replay_args *a)
+{
+	struct replay_totals totals = { 0 };
+	struct hm_session *session = NULL;
+	struct hm_trace_reader *reader;
+	struct hm_pacer pacer;
+	enum hm_read_status st;
+	char err[256];
+	int status = HM_EXIT_USAGE, stop;
+
+	reader = hm_trace_reader_open(a->path, err, sizeof(err));
+	if (!reader) {
+		hm_cli_error("%s: %s", a->path, err);
+		goto out;
+	}
+	session = hm_session_new(&a->session, err, sizeof(err));
+	if (!session) {
+		hm_cli_error("%s", err);
+		goto out;
+	}
+	if (!hm_outputs_open(&a->outputs, session, &a->session.config))
+		goto out;
+	if (a->session.format == HM_REPORT_TEXT)
+		describe_origin(a->session.out, hm_trace_reader_header(reader), a->path);
+	hm_cli_stop_on_signals();
+	hm_pacer_init(&pacer, a->speed, hm_cli_stop_flag());
+	st = replay_records(reader, session, &pacer, &totals);
+	stop = hm_cli_stop_signal();
+	if (stop)
+		hm_cli_error("%s: stopped by %s after %" PRIu64 " records; the outputs cover "
+			     "those", a->path, strsignal(stop), totals.records);
+	status = hm_session_finish(session, a->path, totals.lost, totals.end_ts);
+	status = hm_outputs_finish(&a->outputs, status);
+	report_input(a, reader, st, &totals, stop);
+	status = hm_outputs_write_reports(&a->outputs, session,
+					  &(struct hm_junit_run){ .suite = a->path,
+								  .fail_on = a->session.fail_on },
+					  status);
+	if (a->linger_s && !stop) {
+		fflush(a->session.out); /* the summary before a long wait */
+		linger(a->outputs.exporter, a->linger_s);
+	}
+	if (stop)
+		status = 128 + stop;
+	else if (st == HM_READ_CORRUPT)
+		status = HM_EXIT_USAGE;
+out:
+	hm_outputs_close(&a->outputs);
+	hm_session_free(session);
+	hm_trace_reader_close(reader);
+	return status;
+}
+
+/* 0 parsed, 1 --help printed, 2 usage error */
+static int parse_replay_args(int argc, char **argv, struct replay_args *a)
 {
 	static const struct option long_options[] = {
 		HM_ANALYSIS_LONG_OPTIONS,
@@ -175,138 +264,65 @@ int hm_cmd_replay(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct hm_session_opts opts;
-	struct hm_ci_reports reports = { 0 };
-	struct hm_finding_filter filter = { 0 };
-	struct replay_totals totals = { 0 };
-	struct hm_exporter *exporter = NULL;
-	struct hm_trace_reader *reader;
-	struct hm_session *session;
-	struct hm_pacer pacer;
-	unsigned long linger_s = 0;
-	bool await_scrape = false;
-	double speed = 0;
-	enum hm_read_status st;
-	char err[256];
-	int opt, status, stop;
+	int opt;
 
-	hm_session_opts_defaults(&opts);
-	opts.filter = &filter;
+	hm_session_opts_defaults(&a->session);
+	a->session.filter = &a->filter;
 	while ((opt = getopt_long(argc, argv, HM_GETOPT("jh"), long_options, NULL)) != -1) {
 		bool handled;
 
 		if (opt == 'h') {
 			fputs(replay_usage, stdout);
-			return HM_EXIT_CLEAN;
+			return 1;
 		}
 		if (opt == OPT_METRICS_LINGER) {
-			if (!parse_linger(optarg, &linger_s))
-				return HM_EXIT_USAGE;
+			if (!parse_linger(optarg, &a->linger_s))
+				return 2;
 			continue;
 		}
 		if (opt == OPT_METRICS_AWAIT_SCRAPE) {
-			await_scrape = true;
+			a->outputs.metrics_await_scrape = true;
 			continue;
 		}
 		if (opt == OPT_REPLAY_SPEED) {
 			if (!hm_cli_parse_real(optarg, HM_PACER_MIN_SPEED, HM_PACER_MAX_SPEED,
-					       &speed)) {
+					       &a->speed)) {
 				hm_cli_error("--replay-speed: '%s' is not a factor from 0.001 to "
 					     "1000000 (1 = realtime)", optarg);
-				return HM_EXIT_USAGE;
+				return 2;
 			}
 			continue;
 		}
-		if (!hm_cli_analysis_option(opt, optarg, &opts, &handled))
-			return HM_EXIT_USAGE;
-		if (!handled)
-			hm_ci_reports_option(&reports, opt, optarg, &handled);
-		if (!handled && !hm_finding_filter_option(&filter, opt, optarg, &handled))
-			return HM_EXIT_USAGE;
+		if (!hm_cli_analysis_option(opt, optarg, &a->session, &handled))
+			return 2;
+		if (!handled && !hm_outputs_option(&a->outputs, opt, optarg, &handled))
+			return 2;
+		if (!handled && !hm_finding_filter_option(&a->filter, opt, optarg, &handled))
+			return 2;
 		if (!handled)
 			return hm_cli_option_error("replay", opt, argv);
 	}
 	if (optind != argc - 1) {
 		hm_cli_error("replay needs exactly one trace FILE (see --help)");
-		return HM_EXIT_USAGE;
+		return 2;
 	}
-	if ((linger_s || await_scrape) && !opts.metrics_listen) {
+	a->path = argv[optind];
+	if ((a->linger_s || a->outputs.metrics_await_scrape) && !a->outputs.metrics_listen) {
 		hm_cli_error("--metrics-%s needs --metrics ADDR:PORT",
-			     linger_s ? "linger" : "await-scrape");
-		return HM_EXIT_USAGE;
+			     a->linger_s ? "linger" : "await-scrape");
+		return 2;
 	}
-	if (!hm_ci_reports_prepare(&reports, &opts))
-		return HM_EXIT_USAGE;
-	reader = hm_trace_reader_open(argv[optind], err, sizeof(err));
-	if (!reader) {
-		hm_cli_error("%s: %s", argv[optind], err);
-		hm_ci_reports_free(&reports);
-		return HM_EXIT_USAGE;
+	return hm_outputs_prepare(&a->outputs, &a->session) ? 0 : 2;
+}
+
+int hm_cmd_replay(int argc, char **argv)
+{
+	struct replay_args a = { 0 };
+	int status = parse_replay_args(argc, argv, &a);
+
+	if (status) {
+		hm_outputs_close(&a.outputs);
+		return status == 1 ? HM_EXIT_CLEAN : HM_EXIT_USAGE;
 	}
-	session = hm_session_new(&opts, err, sizeof(err));
-	if (!session) {
-		hm_cli_error("%s", err);
-		hm_trace_reader_close(reader);
-		hm_ci_reports_free(&reports);
-		return HM_EXIT_USAGE;
-	}
-	if (opts.metrics_listen) {
-		exporter = hm_exporter_attach(session, opts.metrics_listen, &opts.config, err,
-					      sizeof(err));
-		if (!exporter) {
-			hm_cli_error("%s", err);
-			hm_session_free(session);
-			hm_trace_reader_close(reader);
-			hm_ci_reports_free(&reports);
-			return HM_EXIT_USAGE;
-		}
-		fprintf(stderr, "hisimig-trace: serving metrics at %s\n", hm_exporter_url(exporter));
-		if (await_scrape)
-			hm_exporter_await_scrape(exporter);
-	}
-	hm_ci_reports_attach(&reports, session);
-	if (opts.format == HM_REPORT_TEXT)
-		describe_origin(opts.out, hm_trace_reader_header(reader), argv[optind]);
-	hm_cli_stop_on_signals();
-	hm_pacer_init(&pacer, speed, hm_cli_stop_flag());
-	st = replay_records(reader, session, &pacer, &totals);
-	stop = hm_cli_stop_signal();
-	if (stop)
-		hm_cli_error("%s: stopped by %s after %" PRIu64 " records; the outputs cover "
-			     "those", argv[optind], strsignal(stop), totals.records);
-	status = hm_session_finish(session, argv[optind], totals.lost, totals.end_ts);
-	if (st == HM_READ_TRUNCATED && hm_trace_reader_size(reader))
-		hm_cli_error("%s: truncated: replayed %" PRIu64 " whole records (%" PRIu64
-			     " of %" PRIu64 " bytes); the tail was cut (%s)",
-			     argv[optind], totals.records, hm_trace_reader_offset(reader),
-			     hm_trace_reader_size(reader), hm_trace_reader_error(reader));
-	else if (st == HM_READ_TRUNCATED) /* a pipe: no size to compare with */
-		hm_cli_error("%s: truncated: replayed %" PRIu64 " whole records (%" PRIu64
-			     " bytes); the tail was cut (%s)",
-			     argv[optind], totals.records, hm_trace_reader_offset(reader),
-			     hm_trace_reader_error(reader));
-	else if (st == HM_READ_CORRUPT)
-		hm_cli_error("%s: %s; replayed the %" PRIu64 " records before it", argv[optind],
-			     hm_trace_reader_error(reader), totals.records);
-	else if (!totals.saw_end && !stop)
-		hm_cli_error("%s: no end record: the recording was interrupted; replayed all "
-			     "%" PRIu64 " records", argv[optind], totals.records);
-	if (totals.bad_tables)
-		hm_cli_error("%s: %" PRIu64 " malformed stack/symbol records skipped", argv[optind],
-			     totals.bad_tables);
-	status = hm_ci_reports_finish(&reports, session,
-				      &(struct hm_junit_run){ .suite = argv[optind],
-							      .fail_on = opts.fail_on },
-				      status);
-	if (exporter && linger_s && !stop) {
-		fflush(opts.out); /* the summary before a long wait */
-		linger(exporter, linger_s);
-	}
-	hm_exporter_stop(exporter);
-	hm_session_free(session);
-	hm_trace_reader_close(reader);
-	hm_ci_reports_free(&reports);
-	if (stop)
-		return 128 + stop;
-	return st == HM_READ_CORRUPT ? HM_EXIT_USAGE : status;
+	return replay_file(&a);
 }

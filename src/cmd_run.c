@@ -11,7 +11,6 @@
 
 #include "cli.h"
 #include "live.h"
-#include "finding_filter.h"
 #include "live_trace.h"
 
 enum live_opt {
@@ -51,9 +50,7 @@ static bool parse_seconds(const char *arg, double *out)
 }
 
 struct live_args {
-	struct hm_finding_filter filter;
-	struct hm_session_opts session;
-	struct hm_loader_opts loader;
+	struct hm_live_opts live;
 	double duration_s;
 };
 
@@ -65,19 +62,15 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 		HM_ANALYSIS_LONG_OPTIONS,
 		{ "output", required_argument, NULL, OPT_OUTPUT },
 		{ "duration", required_argument, NULL, OPT_DURATION },
-		HM_LIVE_LONG_OPTIONS,
-		HM_FILTER_LONG_OPTIONS,
+		HM_LIVE_COMMAND_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 
-	hm_session_opts_defaults(&a->session);
-	a->session.quiet = spec->quiet;
-	a->session.filter = &a->filter;
+	hm_live_opts_init(&a->live);
+	a->live.session.quiet = spec->quiet;
 	while ((opt = getopt_long(argc, argv, HM_GETOPT("jo:vh"), long_options, NULL)) != -1) {
-		bool handled;
-
 		switch (opt) {
 		case 'h':
 			live_usage(stdout, spec);
@@ -86,26 +79,21 @@ static int parse_live_args(int argc, char **argv, const struct hm_live_spec *spe
 			/* refused before anything is set up: no file is created */
 			if (!hm_cli_output_ok("-o", optarg))
 				return 2;
-			a->session.record_path = optarg;
+			a->live.session.record_path = optarg;
 			continue;
 		case OPT_DURATION:
 			if (!parse_seconds(optarg, &a->duration_s))
 				return 2;
 			continue;
 		}
-		if (!hm_live_common_option(opt, optarg, &a->loader, &a->filter, &a->session,
-					   &handled))
+		if (!hm_live_common_option(spec->name, opt, optarg, argv, &a->live))
 			return 2;
-		if (!handled) {
-			hm_cli_option_error(spec->name, opt, argv);
-			return 2;
-		}
 	}
 	if (optind != argc) {
 		hm_cli_error("%s takes no arguments: '%s' (see --help)", spec->name, argv[optind]);
 		return 2;
 	}
-	if (spec->require_output && !a->session.record_path) {
+	if (spec->require_output && !a->live.session.record_path) {
 		hm_cli_error("%s needs -o FILE (see --help)", spec->name);
 		return 2;
 	}
@@ -123,9 +111,8 @@ int hm_live_command(int argc, char **argv, const struct hm_live_spec *spec)
 	if (status)
 		return status == 1 ? HM_EXIT_CLEAN : HM_EXIT_USAGE;
 	hm_cli_stop_on_signals();
-	if (hm_live_trace_open(&t, spec->name, &a.session) != HM_LIVE_OK ||
-	    hm_live_trace_attach(&t, &a.loader,
-				 a.duration_s ? "stops after --duration" : "Ctrl-C to stop") !=
+	if (hm_live_trace_open(&t, spec->name, &a.live) != HM_LIVE_OK ||
+	    hm_live_trace_attach(&t, a.duration_s ? "stops after --duration" : "Ctrl-C to stop") !=
 		    HM_LIVE_OK) {
 		hm_live_trace_close(&t);
 		return HM_EXIT_USAGE;

@@ -518,8 +518,8 @@ static bool start_server(struct hm_exporter *e)
 	return true;
 }
 
-struct hm_exporter *hm_exporter_attach(struct hm_session *s, const char *listen,
-				       const struct hm_config *cfg, char *err, size_t errlen)
+struct hm_exporter *hm_exporter_start(const char *listen, const struct hm_config *cfg,
+				      char *err, size_t errlen)
 {
 	struct hm_exporter *e = calloc(1, sizeof(*e));
 	struct sockaddr_storage addr;
@@ -560,16 +560,14 @@ struct hm_exporter *hm_exporter_attach(struct hm_session *s, const char *listen,
 		hm_exporter_stop(e);
 		return NULL;
 	}
-	if (!hm_session_add_observer(s, &(struct hm_observer){ .on_event = observe_event,
-							       .on_finding = observe_finding,
-							       .on_meta = observe_meta,
-							       .on_limits = observe_limits,
-							       .ctx = e })) {
-		snprintf(err, errlen, "--metrics: too many session observers");
-		hm_exporter_stop(e);
-		return NULL;
-	}
 	return e;
+}
+
+struct hm_observer hm_exporter_observer(struct hm_exporter *e)
+{
+	return (struct hm_observer){ .on_event = observe_event, .on_finding = observe_finding,
+				     .on_meta = observe_meta, .on_limits = observe_limits,
+				     .ctx = e };
 }
 
 const char *hm_exporter_url(const struct hm_exporter *e)

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include "analyzer.h"
-#include "session.h"
+#include "observer.h"
 
 /* Hardening against slow and misbehaving clients: at most this many
  * connections, and per client address; a newcomer at a limit replaces the
@@ -32,17 +32,20 @@ bool hm_listen_parse(const char *text, struct sockaddr_storage *addr, socklen_t 
 
 struct hm_exporter;
 
-/* Listen on `listen` and serve the metrics of what the session sees from now
- * on (add it before hm_session_meta/event calls). NULL and one line in err if
- * the address is bad, in use or cannot be bound. */
-struct hm_exporter *hm_exporter_attach(struct hm_session *s, const char *listen,
-				       const struct hm_config *cfg, char *err, size_t errlen);
+/* Listen on `listen` and serve the metrics of what its observer sees from
+ * then on (add hm_exporter_observer() to the session before its first meta
+ * pair or event). NULL and one line in err if the address is bad, in use or
+ * cannot be bound. */
+struct hm_exporter *hm_exporter_start(const char *listen, const struct hm_config *cfg,
+				      char *err, size_t errlen);
+/* What feeds the metrics: events, findings, meta and limits. */
+struct hm_observer hm_exporter_observer(struct hm_exporter *e);
 /* "http://127.0.0.1:9478/metrics" with the port actually bound. */
 const char *hm_exporter_url(const struct hm_exporter *e);
 /* Block until /metrics was scraped once: a replay started after that shows
  * its counters rising from 0, so rate() and increase() see every event. */
 void hm_exporter_await_scrape(struct hm_exporter *e);
-/* Stop serving; the session must not deliver events any more. */
+/* Stop serving; the observer must not be called any more. NULL-safe. */
 void hm_exporter_stop(struct hm_exporter *e);
 
 #endif

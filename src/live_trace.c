@@ -5,8 +5,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "exporter.h"
-#include "finding_filter.h"
 
 /* KiB, a power of 2 of at least a page (4 KiB here) and at most 1 GiB. */
 static bool parse_ringbuf_kb(const char *arg, uint32_t *bytes)
@@ -55,54 +53,57 @@ bool hm_live_loader_option(int opt, const char *arg, struct hm_loader_opts *lo, 
 	}
 }
 
-bool hm_live_common_option(int opt, const char *arg, struct hm_loader_opts *lo,
-			   struct hm_finding_filter *flt, struct hm_session_opts *so,
-			   bool *handled)
+void hm_live_opts_init(struct hm_live_opts *o)
 {
-	if (!hm_live_loader_option(opt, arg, lo, handled))
+	*o = (struct hm_live_opts){ 0 };
+	hm_session_opts_defaults(&o->session);
+	o->session.filter = &o->filter;
+}
+
+bool hm_live_common_option(const char *command, int opt, const char *arg, char **argv,
+			   struct hm_live_opts *o)
+{
+	bool handled;
+
+	if (!hm_live_loader_option(opt, arg, &o->loader, &handled))
 		return false;
-	if (!*handled && !hm_finding_filter_option(flt, opt, arg, handled))
+	if (!handled && !hm_finding_filter_option(&o->filter, opt, arg, &handled))
 		return false;
-	if (!*handled && !hm_cli_analysis_option(opt, arg, so, handled))
+	if (!handled && !hm_cli_analysis_option(opt, arg, &o->session, &handled))
 		return false;
-	return true;
+	if (!handled && !hm_outputs_option(&o->outputs, opt, arg, &handled))
+		return false;
+	if (!handled)
+		hm_cli_option_error(command, opt, argv);
+	return handled;
 }
 
 enum hm_live_status hm_live_trace_open(struct hm_live_trace *t, const char *command,
-				       const struct hm_session_opts *opts)
+				       struct hm_live_opts *o)
 {
 	char err[256];
 
-	*t = (struct hm_live_trace){ .command = command, .opts = opts };
+	*t = (struct hm_live_trace){ .command = command, .opts = o };
 	if (!hm_loader_check_env(err, sizeof(err))) {
 		hm_cli_error("%s", err);
 		return HM_LIVE_CANNOT_TRACE;
 	}
-	t->session = hm_session_new(opts, err, sizeof(err));
+	t->session = hm_session_new(&o->session, err, sizeof(err));
 	if (!t->session) {
 		hm_cli_error("%s", err);
 		return HM_LIVE_BAD_OUTPUT;
 	}
-	if (opts->metrics_listen) {
-		t->exporter = hm_exporter_attach(t->session, opts->metrics_listen, &opts->config,
-						 err, sizeof(err));
-		if (!t->exporter) {
-			hm_cli_error("%s", err);
-			return HM_LIVE_BAD_OUTPUT;
-		}
-		fprintf(stderr, "hisimig-trace: serving metrics at %s\n",
-			hm_exporter_url(t->exporter));
-	}
+	if (!hm_outputs_open(&o->outputs, t->session, &o->session.config))
+		return HM_LIVE_BAD_OUTPUT;
 	hm_session_meta(t->session, "command", command);
 	return HM_LIVE_OK;
 }
 
-enum hm_live_status hm_live_trace_attach(struct hm_live_trace *t, const struct hm_loader_opts *lo,
-					 const char *until)
+enum hm_live_status hm_live_trace_attach(struct hm_live_trace *t, const char *until)
 {
 	char err[256], summary[128];
 
-	t->loader = hm_loader_start(lo, t->session, err, sizeof(err));
+	t->loader = hm_loader_start(&t->opts->loader, t->session, err, sizeof(err));
 	if (!t->loader) {
 		hm_cli_error("%s", err);
 		/* closing the session drops FILE.partial: FILE stays as it was */
@@ -129,6 +130,7 @@ int hm_live_trace_finish(struct hm_live_trace *t)
 	hm_live_trace_poll(t, 0);
 	status = hm_session_finish(t->session, t->command, hm_loader_lost(t->loader),
 				   hm_mono_ns());
+	status = hm_outputs_finish(&t->opts->outputs, status);
 	/* the lost-events finding counts them; this says where (PREEMPT_RT) */
 	if (hm_loader_skipped_by(t->loader, skipped_by, sizeof(skipped_by)))
 		fprintf(stderr, "hisimig-trace: hook runs the kernel skipped: %s\n", skipped_by);
@@ -141,7 +143,8 @@ int hm_live_trace_finish(struct hm_live_trace *t)
 
 void hm_live_trace_close(struct hm_live_trace *t)
 {
-	hm_exporter_stop(t->exporter);
+	if (t->opts)
+		hm_outputs_close(&t->opts->outputs);
 	hm_loader_free(t->loader);
 	hm_session_free(t->session);
 	*t = (struct hm_live_trace){ 0 };

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * One live tracing session, the path run, record and ci share: check the
- * kernel lets us trace, open the session (and its exporter), load and attach
- * every hook, poll the ring buffer, then drain and finish.
+ * kernel lets us trace, open the session and its outputs (outputs.h), load
+ * and attach every hook, poll the ring buffer, then drain and finish.
  */
 #ifndef HM_LIVE_TRACE_H
 #define HM_LIVE_TRACE_H
 
 #include <getopt.h>
 #include <stdbool.h>
+#include "finding_filter.h"
 #include "loader.h"
+#include "outputs.h"
 #include "session.h"
-
-struct hm_exporter;
 
 /* How to trace: the options run, record and ci share. */
 enum hm_live_opt {
@@ -44,22 +44,35 @@ enum hm_live_opt {
 	"                              reported, never silent\n"                              \
 	"  -v, --verbose               libbpf's messages\n"
 
+/* The long options of a live command beyond the analysis ones (which run and
+ * ci list differently): how to trace and which findings to report. */
+#define HM_LIVE_COMMAND_LONG_OPTIONS HM_LIVE_LONG_OPTIONS, HM_FILTER_LONG_OPTIONS
+
 /* Apply one of the options above; false (after printing why) if invalid;
  * *handled tells whether opt was one of them. */
 bool hm_live_loader_option(int opt, const char *arg, struct hm_loader_opts *lo, bool *handled);
 
-struct hm_finding_filter;
-/* Every option group a live command shares: how to trace (above), which
- * findings to report (finding_filter.h), how to analyse (cli.h). */
-bool hm_live_common_option(int opt, const char *arg, struct hm_loader_opts *lo,
-			   struct hm_finding_filter *flt, struct hm_session_opts *so,
-			   bool *handled);
+/* What a live command's options set. */
+struct hm_live_opts {
+	struct hm_loader_opts loader;
+	struct hm_finding_filter filter;
+	struct hm_session_opts session; /* .filter points at filter */
+	struct hm_outputs outputs;
+};
+
+/* Zero options, the session's defaults; o is not to be copied after this. */
+void hm_live_opts_init(struct hm_live_opts *o);
+/* An option of any group a live command shares: how to trace (above), which
+ * findings to report (finding_filter.h), how to analyse (cli.h), what to
+ * write or serve besides (outputs.h). false after printing one line if it is
+ * invalid or none of them (getopt's '?' and ':' too: hm_cli_option_error). */
+bool hm_live_common_option(const char *command, int opt, const char *arg, char **argv,
+			   struct hm_live_opts *o);
 
 struct hm_live_trace {
 	const char *command;          /* "run", "record", "ci": the session's meta */
-	const struct hm_session_opts *opts;
+	struct hm_live_opts *opts;
 	struct hm_session *session;
-	struct hm_exporter *exporter;
 	struct hm_loader *loader;
 	int poll_error;               /* <0: -errno of a failed ring-buffer read */
 };
@@ -70,20 +83,21 @@ enum hm_live_status {
 	HM_LIVE_CANNOT_TRACE,         /* privileges, lockdown, BTF, hooks */
 };
 
-/* Checks this kernel, opens the session and exporter; the error is printed.
- * Add observers to t->session before hm_live_trace_attach(). */
+/* Checks this kernel, opens the session and its outputs; the error is
+ * printed. */
 enum hm_live_status hm_live_trace_open(struct hm_live_trace *t, const char *command,
-				       const struct hm_session_opts *opts);
+				       struct hm_live_opts *o);
 /* Loads and attaches every hook: once it returns HM_LIVE_OK the core lock
  * hooks are live. Prints the hook summary line, ending with until (what
  * ends the trace). */
-enum hm_live_status hm_live_trace_attach(struct hm_live_trace *t, const struct hm_loader_opts *lo,
-					 const char *until);
+enum hm_live_status hm_live_trace_attach(struct hm_live_trace *t, const char *until);
 /* One batch of records (waits up to timeout_ms); false once reading failed. */
 bool hm_live_trace_poll(struct hm_live_trace *t, int timeout_ms);
-/* Drain, analyse to the end, print the summary: the session's exit status
- * (HM_EXIT_USAGE if reading the ring buffer failed). */
+/* Drain, analyse to the end, print the summary, finish the timeline: the
+ * session's exit status (HM_EXIT_USAGE if reading the ring buffer or writing
+ * an output failed). The reports are the command's to write (outputs.h). */
 int hm_live_trace_finish(struct hm_live_trace *t);
+/* Closes the outputs too. */
 void hm_live_trace_close(struct hm_live_trace *t);
 
 #endif

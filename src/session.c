@@ -7,7 +7,6 @@
 #include "engine.h"
 #include "finding_filter.h"
 #include "outfile.h"
-#include "timeline.h"
 
 struct hm_session {
 	struct hm_session_opts opts;
@@ -21,7 +20,6 @@ struct hm_session {
 	bool any_finding;
 	size_t accepted;              /* by opts.baseline */
 	size_t filtered;              /* outside opts.filter */
-	struct hm_timeline *timeline;
 	struct hm_observer observers[HM_SESSION_MAX_OBSERVERS];
 	size_t nobservers;
 };
@@ -91,17 +89,6 @@ struct hm_session *hm_session_new(const struct hm_session_opts *o, char *err, si
 			hm_session_free(s);
 			return NULL;
 		}
-	}
-	if (o->timeline_path) {
-		struct hm_observer timeline_obs;
-
-		s->timeline = hm_timeline_open(o->timeline_path, err, errlen);
-		if (!s->timeline) {
-			hm_session_free(s);
-			return NULL;
-		}
-		timeline_obs = hm_timeline_observer(s->timeline);
-		hm_session_add_observer(s, &timeline_obs);
 	}
 	s->reporter = hm_reporter_for(o->format);
 	s->report = (struct hm_report_ctx){ .out = o->out, .stacks = s->stacks };
@@ -193,15 +180,6 @@ int hm_session_finish(struct hm_session *s, const char *source, uint64_t lost_to
 				HM_OUTFILE_SUFFIX "\n", s->opts.record_path, s->opts.record_path);
 		status = 2;
 	}
-	if (s->timeline) {
-		if (!hm_timeline_close(s->timeline)) {
-			fprintf(stderr, "hisimig-trace: writing %s failed; the timeline is incomplete "
-					"(%s" HM_OUTFILE_SUFFIX ")\n", s->opts.timeline_path,
-				s->opts.timeline_path);
-			status = 2;
-		}
-		s->timeline = NULL;
-	}
 	return status;
 }
 
@@ -211,7 +189,6 @@ void hm_session_free(struct hm_session *s)
 		return;
 	/* not finished: setup failed, nothing to keep */
 	hm_trace_writer_discard(s->writer);
-	hm_timeline_discard(s->timeline);
 	hm_engine_free(s->engine);
 	hm_stacks_free(s->stacks);
 	free(s);

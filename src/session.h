@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include "analyzer.h"
 #include "finding.h"
+#include "observer.h"
 #include "report.h"
 #include "stacks.h"
 #include "trace_file.h"
@@ -24,9 +25,6 @@ struct hm_session_opts {
 	const char *record_path;      /* also write a trace file, or NULL */
 	const struct hm_trace_header *record_header;
 	bool quiet;                   /* summary only, no per-finding output */
-	const char *timeline_path;    /* --timeline FILE: Perfetto/Chrome JSON, or NULL */
-	const char *metrics_listen;   /* --metrics ADDR:PORT, or NULL: the command
-					 attaches an exporter (exporter.h) */
 	const struct hm_baseline *baseline; /* accepted findings: not printed, do
 					       not fail; observers still see them */
 	const struct hm_finding_filter *filter; /* --pid/--device/--driver: findings
@@ -42,21 +40,9 @@ struct hm_session *hm_session_new(const struct hm_session_opts *o, char *err, si
 struct hm_stacks *hm_session_stacks(struct hm_session *s);
 void hm_session_event(struct hm_session *s, const void *rec, size_t len);
 void hm_session_meta(struct hm_session *s, const char *key, const char *value);
-/* Something else that wants every event and finding (metrics, timelines):
- * called after the analyzers saw the event, in stream order. on_meta sees
- * each hm_session_meta() pair (e.g. "attach.<target>" = mode); it comes last
- * so positional initialisers {on_event, on_finding, ctx} stay valid. */
-struct hm_model_change;
-struct hm_observer {
-	/* change: what the record changed in the engine's state model (model.h) */
-	void (*on_event)(void *ctx, const union hm_event *ev,
-			 const struct hm_model_change *change);
-	void (*on_finding)(void *ctx, const struct hm_finding *f);
-	void *ctx;
-	void (*on_meta)(void *ctx, const char *key, const char *value);
-	/* the analysis limits so far: after each live batch and at the end */
-	void (*on_limits)(void *ctx, const struct hm_limits *limits);
-};
+/* Outputs (timeline, metrics, reports: outputs.h) watch the session through
+ * observers (observer.h); add them before the first event or meta pair.
+ * false when HM_SESSION_MAX_OBSERVERS are already there. */
 #define HM_SESSION_MAX_OBSERVERS 4
 bool hm_session_add_observer(struct hm_session *s, const struct hm_observer *obs);
 

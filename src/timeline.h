@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "session.h"
+#include "observer.h"
 
 struct hm_timeline;
 

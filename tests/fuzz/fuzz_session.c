@@ -11,6 +11,7 @@
 #include "fuzz_input.h"
 #include "metrics.h"
 #include "session.h"
+#include "timeline.h"
 #include "trace_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -68,25 +69,35 @@ static void run_session(const char *path, enum hm_report_format format, const ch
 	struct hm_trace_reader *r;
 	struct hm_session *s;
 	struct hm_metrics *m;
+	struct hm_timeline *tl = NULL;
 	char err[256];
 
 	hm_session_opts_defaults(&opts);
 	opts.format = format;
 	opts.out = sink;
-	opts.timeline_path = timeline;
 	r = hm_trace_reader_open(path, err, sizeof(err));
 	if (!r)
 		return;
 	s = hm_session_new(&opts, err, sizeof(err));
 	m = hm_metrics_new(&opts.config);
-	if (s && m) {
+	if (timeline)
+		tl = hm_timeline_open(timeline, err, sizeof(err));
+	if (s && m && (tl || !timeline)) {
+		if (tl) {
+			struct hm_observer timeline_obs = hm_timeline_observer(tl);
+
+			hm_session_add_observer(s, &timeline_obs);
+		}
 		hm_session_add_observer(s, &(struct hm_observer){ .on_event = metrics_event,
 								  .on_finding = metrics_finding,
 								  .on_meta = metrics_meta,
 								  .ctx = m });
 		replay(r, s);
+		hm_timeline_close(tl);
+		tl = NULL;
 		hm_metrics_write_text(hm_metrics_values(m), sink);
 	}
+	hm_timeline_discard(tl);
 	hm_metrics_free(m);
 	hm_session_free(s);
 	hm_trace_reader_close(r);

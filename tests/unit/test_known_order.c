@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "known_order.h"
-#include "scenarios.h"
+#include "scenario_catalog.h"
 #include "unit.h"
 
 static const struct hm_order_rule *rev(const struct hm_known_orders *o, const char *held,

@@ -10,7 +10,7 @@
 #include "analyzers/lock_track.h"
 #include "metrics.h"
 #include "session.h"
-#include "scenarios.h"
+#include "scenario_catalog.h"
 #include "stacks.h"
 #include "u64map.h"
 

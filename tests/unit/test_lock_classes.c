@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "event.h"
-#include "scenarios.h"
+#include "scenario_catalog.h"
 #include "unit.h"
 
 #define PF_BDF "0000:01:00.0"

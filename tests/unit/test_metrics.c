@@ -8,7 +8,7 @@
 #include "event.h"
 #include "exporter.h"
 #include "metrics.h"
-#include "scenarios.h"
+#include "scenario_catalog.h"
 #include "version.h"
 
 #define MS 1000000ULL

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "event.h"
-#include "scenarios.h"
+#include "scenario_catalog.h"
 #include "trace_codec.h"
 #include "trace_file.h"
 

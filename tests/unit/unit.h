@@ -16,7 +16,7 @@
 #include "event.h"
 #include "finding.h"
 #include "model.h"
-#include "scenario.h"
+#include "scenario_builder.h"
 
 #define UNIT_MAX_FINDINGS 64
 

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Named scenarios of the bug class, as the kernel would emit them. */
-#ifndef HM_SCENARIOS_H
-#define HM_SCENARIOS_H
+/* The catalogue of named scenarios of the bug class, as the kernel would emit
+ * them: what `hisimig-trace gen` writes and unit tests replay. Each is built
+ * with scenario_builder.h. */
+#ifndef HM_SCENARIO_CATALOG_H
+#define HM_SCENARIO_CATALOG_H
 
 #include <stddef.h>
-#include "scenario.h"
+#include "scenario_builder.h"
 
 struct hm_named_scenario {
 	const char *name;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "scenario.h"
+#include "scenario_builder.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
  * `hisimig-trace gen` writes them as trace files. Each helper appends events
  * exactly as the BPF programs would emit them for that kernel action.
  */
-#ifndef HM_SCENARIO_H
-#define HM_SCENARIO_H
+#ifndef HM_SCENARIO_BUILDER_H
+#define HM_SCENARIO_BUILDER_H
 
 #include <stdbool.h>
 #include <stddef.h>

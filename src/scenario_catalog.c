@@ -3,7 +3,7 @@
  * Scenarios modelled on the 6.1 kernel paths (drivers/pci/iov.c, drivers/base/dd.c,
  * drivers/vfio): the PF at 0000:01:00.0 is an NVMe controller with two VFs.
  */
-#include "scenarios.h"
+#include "scenario_catalog.h"
 
 #include <string.h>
 
