@@ -2,11 +2,11 @@
 #   BENCH_EVENTS=N   replay throughput trace (default 1000000)
 #   BENCH_LARGE=N    second trace, for the memory ratio (default 10000000)
 #   BENCH_RUNS=N     repeats of each replay figure (default 5)
-#   BENCH_OPS=N      guest workload operations per run (default 20000)
+#   BENCH_OPS=N      guest workload operations per run (default 3000)
 #   BENCH_REPEATS=N  runs of each guest figure (default 5)
 #   BENCH_PROCS=N    device loops of the sustained-rate steps (default 2)
 .PHONY: bench bench-replay bench-guest bench-kheaders
-BENCH_OPS     ?= 20000
+BENCH_OPS     ?= 3000
 BENCH_REPEATS ?= 5
 BENCH_PROCS   ?= 2
 # bcc compiles klockstat against the guest kernel's headers: Debian's arch

@@ -21,7 +21,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 HM=$REPO/hisimig-trace
 LOOP=$REPO/build/bench/op-loop
 BT_SCRIPT=$REPO/tests/bench/locks-focused.bt
-N=${BENCH_OPS:-20000}
+N=${BENCH_OPS:-3000}
 REPEATS=${BENCH_REPEATS:-5}
 PROCS=${BENCH_PROCS:-2}
 STEP_SECONDS=${BENCH_STEP_SECONDS:-5}
@@ -43,7 +43,9 @@ modprobe nvme
 for _ in $(seq 50); do [ -e "${WHAT[device]}" ] && break; sleep 0.1; done
 
 # btf_member (struct offsets from BTF) comes from the guest tests' helpers
-BATS_TEST_DIRNAME=$REPO/tests/guest BATS_FILE_TMPDIR=$OUT source "$REPO/tests/guest/guest-helpers.bash"
+BATS_TEST_DIRNAME=$REPO/tests/guest
+BATS_FILE_TMPDIR=$OUT
+source "$REPO/tests/guest/guest-helpers.bash"
 
 per_op() { "$LOOP" "$N" "${WHAT[$1]}" | sed -n 's/.*ns=\([0-9]*\) .*/\1/p' | awk -v n="$N" '{ print $1 / n }'; }
 
