@@ -127,7 +127,7 @@ full_events=$(sed -n 's/.*: \([0-9]*\) events over .*/\1/p' "$OUT/full.out" "$OU
 [ -n "$focused_events" ] && note focused "$focused_events events recorded"
 [ -n "$full_events" ] && note full "$full_events events recorded"
 [ -s "$OUT/bpftrace.out" ] &&
-	note bpftrace "$(grep -cE '^(wait|acquired|trylock|released) ' "$OUT/bpftrace.out") records written, $(grep -c '^@stacks\[' "$OUT/bpftrace.out") distinct stacks"
+	note bpftrace "$(grep -cE '^(wait|acquired|trylock|released) ' "$OUT/bpftrace.out") records written, $(grep -c '^@stacks\[' "$OUT/bpftrace.out") distinct stacks, $(sed -n 's/^Lost \([0-9]*\) events.*/\1/p' "$OUT/bpftrace.out" | awk '{ n += $1 } END { print n + 0 }') lost"
 
 awk -v n="$N" -v reps="$REPEATS" -v results="$RESULTS" -v notes="$NOTES" \
 	-v tdev="${TITLE[device]}" -v tunt="${TITLE[untracked]}" -v tflt="${TITLE[faults]}" \
