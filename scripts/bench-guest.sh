@@ -26,7 +26,9 @@ REPEATS=${BENCH_REPEATS:-5}
 PROCS=${BENCH_PROCS:-2}
 STEP_SECONDS=${BENCH_STEP_SECONDS:-5}
 PF=${HISIMIG_PF:-0000:01:00.0}
-OUT=${HISIMIG_OUT:-/tmp}/bench
+# the tools write to the guest's tmpfs (the 9p share is slow); copied to
+# the run's directory at the end
+OUT=$(mktemp -d /tmp/bench.XXXXXX)
 WORKLOADS=(device untracked faults)
 declare -A WHAT=([device]=/sys/bus/pci/devices/$PF/sriov_numvfs
 	[untracked]=/sys/kernel/uevent_seqnum [faults]=faults)
@@ -106,8 +108,9 @@ block untraced3
 if command -v bpftrace >/dev/null; then
 	read -r mutex_off _ < <(btf_member device mutex)
 	read -r dev_off _ < <(btf_member pci_dev dev)
+	# stdout line-buffered: "tracing" (BEGIN) reaches the file when written
 	traced bpftrace "$OUT/bpftrace.out" "^tracing" 300 \
-		bpftrace -o "$OUT/bpftrace.out" "$BT_SCRIPT" "$mutex_off" "$dev_off"
+		stdbuf -oL bpftrace "$BT_SCRIPT" "$mutex_off" "$dev_off"
 else
 	note bpftrace "did not run: bpftrace is not installed (scripts/install-deps.sh guest)"
 fi
@@ -233,4 +236,5 @@ if [ -n "$lost_at" ]; then
 else
 	echo "  highest zero-loss rate: $best events/s; no record was lost at any rate the guest reached (the workload, not the ring buffer, was the limit)"
 fi
+[ -n "${HISIMIG_OUT:-}" ] && cp -r "$OUT" "$HISIMIG_OUT/bench"
 exit 0
