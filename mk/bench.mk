@@ -2,8 +2,17 @@
 #   BENCH_EVENTS=N   replay throughput trace (default 1000000)
 #   BENCH_LARGE=N    second trace, for the memory ratio (default 10000000)
 #   BENCH_RUNS=N     repeats of each replay figure (default 5)
-#   BENCH_OPS=N      guest workload operations per configuration (default 20000)
-.PHONY: bench bench-replay bench-guest
+#   BENCH_OPS=N      guest workload operations per run (default 3000)
+#   BENCH_REPEATS=N  runs of each guest figure (default 5)
+#   BENCH_PROCS=N    device loops of the sustained-rate steps (default 2)
+.PHONY: bench bench-replay bench-guest bench-kheaders
+BENCH_OPS     ?= 3000
+BENCH_REPEATS ?= 5
+BENCH_PROCS   ?= 2
+# bcc compiles klockstat against the guest kernel's headers: Debian's arch
+# and -common header packages (mk/headers.mk), merged into one tree of links
+# as a kernel build directory is.
+BENCH_KHEADERS = $(CURDIR)/$(BUILD)/bench/kheaders-$(GUEST_KVER)
 
 $(BUILD)/bench/op-loop: tests/bench/op-loop.c
 	@mkdir -p $(dir $@)
@@ -14,5 +23,15 @@ bench: bench-replay bench-guest
 bench-replay: $(BIN)
 	HISIMIG=./$(BIN) scripts/bench-replay.sh
 
-bench-guest: $(BIN) $(BUILD)/bench/op-loop
-	$(MAKE) vm-run CMD='scripts/bench-guest.sh'
+bench-kheaders: | guest-deps
+	@$(MAKE) --no-print-directory $(KBUILD_HDRS)/.ready
+	@test -e $(BENCH_KHEADERS)/include/generated/autoconf.h || { \
+		rm -rf $(BENCH_KHEADERS) && mkdir -p $(BENCH_KHEADERS) && \
+		cp -rs $(KBUILD_HDRS)/usr/src/linux-headers-*-common*/. $(BENCH_KHEADERS)/ && \
+		cp -rsf $(KBUILD_KDIR)/. $(BENCH_KHEADERS)/; }
+
+# The host's load is printed around the run: the guest's figures move with it.
+bench-guest: $(BIN) $(BUILD)/bench/op-loop bench-kheaders
+	@echo "host: $$(uptime)"
+	$(MAKE) vm-run CMD='BENCH_OPS=$(BENCH_OPS) BENCH_REPEATS=$(BENCH_REPEATS) BENCH_PROCS=$(BENCH_PROCS) BCC_KERNEL_SOURCE=$(BENCH_KHEADERS) scripts/bench-guest.sh'
+	@echo "host: $$(uptime)"

@@ -1,64 +1,240 @@
 #!/bin/bash
-# Tracing overhead, in the guest, measured in this one run, for three
-# workloads of N operations each (tests/bench/op-loop.c):
+# Tracing overhead in the guest, every figure measured in this one run, for
+# three workloads of N operations each (tests/bench/op-loop.c):
 #   device:    pread of the PF's sriov_numvfs (kernfs mutexes + device_lock(PF)):
 #              every op takes a tracked lock, the worst case;
 #   untracked: pread of /sys/kernel/uevent_seqnum (kernfs mutexes only):
 #              mutexes the focused mode rejects in BPF, the production case;
 #   faults:    map, fault in, unmap one page (mmap_lock, no mutex): rwsems the
 #              focused mode rejects (not a VFIO user's mmap_lock).
-# Each: without the tool, under `run --locks focused`, without, under `run
-# --locks full`, without (drift check). Prints ratios.
-set -euo pipefail
+# Configurations, one after the other with an untraced block between each two
+# and at both ends: `run --locks focused`, `run --locks full`, the bpftrace
+# equivalent of the focused mode (tests/bench/locks-focused.bt) and bcc's
+# klockstat where it runs. A block runs every workload REPEATS times under one
+# tracer; a traced run's ratio is against the median of the untraced runs of
+# the two blocks around it, so drift is not charged to a tool.
+# Then the sustained rate: run --locks focused at its default ring size while
+# P device loops, paced, double their rate until a lost record is reported.
+# Prints figures (min / median / max), never fails on a number.
+set -uo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 HM=$REPO/hisimig-trace
 LOOP=$REPO/build/bench/op-loop
-N=${BENCH_OPS:-20000}
+BT_SCRIPT=$REPO/tests/bench/locks-focused.bt
+N=${BENCH_OPS:-3000}
+REPEATS=${BENCH_REPEATS:-5}
+PROCS=${BENCH_PROCS:-2}
+STEP_SECONDS=${BENCH_STEP_SECONDS:-5}
 PF=${HISIMIG_PF:-0000:01:00.0}
-DEVICE_ATTR=/sys/bus/pci/devices/$PF/sriov_numvfs
-UNTRACKED_ATTR=/sys/kernel/uevent_seqnum
+# the tools write to the guest's tmpfs (the 9p share is slow); copied to
+# the run's directory at the end
+OUT=$(mktemp -d /tmp/bench.XXXXXX)
+WORKLOADS=(device untracked faults)
+declare -A WHAT=([device]=/sys/bus/pci/devices/$PF/sriov_numvfs
+	[untracked]=/sys/kernel/uevent_seqnum [faults]=faults)
+declare -A TITLE=([device]="device (every op takes a tracked lock)"
+	[untracked]="untracked (no device lock: what focused mode filters out)"
+	[faults]="faults (mmap_lock of a process without a VFIO device: filtered out too)")
+RESULTS=$OUT/results   # "BLOCK WORKLOAD NS_PER_OP" per run
+NOTES=$OUT/notes       # "BLOCK text" per tool: what it wrote, or why it did not run
+
+mkdir -p "$OUT"
+: >"$RESULTS"
+: >"$NOTES"
 modprobe nvme
-for _ in $(seq 50); do [ -e "$DEVICE_ATTR" ] && break; sleep 0.1; done
+for _ in $(seq 50); do [ -e "${WHAT[device]}" ] && break; sleep 0.1; done
 
-workload() { "$LOOP" "$N" "$1" | sed -n 's/.*ns=\([0-9]*\) .*/\1/p'; }
+# btf_member (struct offsets from BTF) comes from the guest tests' helpers
+BATS_TEST_DIRNAME=$REPO/tests/guest
+BATS_FILE_TMPDIR=$OUT
+source "$REPO/tests/guest/guest-helpers.bash"
 
-# under_tool MODE ATTR: the workload's ns while `run --locks MODE` traces
-under_tool() {
-	local mode=$1 attr=$2 err tracer ns
-	err=$(mktemp)
-	"$HM" run --locks "$mode" >/dev/null 2>"$err" &
-	tracer=$!
-	for _ in $(seq 600); do grep -q "tracing:" "$err" && break; sleep 0.1; done
-	ns=$(workload "$attr")
-	kill -INT "$tracer"
-	wait "$tracer" || true
-	rm -f "$err"
-	echo "$ns"
+per_op() { "$LOOP" "$N" "${WHAT[$1]}" | sed -n 's/.*ns=\([0-9]*\) .*/\1/p' | awk -v n="$N" '{ print $1 / n }'; }
+
+# block NAME: every workload REPEATS times
+block() {
+	local w
+	for w in "${WORKLOADS[@]}"; do
+		for _ in $(seq "$REPEATS"); do
+			echo "$1 $w $(per_op "$w")" >>"$RESULTS"
+		done
+	done
 }
 
-# measure NAME ATTR: no tool, focused, no tool, full, no tool; each mode's
-# ratio is against the mean of the two no-tool runs around it, so drift
-# (caches, memory the previous tracer left) is not charged to a mode
-measure() {
-	local name=$1 attr=$2 b1 focused b2 full b3
-	workload "$attr" >/dev/null # warm the caches
-	b1=$(workload "$attr")
-	focused=$(under_tool focused "$attr")
-	b2=$(workload "$attr")
-	full=$(under_tool full "$attr")
-	b3=$(workload "$attr")
-	awk -v n="$N" -v b1="$b1" -v fo="$focused" -v b2="$b2" -v fu="$full" -v b3="$b3" \
-		-v name="$name" -v attr="$attr" 'BEGIN {
-		lo = b1; hi = b1
-		if (b2 < lo) lo = b2; if (b3 < lo) lo = b3
-		if (b2 > hi) hi = b2; if (b3 > hi) hi = b3
-		printf "%s: %d x %s\n", name, n, attr == "faults" ? "mmap + page fault + munmap" : "pread(" attr ")"
-		printf "  no tool        %8.0f ns/op  (then %.0f, %.0f: drift %.2f)\n", b1 / n, b2 / n, b3 / n, hi / lo
-		printf "  --locks focused %7.0f ns/op  ratio %.2f\n", fo / n, 2 * fo / (b1 + b2)
-		printf "  --locks full   %8.0f ns/op  ratio %.2f\n", fu / n, 2 * fu / (b2 + b3) }'
+note() { echo "$1 $2" >>"$NOTES"; }
+
+# wait_for PID FILE PATTERN SECONDS: until PATTERN is in FILE (0), PID died or time ran out (1)
+wait_for() {
+	local pid=$1 file=$2 pattern=$3
+	for _ in $(seq $(($4 * 10))); do
+		grep -q "$pattern" "$file" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
 }
 
-echo "guest overhead, kernel $(uname -r)"
-measure "device (every op takes a tracked lock)" "$DEVICE_ATTR"
-measure "untracked (no device lock: what focused mode filters out)" "$UNTRACKED_ATTR"
-measure "faults (mmap_lock of a process without a VFIO device: filtered out too)" faults
+# stop PID: SIGINT (each tool's summary), then wait
+stop() {
+	kill -INT "$1" 2>/dev/null
+	for _ in $(seq 1200); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# traced NAME READY-FILE PATTERN START-SECONDS CMD...: one block under CMD
+traced() {
+	local name=$1 ready=$2 pattern=$3 limit=$4 pid t0
+	shift 4
+	t0=$(date +%s)
+	"$@" >"$OUT/$name.out" 2>"$OUT/$name.err" &
+	pid=$!
+	if ! wait_for "$pid" "$ready" "$pattern" "$limit"; then
+		stop "$pid"
+		note "$name" "did not run: $(grep -v '^\s*$' "$OUT/$name.err" "$OUT/$name.out" | tail -n 1 | cut -c1-200)"
+		return
+	fi
+	note "$name" "ready in $(($(date +%s) - t0)) s"
+	block "$name"
+	stop "$pid"
+}
+
+echo "guest overhead, kernel $(uname -r), $N ops per run, $REPEATS runs per figure"
+block untraced1
+traced focused "$OUT/focused.err" "tracing:" 300 "$HM" run --locks focused
+block untraced2
+traced full "$OUT/full.err" "tracing:" 300 "$HM" run --locks full
+block untraced3
+if command -v bpftrace >/dev/null; then
+	read -r mutex_off _ < <(btf_member device mutex)
+	read -r dev_off _ < <(btf_member pci_dev dev)
+	# stdout line-buffered: "tracing" (BEGIN) reaches the file when written
+	traced bpftrace "$OUT/bpftrace.out" "^tracing" 300 \
+		stdbuf -oL bpftrace "$BT_SCRIPT" "$mutex_off" "$dev_off"
+else
+	note bpftrace "did not run: bpftrace is not installed (scripts/install-deps.sh guest)"
+fi
+block untraced4
+if ! command -v klockstat-bpfcc >/dev/null; then
+	note klockstat "did not run: klockstat-bpfcc is not installed (bpfcc-tools)"
+elif [ -z "${BCC_KERNEL_SOURCE:-}" ] || [ ! -e "$BCC_KERNEL_SOURCE/include/generated/autoconf.h" ]; then
+	note klockstat "did not run: no kernel headers for $(uname -r) (BCC_KERNEL_SOURCE; make bench-guest prepares them)"
+else
+	traced klockstat "$OUT/klockstat.out" "^Tracing" 600 env PYTHONUNBUFFERED=1 klockstat-bpfcc
+fi
+block untraced5
+
+# What each tool wrote: the tool's own event count, bpftrace's lines.
+focused_events=$(sed -n 's/.*: \([0-9]*\) events over .*/\1/p' "$OUT/focused.out" "$OUT/focused.err" | head -n 1)
+full_events=$(sed -n 's/.*: \([0-9]*\) events over .*/\1/p' "$OUT/full.out" "$OUT/full.err" | head -n 1)
+[ -n "$focused_events" ] && note focused "$focused_events events recorded"
+[ -n "$full_events" ] && note full "$full_events events recorded"
+[ -s "$OUT/bpftrace.out" ] &&
+	note bpftrace "$(grep -cE '^(wait|acquired|trylock|released) ' "$OUT/bpftrace.out") records written, $(grep -c '^@stacks\[' "$OUT/bpftrace.out") distinct stacks, $(sed -n 's/^Lost \([0-9]*\) events.*/\1/p' "$OUT/bpftrace.out" | awk '{ n += $1 } END { print n + 0 }') lost"
+
+awk -v n="$N" -v reps="$REPEATS" -v results="$RESULTS" -v notes="$NOTES" \
+	-v tdev="${TITLE[device]}" -v tunt="${TITLE[untracked]}" -v tflt="${TITLE[faults]}" \
+	-v wdev="${WHAT[device]}" -v wunt="${WHAT[untracked]}" '
+function sort_n(a, k,   i, j, t) {
+	for (i = 2; i <= k; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+}
+function median(a, k) { return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
+# stats of the runs of blocks b1 (and b2) on workload w into S[]
+function stats(w, b1, b2,   k, i, v) {
+	k = 0
+	for (i = 1; i <= nrows; i++)
+		if (rw[i] == w && (rb[i] == b1 || rb[i] == b2)) v[++k] = rv[i]
+	S["k"] = k
+	if (!k) return 0
+	sort_n(v, k); S["min"] = v[1]; S["med"] = median(v, k); S["max"] = v[k]
+	return k
+}
+BEGIN {
+	while ((getline line < results) > 0) { split(line, f, " "); nrows++; rb[nrows] = f[1]; rw[nrows] = f[2]; rv[nrows] = f[3] }
+	while ((getline line < notes) > 0) { i = index(line, " "); b = substr(line, 1, i - 1); note[b] = note[b] (note[b] ? "; " : "") substr(line, i + 1) }
+	tool[1] = "focused"; label["focused"] = "run --locks focused"
+	tool[2] = "full"; label["full"] = "run --locks full"
+	tool[3] = "bpftrace"; label["bpftrace"] = "bpftrace, same hooks"
+	tool[4] = "klockstat"; label["klockstat"] = "klockstat-bpfcc"
+	split("device untracked faults", wl, " ")
+	title["device"] = tdev; title["untracked"] = tunt; title["faults"] = tflt
+	what["device"] = "pread(" wdev ")"; what["untracked"] = "pread(" wunt ")"; what["faults"] = "mmap + page fault + munmap"
+	for (wi = 1; wi <= 3; wi++) {
+		w = wl[wi]
+		printf "\n%s: %d x %s\n", title[w], n, what[w]
+		printf "  %-22s %9s %9s %9s   %7s %7s %7s   %s\n", "ns/op", "min", "median", "max", "ratio", "min", "max", "overhead ns/op"
+		for (b = 1; b <= 5; b++) { if (stats(w, "untraced" b)) bmed[b] = S["med"] }
+		lo = hi = bmed[1]; for (b = 2; b <= 5; b++) { if (bmed[b] < lo) lo = bmed[b]; if (bmed[b] > hi) hi = bmed[b] }
+		# all untraced runs
+		k = 0; for (i = 1; i <= nrows; i++) if (rw[i] == w && rb[i] ~ /^untraced/) v[++k] = rv[i]
+		sort_n(v, k)
+		printf "  %-22s %9.0f %9.0f %9.0f   (5 blocks, drift of their medians %.2f)\n", "untraced", v[1], median(v, k), v[k], hi / lo
+		for (t = 1; t <= 4; t++) {
+			name = tool[t]
+			if (!stats(w, name)) { printf "  %-22s %s\n", label[name], "not measured"; continue }
+			tmin = S["min"]; tmed = S["med"]; tmax = S["max"]
+			stats(w, "untraced" t, "untraced" (t + 1)); base = S["med"]
+			printf "  %-22s %9.0f %9.0f %9.0f   %7.2f %7.2f %7.2f   %.0f\n", label[name], tmin, tmed, tmax,
+				tmed / base, tmin / base, tmax / base, tmed - base
+			ratio[w, name] = tmed / base; over[w, name] = tmed - base
+			over_lo[w, name] = tmin - base; over_hi[w, name] = tmax - base
+		}
+	}
+	printf "\ntools:\n"
+	for (t = 1; t <= 4; t++) printf "  %-22s %s\n", label[tool[t]], note[tool[t]] ? note[tool[t]] : "-"
+	printf "\ntargets (medians of this run):\n"
+	for (wi = 2; wi <= 3; wi++) {
+		w = wl[wi]
+		if ((w, "focused") in ratio)
+			printf "  focused / untraced, %-9s %6.2f  (target <= 1.2: %s)\n", w, ratio[w, "focused"], ratio[w, "focused"] <= 1.2 ? "met" : "not met"
+	}
+	if (("device", "focused") in over && ("device", "bpftrace") in over && over["device", "bpftrace"] > 0) {
+		r = over["device", "focused"] / over["device", "bpftrace"]
+		printf "  focused overhead / bpftrace overhead, device %.2f (from extremes %.2f..%.2f; target <= 0.5: %s)\n", r,
+			over_lo["device", "focused"] / over_hi["device", "bpftrace"],
+			over_hi["device", "focused"] / (over_lo["device", "bpftrace"] > 0 ? over_lo["device", "bpftrace"] : over["device", "bpftrace"]),
+			r <= 0.5 ? "met" : "not met"
+	} else printf "  focused overhead / bpftrace overhead, device: not measured\n"
+}'
+
+# Sustained rate: the highest event rate recorded with no lost record.
+ring_kb=$("$HM" run --help | sed -n 's/.*(default \([0-9]*\), .*/\1/p' | head -n 1)
+echo
+echo "sustained rate: run --locks focused (ring buffer ${ring_kb:-default} KiB), $PROCS device loops paced together, ${STEP_SECONDS} s a step"
+printf "  %-16s %12s %12s %8s\n" "ops/s asked" "ops/s done" "events/s" "lost"
+best=0 lost_at=""
+for rate in 250 500 1000 2000 4000 8000 16000 0; do
+	per=$((rate > 0 ? (rate + PROCS - 1) / PROCS : 0))
+	ops=$((rate > 0 ? per * STEP_SECONDS : N))
+	"$HM" run --locks focused >"$OUT/rate.out" 2>"$OUT/rate.err" &
+	pid=$!
+	if ! wait_for "$pid" "$OUT/rate.err" "tracing:" 300; then
+		stop "$pid"
+		echo "  run --locks focused did not start: $(tail -n 1 "$OUT/rate.err")"
+		break
+	fi
+	t0=$(date +%s%N)
+	for _ in $(seq "$PROCS"); do "$LOOP" "$ops" "${WHAT[device]}" "$per" >/dev/null & done
+	wait $(jobs -p | grep -vx "$pid")
+	t1=$(date +%s%N)
+	stop "$pid"
+	events=$(sed -n 's/.*: \([0-9]*\) events over .*/\1/p' "$OUT/rate.out" "$OUT/rate.err" | head -n 1)
+	lost=$(sed -n 's/.* \([0-9]*\) event records lost.*/\1/p' "$OUT/rate.out" "$OUT/rate.err" | head -n 1)
+	read -r done_rate ev_rate < <(awk -v o="$((ops * PROCS))" -v e="${events:-0}" -v ns="$((t1 - t0))" \
+		'BEGIN { printf "%.0f %.0f\n", o * 1e9 / ns, e * 1e9 / ns }')
+	printf "  %-16s %12s %12s %8s\n" "$([ "$rate" -gt 0 ] && echo "$rate" || echo unpaced)" \
+		"$done_rate" "$ev_rate" "${lost:-0}"
+	if [ -n "$lost" ] && [ "$lost" -gt 0 ]; then
+		lost_at=$ev_rate
+		break
+	fi
+	[ "$ev_rate" -gt "$best" ] && best=$ev_rate
+done
+if [ -n "$lost_at" ]; then
+	echo "  highest zero-loss rate: $best events/s (first loss at $lost_at events/s)"
+else
+	echo "  highest zero-loss rate: $best events/s; no record was lost at any rate the guest reached (the workload, not the ring buffer, was the limit)"
+fi
+[ -n "${HISIMIG_OUT:-}" ] && cp -r "$OUT" "$HISIMIG_OUT/bench"
+exit 0

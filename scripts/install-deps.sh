@@ -16,7 +16,9 @@ guest_pkgs=(qemu-system-x86 busybox-static cpio kmod nvme-cli xz-utils
 	# make kmod: pahole gives the test modules BTF (fentry on hmtest_*).
 	dwarves
 	# make demo scrapes the metrics endpoint in the guest
-	curl)
+	curl
+	# make bench-guest compares the tracer with bpftrace and bcc's klockstat
+	bpftrace bpfcc-tools)
 # The arm64 guest (docs/arm64.md): cross compiler, the arm64 libraries to link
 # against (multiarch, beside the amd64 ones), QEMU for aarch64 and its UEFI
 # (ACPI: VFIO needs ACS on the root port), mmdebstrap for the guest's userland.
