@@ -22,7 +22,8 @@ struct seen {
 	size_t n;
 };
 
-static void on_event(void *ctx, const union hm_event *ev)
+static void on_event(void *ctx, const union hm_event *ev,
+		     const struct hm_model_change *change __attribute__((unused)))
 {
 	struct seen *s = ctx;
 
