@@ -2,6 +2,7 @@
 #include "model.h"
 
 #include "analyzer.h"
+#include "event.h"
 
 void hm_model_init(struct hm_model *m)
 {
@@ -38,33 +39,36 @@ uint8_t hm_model_mig_caps(const struct hm_model *m, const struct hm_mig_event *e
 	return e->caps ? e->caps : d ? d->mig_caps : 0;
 }
 
-/* Which device a record shows to the migration path, and whether it may
- * start tracking it (a record about a device never seen migrating, such as an
- * unbind, changes nothing). */
-static const struct hm_device *mig_device_of(const union hm_event *ev, bool *adds)
+/* How a record concerns the migration path: not at all, or about a device
+ * it starts tracking, or (an unbind, a removal) only one already tracked. */
+enum mig_reach { MIG_NONE, MIG_ADDS, MIG_TRACKED_ONLY };
+
+static enum mig_reach mig_reach_of(unsigned int type)
 {
-	*adds = true;
-	switch (ev->hdr.type) {
+	switch (type) {
 	case HM_EV_MIG_SET_STATE_BEGIN:
 	case HM_EV_MIG_STEP:
 	case HM_EV_MIG_SET_STATE_END:
-		return &ev->mig.dev;
 	case HM_EV_MIG_DATA:
-		return &ev->data.dev;
 	case HM_EV_DEVICE_RESET:
-		return &ev->reset.dev;
 	case HM_EV_VFIO_OPEN:
 	case HM_EV_VFIO_CLOSE:
-		return &ev->vfio.dev;
+		return MIG_ADDS;
 	case HM_EV_UNBIND_BEGIN:
-		*adds = false;
-		return &ev->bind.dev;
 	case HM_EV_VF_REMOVED:
-		*adds = false;
-		return &ev->vf.vf;
+		return MIG_TRACKED_ONLY;
 	default:
-		return NULL;
+		return MIG_NONE;
 	}
+}
+
+/* The record's device for the migration path, NULL if it has none there. */
+static const struct hm_device *mig_device_of(const union hm_event *ev, bool *adds)
+{
+	enum mig_reach reach = mig_reach_of(ev->hdr.type);
+
+	*adds = reach == MIG_ADDS;
+	return reach == MIG_NONE ? NULL : hm_event_device(ev);
 }
 
 /* The rules, in one place: the state a record leaves its device in. */
