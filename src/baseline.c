@@ -9,6 +9,7 @@
 
 #include "finding.h"
 #include "finding_set.h"
+#include "line_reader.h"
 #include "outfile.h"
 
 #define FINGERPRINT_DIGITS 16
@@ -88,51 +89,38 @@ static bool parse_line(char *line, uint64_t *fingerprint, char **comment)
 	return true;
 }
 
+static bool load_line(void *ctx, char *line, const char *path, size_t lineno, char *err,
+		      size_t errlen)
+{
+	uint64_t fp;
+	char *comment;
+
+	if (!parse_line(line, &fp, &comment)) {
+		snprintf(err, errlen, "%s:%zu: not a baseline line (16 hex digits of a "
+			 "fingerprint, then an optional comment)", path, lineno);
+		return false;
+	}
+	if (!add_entry(ctx, fp, comment)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return false;
+	}
+	return true;
+}
+
 struct hm_baseline *hm_baseline_load(const char *path, char *err, size_t errlen)
 {
 	struct hm_baseline *b = hm_baseline_new();
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t len;
 
-	if (!b || !f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(b ? errno : ENOMEM));
-		goto fail;
+	if (!b) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		return NULL;
 	}
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		uint64_t fp;
-		char *comment;
-
-		lineno++;
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (!line[strspn(line, " \t")] || line[strspn(line, " \t")] == '#')
-			continue;
-		if (!parse_line(line, &fp, &comment)) {
-			snprintf(err, errlen, "%s:%zu: not a baseline line (16 hex digits of a "
-				 "fingerprint, then an optional comment)", path, lineno);
-			goto fail;
-		}
-		if (!add_entry(b, fp, comment)) {
-			snprintf(err, errlen, "%s: out of memory", path);
-			goto fail;
-		}
+	if (!hm_read_lines(path, load_line, b, err, errlen)) {
+		hm_baseline_free(b);
+		return NULL;
 	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto fail;
-	}
-	free(line);
-	fclose(f);
 	qsort(b->entries, b->count, sizeof(*b->entries), by_fingerprint);
 	return b;
-fail:
-	free(line);
-	if (f)
-		fclose(f);
-	hm_baseline_free(b);
-	return NULL;
 }
 
 static const struct baseline_entry *find(const struct hm_baseline *b, uint64_t fingerprint)

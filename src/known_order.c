@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "line_reader.h"
+
 /*
  * The orders of Linux 6.1 (checked against its source: file:function that
  * takes the second lock while holding the first). Later kernels may add
@@ -101,49 +103,41 @@ static bool add_blessed(struct hm_known_orders *o, const char *first, const char
 	return r->first && r->second;
 }
 
+static bool load_line(void *ctx, char *line, const char *path, size_t lineno, char *err,
+		      size_t errlen)
+{
+	char first[128], second[128], extra[2];
+	char *hash = strchr(line, '#');
+
+	if (hash)
+		*hash = '\0'; /* a comment after the pair */
+	if (sscanf(line, "%127s %127s %1s", first, second, extra) != 2) {
+		snprintf(err, errlen, "%s:%zu: want 'FIRST SECOND' (two lock classes, "
+			 "FIRST taken before SECOND)", path, lineno);
+		return false;
+	}
+	if (!add_blessed(ctx, first, second, path, lineno)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return false;
+	}
+	return true;
+}
+
 struct hm_known_orders *hm_known_orders_load(const char *path, char *err, size_t errlen)
 {
 	struct hm_known_orders *o = calloc(1, sizeof(*o));
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
 
-	if (!o || !f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(o ? errno : ENOMEM));
-		goto fail;
+	if (!o) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		return NULL;
 	}
 	o->builtin = builtin_rules;
 	o->nbuiltin = N_BUILTIN;
-	while (getline(&line, &cap, f) >= 0) {
-		char first[128], second[128], extra[2];
-		char *hash = strchr(line, '#');
-		int n;
-
-		lineno++;
-		if (hash)
-			*hash = '\0';
-		n = sscanf(line, "%127s %127s %1s", first, second, extra);
-		if (n <= 0)
-			continue;
-		if (n != 2) {
-			snprintf(err, errlen, "%s:%zu: want 'FIRST SECOND' (two lock classes, "
-				 "FIRST taken before SECOND)", path, lineno);
-			goto fail;
-		}
-		if (!add_blessed(o, first, second, path, lineno)) {
-			snprintf(err, errlen, "%s: out of memory", path);
-			goto fail;
-		}
+	if (!hm_read_lines(path, load_line, o, err, errlen)) {
+		hm_known_orders_free(o);
+		return NULL;
 	}
-	free(line);
-	fclose(f);
 	return o;
-fail:
-	free(line);
-	if (f)
-		fclose(f);
-	hm_known_orders_free(o);
-	return NULL;
 }
 
 static bool is_device_class(const char *cls)
