@@ -32,6 +32,7 @@ bench-kheaders: | guest-deps
 
 # The host's load is printed around the run: the guest's figures move with it.
 bench-guest: $(BIN) $(BUILD)/bench/op-loop bench-kheaders
+	@scripts/install-deps.sh bench
 	@echo "host: $$(uptime)"
 	$(MAKE) vm-run CMD='BENCH_OPS=$(BENCH_OPS) BENCH_REPEATS=$(BENCH_REPEATS) BENCH_PROCS=$(BENCH_PROCS) BCC_KERNEL_SOURCE=$(BENCH_KHEADERS) scripts/bench-guest.sh'
 	@echo "host: $$(uptime)"

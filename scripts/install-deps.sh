@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a given tier needs, only those missing.
-# Usage: scripts/install-deps.sh [build|test|guest|arm64|all]...  (default: all)
+# Usage: scripts/install-deps.sh [build|test|guest|bench|arm64|all]...  (default: all)
 set -euo pipefail
 
 build_pkgs=(gcc make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config libmicrohttpd-dev)
@@ -16,9 +16,9 @@ guest_pkgs=(qemu-system-x86 busybox-static cpio kmod nvme-cli xz-utils
 	# make kmod: pahole gives the test modules BTF (fentry on hmtest_*).
 	dwarves
 	# make demo scrapes the metrics endpoint in the guest
-	curl
-	# make bench-guest compares the tracer with bpftrace and bcc's klockstat
-	bpftrace bpfcc-tools)
+	curl)
+# make bench-guest compares the tracer with bpftrace and bcc's klockstat
+bench_pkgs=(bpftrace bpfcc-tools)
 # The arm64 guest (docs/arm64.md): cross compiler, the arm64 libraries to link
 # against (multiarch, beside the amd64 ones), QEMU for aarch64 and its UEFI
 # (ACPI: VFIO needs ACS on the root port), mmdebstrap for the guest's userland.
@@ -32,9 +32,10 @@ for tier in "$@"; do
 	build) wanted+=("${build_pkgs[@]}") ;;
 	test)  wanted+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
 	guest) wanted+=("${build_pkgs[@]}" "${guest_pkgs[@]}") ;;
+	bench) wanted+=("${build_pkgs[@]}" "${guest_pkgs[@]}" "${bench_pkgs[@]}") ;;
 	arm64) wanted+=("${build_pkgs[@]}" "${guest_pkgs[@]}" "${arm64_pkgs[@]}") ;;
 	all)   wanted+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${guest_pkgs[@]}") ;;
-	*) echo "install-deps: unknown tier '$tier' (build|test|guest|arm64|all)" >&2; exit 2 ;;
+	*) echo "install-deps: unknown tier '$tier' (build|test|guest|bench|arm64|all)" >&2; exit 2 ;;
 	esac
 done
 
