@@ -121,10 +121,10 @@ static __always_inline void hm_learn_lock(__u64 addr, const struct hm_learned *w
 		__sync_fetch_and_add(&counts->learned, 1);
 }
 
-/* Is addr a learned lock still traced (not released)? */
-static __always_inline bool hm_is_learned(__u64 addr)
+/* Is addr a learned lock still traced (not released)? counts: the learn
+ * counters the caller looked up (NULL: nothing learned). */
+static __always_inline bool hm_counted_learned(const struct hm_learn_counts *counts, __u64 addr)
 {
-	struct hm_learn_counts *counts = hm_learn_counts();
 	struct hm_learned *what;
 
 	if (!counts || !counts->learned)
@@ -166,6 +166,20 @@ static __always_inline void hm_header(void *ctx, struct hm_event_header *h, __u1
 	h->stack_id = want_stack ? bpf_get_stackid(ctx, &stacks, 0) : -1;
 	h->pad = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+/* Hand a record to the reader. The reader drains the ring every 100 ms
+ * anyway (src/loader.c), so it is woken early only once a batch has piled up
+ * (1/HM_WAKEUP_SHARE of the ring): a wakeup per record is a context switch
+ * per lock operation, the largest cost of tracing a busy device lock. */
+#define HM_WAKEUP_SHARE 64
+
+static __always_inline void hm_submit(void *rec)
+{
+	__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 batch = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / HM_WAKEUP_SHARE;
+
+	bpf_ringbuf_submit(rec, pending >= batch ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 #define HM_RESERVE(var, ctx, type, with_stack)                                   \

@@ -109,7 +109,7 @@ static __always_inline int reset_done_event(void *ctx, struct pci_dev *pdev)
 	e->kind = HM_RESET_DONE;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	e->ret = 0;
-	bpf_ringbuf_submit(e, 0);
+	hm_submit(e);
 	return 0;
 }
 

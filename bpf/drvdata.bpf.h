@@ -34,7 +34,7 @@ static __always_inline int hm_drvdata_event(void *ctx, struct pci_dev *vf, __u8 
 #pragma unroll
 	for (int i = 0; i < HM_FUNC_LEN; i++)
 		e->accessor[i] = accessor[i];
-	bpf_ringbuf_submit(e, 0);
+	hm_submit(e);
 	return 0;
 }
 

@@ -86,11 +86,12 @@ static __always_inline __u64 mutex_owner_tid(struct mutex *lock)
  * a hooked migration_set_state callback (or migration file read/write)
  * teaches us its first mutex (a device mutex only ends the lesson); later
  * the learned address is looked up. Nothing is looked up while no callback
- * runs and nothing was learned.
+ * runs and nothing was learned. counts: the hook's one look at the learn
+ * counters (an inlined array lookup), shared by every check it makes.
  */
-static __always_inline bool learned_lock(struct mutex *lock, bool is_device, bool may_learn)
+static __always_inline bool learned_lock(const struct hm_learn_counts *counts, struct mutex *lock,
+					 bool is_device, bool may_learn)
 {
-	struct hm_learn_counts *counts = hm_learn_counts();
 	__u64 addr = (__u64)lock;
 	struct hm_learner *learner;
 	__u32 tid;
@@ -110,7 +111,7 @@ static __always_inline bool learned_lock(struct mutex *lock, bool is_device, boo
 			return true;
 		}
 	}
-	return !is_device && hm_is_learned(addr);
+	return !is_device && hm_counted_learned(counts, addr);
 }
 
 static __always_inline bool known_global(__u64 addr)
@@ -130,7 +131,7 @@ static __always_inline bool known_global(__u64 addr)
 static __always_inline __u8 mutex_origin(struct mutex *lock, struct device **dev, bool may_learn)
 {
 	*dev = hm_mutex_pci_device(lock);
-	if (learned_lock(lock, *dev, may_learn))
+	if (learned_lock(hm_learn_counts(), lock, *dev, may_learn))
 		return HM_LOCK_ORIGIN_LEARNED;
 	if (*dev)
 		return HM_LOCK_ORIGIN_DEVICE;
@@ -149,17 +150,18 @@ static __always_inline void *current_mmap_lock(void)
 	return mm ? (void *)mm + bpf_core_field_offset(struct mm_struct, mmap_lock) : NULL;
 }
 
-/* In focused mode only a VFIO user's mmap_lock: its BAR faults and ioctls
- * are where mmap_lock meets the device's locks. */
-static __always_inline bool mmap_lock_traced(void)
+/* Is sem the mmap_lock of a task whose mmap_lock is traced: any task in
+ * full mode, a VFIO user in focused mode (its BAR faults and ioctls are where
+ * mmap_lock meets the device's locks)? Page faults take mmap_lock all the
+ * time: while no VFIO device is open, focused mode neither reads
+ * current->mm nor looks the task up. */
+static __always_inline bool traced_mmap_lock(const struct hm_learn_counts *counts, void *sem)
 {
-	struct hm_learn_counts *counts;
 	__u32 tgid;
 
 	if (lock_mode == HM_LOCKS_FULL)
-		return true;
-	counts = hm_learn_counts();
-	if (!counts || !counts->vfio_users)
+		return sem == current_mmap_lock();
+	if (!counts || !counts->vfio_users || sem != current_mmap_lock())
 		return false;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	return bpf_map_lookup_elem(&vfio_users, &tgid);
@@ -169,13 +171,15 @@ static __always_inline bool mmap_lock_traced(void)
  * one (vfio-pci-core's memory_lock), or any in full mode. */
 static __always_inline __u8 rwsem_origin(struct rw_semaphore *sem)
 {
+	struct hm_learn_counts *counts;
 	__u64 addr = (__u64)sem;
 
 	if (known_global(addr))
 		return HM_LOCK_ORIGIN_GLOBAL;
-	if (sem == current_mmap_lock())
-		return mmap_lock_traced() ? HM_LOCK_ORIGIN_MMAP : ORIGIN_UNTRACKED;
-	if (hm_is_learned(addr))
+	counts = hm_learn_counts();
+	if (traced_mmap_lock(counts, sem))
+		return HM_LOCK_ORIGIN_MMAP;
+	if (hm_counted_learned(counts, addr))
 		return HM_LOCK_ORIGIN_LEARNED;
 	return lock_mode == HM_LOCKS_FULL ? HM_LOCK_ORIGIN_NESTED : ORIGIN_UNTRACKED;
 }
@@ -235,7 +239,7 @@ static __always_inline int emit_lock(void *ctx, __u16 type, __u64 addr, __u8 loc
 	e->origin = origin;
 	e->flags = type == HM_EV_LOCK_WAIT ? HM_LOCK_F_OWNER_READ : 0;
 	__builtin_memset(e->pad2, 0, sizeof(e->pad2));
-	bpf_ringbuf_submit(e, 0);
+	hm_submit(e);
 	return 0;
 }
 

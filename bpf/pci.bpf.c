@@ -35,7 +35,7 @@ static __always_inline int sriov_event(void *ctx, __u16 type, struct pci_dev *pf
 	hm_fill_pci_device(&e->pf, pf);
 	e->num_vfs = nr;
 	e->ret = ret;
-	bpf_ringbuf_submit(e, 0);
+	hm_submit(e);
 	return 0;
 }
 
@@ -162,7 +162,7 @@ static __always_inline int vf_end(void *ctx, __u16 type, __s32 ret)
 		else
 			e->vf = p->ident;
 		e->pf_dev_addr = (__u64)hm_pci_dev_device((void *)p->pf);
-		bpf_ringbuf_submit(e, 0);
+		hm_submit(e);
 	}
 	bpf_map_delete_elem(&vf_pending, &tid);
 	return 0;
@@ -267,7 +267,7 @@ static __always_inline int device_removed(void)
 	if (e) {
 		__builtin_memcpy(e, pending, sizeof(*e));
 		e->hdr.ts_ns = bpf_ktime_get_ns();
-		bpf_ringbuf_submit(e, 0);
+		hm_submit(e);
 	}
 	bpf_map_delete_elem(&pf_removing, &tid);
 	return 0;
@@ -309,7 +309,7 @@ static __always_inline int bind_event(void *ctx, __u16 type, struct device *dev,
 	hm_fill_device(&e->dev, dev);
 	e->ret = ret;
 	e->pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	hm_submit(e);
 	return 0;
 }
 
@@ -415,7 +415,7 @@ static __always_inline int reset_event(void *ctx, struct pci_dev *pdev, __u8 kin
 	e->kind = kind;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	e->ret = ret;
-	bpf_ringbuf_submit(e, 0);
+	hm_submit(e);
 	return 0;
 }
 

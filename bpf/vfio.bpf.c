@@ -23,7 +23,7 @@ static __always_inline int vfio_event(void *ctx, __u16 type, struct vfio_device_
 	hm_fill_device(&e->dev, dev);
 	e->ret = ret;
 	e->open_count = vfio_open_count(vdev);
-	bpf_ringbuf_submit(e, 0);
+	hm_submit(e);
 	return 0;
 }
 

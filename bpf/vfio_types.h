@@ -62,7 +62,7 @@ static __always_inline int mig_event(void *ctx, __u16 type, struct vfio_device__
 	e->next = next;
 	e->caps = vfio_caps(vdev);
 	e->ret = ret;
-	bpf_ringbuf_submit(e, 0);
+	hm_submit(e);
 	return 0;
 }
 

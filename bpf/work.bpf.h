@@ -96,7 +96,7 @@ static __always_inline void hm_work_note(void *ctx)
 	e->wq_addr = r->wq;
 	e->func = r->func;
 	__builtin_memcpy(e->wq_name, r->wq_name, sizeof(e->wq_name));
-	bpf_ringbuf_submit(e, 0);
+	hm_submit(e);
 }
 
 static __always_inline int work_run_begin(struct worker *worker, struct work_struct *work)
@@ -122,7 +122,7 @@ static __always_inline int work_run_end(void *ctx)
 		e->wq_addr = r->wq;
 		e->func = r->func;
 		__builtin_memcpy(e->wq_name, r->wq_name, sizeof(e->wq_name));
-		bpf_ringbuf_submit(e, 0);
+		hm_submit(e);
 	}
 	bpf_map_delete_elem(&work_runs, &tid);
 	__sync_fetch_and_add(&hm_work_runs_active, -1);
@@ -173,7 +173,7 @@ static __always_inline int flush_work_event(void *ctx, __u16 type, struct work_s
 	if (type == HM_EV_WORK_FLUSH_BEGIN)
 		e->func = (__u64)BPF_CORE_READ(work, func);
 	e->ret = ret;
-	bpf_ringbuf_submit(e, 0);
+	hm_submit(e);
 	return 0;
 }
 
@@ -247,7 +247,7 @@ static __always_inline int flush_wq_event(void *ctx, __u16 type, struct workqueu
 		return 0;
 	e->wq_addr = (__u64)wq;
 	work_read_wq_name(e->wq_name, wq);
-	bpf_ringbuf_submit(e, 0);
+	hm_submit(e);
 	return 0;
 }
 
@@ -290,7 +290,7 @@ static __always_inline int completion_event(void *ctx, __u16 type, __u64 x, __s3
 		return 0;
 	e->work_addr = x;
 	e->ret = ret;
-	bpf_ringbuf_submit(e, 0);
+	hm_submit(e);
 	return 0;
 }
 

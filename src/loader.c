@@ -77,6 +77,10 @@ int hm_loader_poll(struct hm_loader *l, int timeout_ms)
 
 	if (n == -EINTR)
 		n = 0;
+	/* the BPF side wakes us only for a batch (hm_submit()): a quiet
+	 * timeout still has records to read */
+	if (n == 0)
+		n = ring_buffer__consume(l->rb);
 	/* skipped runs cost a syscall per program: every 2 s, and at the
 	 * final drain (timeout 0) */
 	if (periodic || timeout_ms == 0)
