@@ -51,6 +51,9 @@ struct lifetime {
 	struct hm_config cfg;
 	struct hm_devtable devices;  /* dev_addr -> struct life_device */
 	unsigned int open_disables;  /* PFs inside pci_disable_sriov(): 0 skips the scan */
+	/* no open disable span is overdue before this time: a scan per event
+	 * would otherwise walk every device while any span is open */
+	uint64_t disables_due;
 };
 
 #define MAX_LISTED_VFS 8
@@ -63,6 +66,7 @@ static void *lifetime_create(const struct hm_config *cfg,
 	if (!lt)
 		return NULL;
 	lt->cfg = *cfg;
+	lt->disables_due = UINT64_MAX;
 	hm_devtable_init(&lt->devices, sizeof(struct life_device));
 	return lt;
 }
@@ -239,15 +243,31 @@ static bool disable_overdue(const struct lifetime *lt, const struct life_device 
 	       now - pf->disable_hdr.ts_ns > lt->cfg.sriov_disable_warn_ns;
 }
 
+/* The first time disable_overdue() can hold for pf: UINT64_MAX for never. */
+static uint64_t disable_due(const struct lifetime *lt, const struct life_device *pf)
+{
+	uint64_t start = pf->disable_hdr.ts_ns, warn = lt->cfg.sriov_disable_warn_ns;
+
+	if (!pf->disabling || pf->disable_reported || start > UINT64_MAX - warn)
+		return UINT64_MAX;
+	return start + warn;
+}
+
 /* Any event's time tells whether an open disable span passed the threshold. */
 static void report_overdue_disables(struct lifetime *lt, uint64_t now,
 				    const struct hm_emitter *out)
 {
 	struct life_device *d;
 
-	for (size_t it = 0; (d = hm_devtable_next(&lt->devices, &it));)
+	if (now <= lt->disables_due)
+		return;
+	lt->disables_due = UINT64_MAX;
+	for (size_t it = 0; (d = hm_devtable_next(&lt->devices, &it));) {
 		if (disable_overdue(lt, d, now))
 			report_disable_blocked(lt, d, now, out);
+		if (disable_due(lt, d) < lt->disables_due)
+			lt->disables_due = disable_due(lt, d);
+	}
 }
 
 static void on_disable_begin(struct lifetime *lt, const struct hm_sriov_event *e)
@@ -260,6 +280,8 @@ static void on_disable_begin(struct lifetime *lt, const struct hm_sriov_event *e
 	pf->disable_reported = false;
 	pf->disable_hdr = e->hdr;
 	lt->open_disables++;
+	if (disable_due(lt, pf) < lt->disables_due)
+		lt->disables_due = disable_due(lt, pf);
 }
 
 static void report_vfs_outlive(struct lifetime *lt, const struct life_device *pf,
