@@ -2,6 +2,7 @@
 #include "analyzers/known_order_check.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "event.h"
 #include "finding.h"
@@ -20,20 +21,69 @@ static const char *rule_name(const struct lt_tracker *t, const struct hm_lock_ev
 	return buf;
 }
 
-void hm_check_known_order(const struct lt_tracker *t, const struct hm_known_orders *orders,
+/* Everything rule_name() depends on, in a form compared byte for byte. */
+static struct hm_rule_lock rule_lock(const struct lt_tracker *t, const struct hm_lock_event *ev)
+{
+	struct hm_rule_lock r;
+
+	memset(&r, 0, sizeof(r));
+	if (ev->lock_type != HM_LOCK_DEVICE_MUTEX) {
+		r.class_key = lt_class_key(t, ev);
+		return r;
+	}
+	r.role = ev->dev.role;
+	memcpy(r.driver, ev->dev.driver, strnlen(ev->dev.driver, sizeof(ev->dev.driver)));
+	return r;
+}
+
+static size_t memo_slot(const struct hm_rule_lock *held, const struct hm_rule_lock *next)
+{
+	uint64_t h = held->class_key ^ next->class_key * 0x9e3779b97f4a7c15ULL;
+
+	h ^= (uint64_t)held->role << 8 ^ (uint64_t)next->role << 16 ^
+	     (uint64_t)(unsigned char)held->driver[0] << 24 ^
+	     (uint64_t)(unsigned char)next->driver[0] << 32;
+	return (size_t)((h * 0xff51afd7ed558ccdULL) >> 58) % HM_KNOWN_ORDER_MEMO_SLOTS;
+}
+
+/* The rule held -> next reverses, NULL if none: hm_known_orders_reversed()
+ * on their rule names, remembered. */
+static const struct hm_order_rule *reversed_rule(struct hm_known_order_memo *memo,
+						 const struct lt_tracker *t,
+						 const struct hm_known_orders *orders,
+						 const struct hm_lock_event *held,
+						 const struct hm_lock_event *next)
+{
+	struct hm_rule_lock h = rule_lock(t, held), n = rule_lock(t, next);
+	char held_class[LT_NAME_LEN], next_class[LT_NAME_LEN];
+	size_t i = memo_slot(&h, &n);
+
+	if (memo->slot[i].used && !memcmp(&memo->slot[i].held, &h, sizeof(h)) &&
+	    !memcmp(&memo->slot[i].next, &n, sizeof(n)))
+		return memo->slot[i].rule;
+	memo->slot[i].used = true;
+	memo->slot[i].held = h;
+	memo->slot[i].next = n;
+	memo->slot[i].rule = hm_known_orders_reversed(orders, rule_name(t, held, held_class),
+						      rule_name(t, next, next_class));
+	return memo->slot[i].rule;
+}
+
+void hm_check_known_order(struct hm_known_order_memo *memo, const struct lt_tracker *t,
+			  const struct hm_known_orders *orders,
 			  const struct hm_lock_event *held, const struct hm_lock_event *next,
 			  const struct hm_emitter *out)
 {
 	char held_class[LT_NAME_LEN], next_class[LT_NAME_LEN], task[LT_NAME_LEN];
 	char held_lock[LT_NAME_LEN], next_lock[LT_NAME_LEN];
 	char where_held[LT_WHERE_LEN], where_next[LT_WHERE_LEN];
-	const struct hm_order_rule *rule;
+	const struct hm_order_rule *rule = reversed_rule(memo, t, orders, held, next);
 	struct hm_finding f;
 
-	rule = hm_known_orders_reversed(orders, rule_name(t, held, held_class),
-					rule_name(t, next, next_class));
 	if (!rule || rule->reported_as != HM_FIND_KIND_MAX)
 		return;
+	rule_name(t, held, held_class);
+	rule_name(t, next, next_class);
 	hm_finding_init(&f, HM_FIND_KNOWN_ORDER_REVERSAL, next->hdr.ts_ns);
 	f.fingerprint = hm_hash_str(f.fingerprint, held_class);
 	f.fingerprint = hm_hash_str(f.fingerprint, next_class);

@@ -101,6 +101,7 @@ struct lock_order {
 	struct reported_cycle *cycles;  /* the first LO_MAX_CYCLES_KEPT reported */
 	size_t ncycles;
 	const struct hm_known_orders *known_orders;
+	struct hm_known_order_memo known_order_memo; /* speed only */
 };
 
 /* Names a node of a graph from an acquisition of it. */
@@ -706,7 +707,8 @@ static void add_edge(struct lock_order *lo, const struct lt_hold *held,
 	added = same ? lg_add(g, instance_key(&held->acq), instance_key(next), &held->acq, next)
 		     : lg_add(g, held->class_key, next_class, &held->acq, next);
 	if (added && !same)
-		hm_check_known_order(lo->locks, lo->known_orders, &held->acq, next, out);
+		hm_check_known_order(&lo->known_order_memo, lo->locks, lo->known_orders,
+				     &held->acq, next, out);
 	if (!added || ne->n == sizeof(ne->edge) / sizeof(ne->edge[0]))
 		return;
 	ne->edge[ne->n] = added;
