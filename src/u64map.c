@@ -26,6 +26,14 @@ void u64map_free(struct u64map *m)
 	u64map_init(m);
 }
 
+void u64map_clear(struct u64map *m)
+{
+	if (m->cap)
+		memset(m->keys, 0, m->cap * sizeof(*m->keys));
+	m->used = 0;
+	m->count = 0;
+}
+
 static long find(const struct u64map *m, uint64_t key)
 {
 	if (!m->cap || key == 0 || key == TOMBSTONE)

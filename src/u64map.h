@@ -17,6 +17,8 @@ struct u64map {
 
 void u64map_init(struct u64map *m);
 void u64map_free(struct u64map *m);
+/* Remove every entry but keep the memory, for a map refilled often. */
+void u64map_clear(struct u64map *m);
 void *u64map_get(const struct u64map *m, uint64_t key);
 /* Insert or replace; false only on allocation failure. */
 bool u64map_put(struct u64map *m, uint64_t key, void *val);

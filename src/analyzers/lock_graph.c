@@ -11,6 +11,19 @@ struct lg_node {
 	unsigned int nout, cap;
 };
 
+struct bfs_entry {
+	uint64_t key;
+	const struct lg_edge *via;      /* edge that reached it, NULL for the start */
+	int parent;                     /* index in the queue */
+	unsigned int depth;
+};
+
+/* Allocated once: a search runs for every new edge. */
+struct lg_search {
+	struct bfs_entry queue[LG_MAX_VISIT];
+	struct u64map seen;             /* keys queued */
+};
+
 static bool valid_key(uint64_t key)
 {
 	return key != 0 && key != UINT64_MAX; /* reserved by u64map */
@@ -60,6 +73,10 @@ void lg_free(struct lock_graph *g)
 	}
 	u64map_free(&g->nodes);
 	u64map_free(&g->index);
+	if (g->search)
+		u64map_free(&g->search->seen);
+	free(g->search);
+	g->search = NULL;
 }
 
 static struct lg_edge *find_edge(const struct lock_graph *g, uint64_t from, uint64_t to)
@@ -198,13 +215,6 @@ void lg_remove_node(struct lock_graph *g, uint64_t key)
 	}
 }
 
-struct bfs_entry {
-	uint64_t key;
-	const struct lg_edge *via;      /* edge that reached it, NULL for the start */
-	int parent;                     /* index in the queue */
-	unsigned int depth;
-};
-
 static size_t bfs_unwind(const struct bfs_entry *q, int at, const struct lg_edge **path)
 {
 	size_t len = q[at].depth;
@@ -220,7 +230,7 @@ size_t lg_find_path(struct lock_graph *g, uint64_t from, uint64_t to,
 		    const struct lg_edge **path, size_t max_len)
 {
 	struct bfs_entry *q;
-	struct u64map seen;
+	struct u64map *seen;
 	size_t head = 0, tail = 0, found = 0;
 	bool cut = false;
 
@@ -228,12 +238,15 @@ size_t lg_find_path(struct lock_graph *g, uint64_t from, uint64_t to,
 		max_len = LG_MAX_PATH;
 	if (!valid_key(from) || !max_len)
 		return 0;
-	q = malloc(LG_MAX_VISIT * sizeof(*q));
-	if (!q)
+	if (!g->search)
+		g->search = calloc(1, sizeof(*g->search));
+	if (!g->search)
 		return 0;
-	u64map_init(&seen);
+	q = g->search->queue;
+	seen = &g->search->seen;
+	u64map_clear(seen);
 	q[tail++] = (struct bfs_entry){ .key = from, .parent = -1 };
-	u64map_put(&seen, from, q);
+	u64map_put(seen, from, q);
 	while (head < tail && !found) {
 		const struct bfs_entry cur = q[head];
 		const struct lg_node *node = u64map_get(&g->nodes, cur.key);
@@ -243,7 +256,7 @@ size_t lg_find_path(struct lock_graph *g, uint64_t from, uint64_t to,
 		for (unsigned int i = 0; node && cur.depth < max_len && i < node->nout; i++) {
 			const struct lg_edge *e = node->out[i];
 
-			if (u64map_get(&seen, e->to))
+			if (u64map_get(seen, e->to))
 				continue;
 			if (tail == LG_MAX_VISIT) {
 				g->search_truncated++;
@@ -251,7 +264,7 @@ size_t lg_find_path(struct lock_graph *g, uint64_t from, uint64_t to,
 			}
 			q[tail] = (struct bfs_entry){ .key = e->to, .via = e, .parent = (int)head,
 						      .depth = cur.depth + 1 };
-			u64map_put(&seen, e->to, q);
+			u64map_put(seen, e->to, q);
 			if (e->to == to) {
 				found = bfs_unwind(q, (int)tail, path);
 				break;
@@ -262,8 +275,6 @@ size_t lg_find_path(struct lock_graph *g, uint64_t from, uint64_t to,
 	}
 	if (cut && !found)
 		g->path_cut++;
-	u64map_free(&seen);
-	free(q);
 	return found;
 }
 

@@ -55,6 +55,8 @@ static inline const struct lg_pair *lg_first(const struct lg_edge *e)
 	return e->dep[e->first];
 }
 
+struct lg_search;
+
 struct lock_graph {
 	struct u64map nodes;            /* key -> struct lg_node * */
 	struct u64map index;            /* edge_key(from, to) -> struct lg_edge * */
@@ -63,6 +65,8 @@ struct lock_graph {
 	uint64_t search_truncated;      /* searches stopped by LG_MAX_VISIT */
 	uint64_t path_cut;              /* searches without a path that did not look past
 					 * LG_MAX_PATH edges */
+	struct lg_search *search;       /* lg_find_path()'s queue and visited set, kept
+					 * for the next search; NULL until one ran */
 };
 
 void lg_init(struct lock_graph *g, size_t max_edges);
