@@ -300,7 +300,10 @@ bool hm_codec_decode(struct hm_codec *c, const unsigned char *p, size_t len, uni
 	    !hm_codec_get_varint(&p, end, &ref) || ref > c->nbodies)
 		return false;
 	ev->hdr.stack_id = (int32_t)unzigzag(stack);
-	memcpy(body, ref ? c->bodies[ref - 1] : last_body(c, type), size - HDR_LEN);
+	/* a copy of constant size is a few vector moves where one of the
+	 * record's size was a rep movs; bytes past the record's size are
+	 * undefined either way (they held an earlier record) */
+	memcpy(body, ref ? c->bodies[ref - 1] : last_body(c, type), HM_CODEC_BODY_MAX);
 	if (!decode_patch(&p, end, body, size - HDR_LEN) || p != end)
 		return false;
 	if (!ref) {

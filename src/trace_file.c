@@ -267,12 +267,9 @@ static bool header_problem(const struct hm_trace_header *h, size_t got, char *er
 	return true;
 }
 
-/* Make at least `want` unread bytes available unless the input ends first;
- * returns how many are. Reads sequentially: pipes work. */
-static size_t fill(struct hm_trace_reader *r, size_t want)
+/* fill() when the buffer holds too little. */
+static size_t refill(struct hm_trace_reader *r, size_t want)
 {
-	if (r->end - r->pos >= want)
-		return r->end - r->pos;
 	if (READ_BUFFER_SIZE - r->pos < want) {
 		memmove(r->buf, r->buf + r->pos, r->end - r->pos);
 		r->end -= r->pos;
@@ -291,6 +288,14 @@ static size_t fill(struct hm_trace_reader *r, size_t want)
 		}
 	}
 	return r->end - r->pos;
+}
+
+/* Make at least `want` unread bytes available unless the input ends first;
+ * returns how many are. Reads sequentially: pipes work. Inline: most
+ * records are in the buffer already. */
+static inline size_t fill(struct hm_trace_reader *r, size_t want)
+{
+	return r->end - r->pos >= want ? r->end - r->pos : refill(r, want);
 }
 
 struct hm_trace_reader *hm_trace_reader_open(const char *path, char *err, size_t errlen)

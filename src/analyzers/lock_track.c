@@ -468,6 +468,13 @@ static const struct lt_lock_class *lock_class(const struct lt_tracker *t,
 	return ev->lock_addr ? u64map_get(&t->names, ev->lock_addr) : NULL;
 }
 
+const char *lt_given_name(const struct lt_tracker *t, const struct hm_lock_event *ev)
+{
+	const struct lt_lock_class *named = lock_class(t, ev);
+
+	return named ? named->name : NULL;
+}
+
 /* Read and write sides of one rwsem are one lock. */
 static const char *lock_kind_name(unsigned int lock_type)
 {

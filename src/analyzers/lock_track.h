@@ -145,6 +145,8 @@ static inline uint64_t lt_map_key(uint64_t h)
 	return h > 1 && h != UINT64_MAX ? h : 2;
 }
 
+/* The name a LOCK_CLASS record gave the lock's address, NULL if none. */
+const char *lt_given_name(const struct lt_tracker *t, const struct hm_lock_event *ev);
 /* A lock nobody identified (no device, no LOCK_CLASS name): its class is
  * its address, which the kernel may free and reuse for another lock. */
 bool lt_is_anonymous(const struct lt_tracker *t, const struct hm_lock_event *ev);

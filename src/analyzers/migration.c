@@ -320,10 +320,11 @@ static struct mig_call *find_call(struct mig_device *d, uint32_t tid)
  * it (the first mutex its set_state callback takes): "<driver>:state_mutex". */
 static bool is_state_mutex(const struct migration *m, const struct hm_lock_event *l)
 {
-	char name[LT_NAME_LEN];
+	/* a named mutex's class name is its given name, with "/N" for a
+	 * subclass, which cannot complete the match: no need to format it */
+	const char *name = l->lock_type == HM_LOCK_MUTEX ? lt_given_name(m->locks, l) : NULL;
 
-	return l->lock_type == HM_LOCK_MUTEX && !lt_is_anonymous(m->locks, l) &&
-	       strstr(lt_class_name(m->locks, l, name), "state_mutex");
+	return name && strstr(name, "state_mutex");
 }
 
 static bool holds_state_mutex(const struct migration *m, uint32_t tid)
