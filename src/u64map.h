@@ -29,6 +29,15 @@ void *u64map_del(struct u64map *m, uint64_t key);
  * equal keys; the caller compares content on a hit. */
 uint64_t u64map_hash_bytes(const void *data, size_t len);
 
+/* Chain one value into a key built from several (a word at a time, where
+ * hm_hash_bytes() goes byte by byte): for keys that never leave the
+ * process. Fingerprints, which baselines store, keep hm_hash_bytes(). */
+static inline uint64_t u64map_mix(uint64_t h, uint64_t value)
+{
+	h = (h ^ value) * 0x9e3779b97f4a7c15ULL;
+	return h ^ h >> 29;
+}
+
 /* free() every value, then the map itself. */
 void u64map_free_all(struct u64map *m);
 

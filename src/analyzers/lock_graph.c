@@ -31,9 +31,8 @@ static bool valid_key(uint64_t key)
 
 static uint64_t edge_key(uint64_t from, uint64_t to)
 {
-	uint64_t h = hm_hash_bytes(HM_HASH_INIT, &from, sizeof(from));
+	uint64_t h = u64map_mix(u64map_mix(HM_HASH_INIT, from), to);
 
-	h = hm_hash_bytes(h, &to, sizeof(to));
 	return valid_key(h) ? h : 1;
 }
 

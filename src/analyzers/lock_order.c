@@ -62,6 +62,7 @@
 #define LO_MAX_CLASS_EDGES 16384
 #define LO_MAX_INSTANCE_EDGES 16384
 #define LO_MAX_CHAINS 65536     /* held-lock chains remembered as validated */
+#define USER_CHAIN_SEED 0x75736572ULL /* "user": a VFIO user's chain, not a task's */
 #define LO_MAX_REPORTED 65536   /* fingerprints remembered as reported */
 #define LO_MAX_CYCLE (LG_MAX_PATH + 1)
 #define LO_MAX_USER_DEVICES 8   /* VFIO devices one process holds open, tracked */
@@ -809,28 +810,22 @@ static void check_against_held(struct lock_order *lo, const struct lt_task *task
 static uint64_t chain_key(const struct lt_task *task, const struct hm_lock_event *next,
 			  uint64_t next_class, enum lt_action action)
 {
-	bool blocking = is_blocking_attempt(action), same_class = false;
-	uint64_t h = hm_hash_bytes(HM_HASH_INIT, &blocking, sizeof(blocking));
+	bool same_class = false;
+	uint64_t h = u64map_mix(HM_HASH_INIT, is_blocking_attempt(action));
 
 	/* read or write matters: each edge keeps its dependency type */
 	for (unsigned int i = 0; i < task->depth; i++) {
 		const struct lt_hold *held = &task->held[i];
-		uint64_t instance = instance_key(&held->acq);
 
-		h = hm_hash_bytes(h, &held->class_key, sizeof(held->class_key));
-		h = hm_hash_bytes(h, &held->acq.lock_type, sizeof(held->acq.lock_type));
+		h = u64map_mix(u64map_mix(h, held->class_key), held->acq.lock_type);
 		if (held->class_key == next_class) {
-			h = hm_hash_bytes(h, &instance, sizeof(instance));
+			h = u64map_mix(h, instance_key(&held->acq));
 			same_class = true;
 		}
 	}
-	h = hm_hash_bytes(h, &next_class, sizeof(next_class));
-	h = hm_hash_bytes(h, &next->lock_type, sizeof(next->lock_type));
-	if (same_class) {
-		uint64_t instance = instance_key(next);
-
-		h = hm_hash_bytes(h, &instance, sizeof(instance));
-	}
+	h = u64map_mix(u64map_mix(h, next_class), next->lock_type);
+	if (same_class)
+		h = u64map_mix(h, instance_key(next));
 	return lt_map_key(h);
 }
 
@@ -919,19 +914,34 @@ static void on_vfio_close(struct lock_order *lo, const struct hm_vfio_event *e)
 	}
 }
 
-/* A thread of a VFIO user blocks on `next` while its process holds devices. */
+/* A thread of a VFIO user blocks on `next` while its process holds devices.
+ * As for held locks, a chain of the user's devices and `next` is checked
+ * once: the same chain again adds no edge. */
 static void user_acquires(struct lock_order *lo, const struct hm_lock_event *next,
 			  uint64_t next_class, const struct hm_emitter *out)
 {
 	const struct vfio_user *u = u64map_get(&lo->users, user_key(next->hdr.pid));
+	struct lt_hold pseudo[LO_MAX_USER_DEVICES];
+	uint64_t chain = USER_CHAIN_SEED;
+	bool same_class = false;
 
 	for (unsigned int i = 0; u && i < u->n; i++) {
-		struct lt_hold pseudo = { .acq = vfio_user_lock(&u->held[i].dev,
-								&u->held[i].opened) };
-
-		pseudo.class_key = lt_class_key(lo->locks, &pseudo.acq);
-		add_dependency(lo, &pseudo, next, next_class, out);
+		pseudo[i] = (struct lt_hold){ .acq = vfio_user_lock(&u->held[i].dev,
+								    &u->held[i].opened) };
+		pseudo[i].class_key = lt_class_key(lo->locks, &pseudo[i].acq);
+		chain = u64map_mix(chain, pseudo[i].class_key);
+		if (pseudo[i].class_key == next_class) {
+			chain = u64map_mix(chain, instance_key(&pseudo[i].acq));
+			same_class = true;
+		}
 	}
+	chain = u64map_mix(u64map_mix(chain, next_class), next->lock_type);
+	if (same_class)
+		chain = u64map_mix(chain, instance_key(next));
+	if (!u || !chain_is_new(lo, lt_map_key(chain)))
+		return;
+	for (unsigned int i = 0; i < u->n; i++)
+		add_dependency(lo, &pseudo[i], next, next_class, out);
 }
 
 /* vfio_unregister_group_dev() starts waiting for the user, under its locks. */
@@ -956,8 +966,7 @@ static void forget_node(struct lock_order *lo, struct lock_graph *g, uint64_t ke
 	lg_remove_node(g, key);
 	forget_cycles_through(lo, g, key);
 	/* cached chains may stand for edges of the forgotten node */
-	u64map_free(&lo->chains);
-	u64map_init(&lo->chains);
+	u64map_clear(&lo->chains);
 }
 
 /* A removed VF: its struct device (and so its mutex) may come back as another
