@@ -141,7 +141,7 @@ static unsigned char *encode_task(struct hm_codec *c, const struct hm_event_head
 static bool decode_task(struct hm_codec *c, const unsigned char **p, const unsigned char *end,
 			struct hm_event_header *h)
 {
-	struct hm_codec_task t;
+	const struct hm_codec_task *t;
 	uint64_t ref, pid, tid, pad;
 	size_t n;
 
@@ -150,28 +150,33 @@ static bool decode_task(struct hm_codec *c, const unsigned char **p, const unsig
 	if (ref) {
 		if (ref > c->ntasks)
 			return false;
-		t = c->tasks[ref - 1];
+		t = &c->tasks[ref - 1];
 	} else {
+		struct hm_codec_task *added;
+
 		if (!hm_codec_get_varint(p, end, &pid) || !hm_codec_get_varint(p, end, &tid) ||
 		    !hm_codec_get_varint(p, end, &pad) || *p >= end)
 			return false;
 		n = *(*p)++;
 		if (pid > UINT32_MAX || tid > UINT32_MAX || pad > UINT32_MAX ||
-		    n > sizeof(t.comm) || (size_t)(end - *p) < n)
+		    n > sizeof(added->comm) || (size_t)(end - *p) < n)
 			return false;
-		memset(&t, 0, sizeof(t));
-		t.pid = (uint32_t)pid;
-		t.tid = (uint32_t)tid;
-		t.pad = (uint32_t)pad;
-		memcpy(t.comm, *p, n);
+		added = &c->tasks[table_append(&c->ntasks, HM_CODEC_TASKS, &c->task_index,
+					       &c->table_resets)];
+		memset(added, 0, sizeof(*added));
+		added->pid = (uint32_t)pid;
+		added->tid = (uint32_t)tid;
+		added->pad = (uint32_t)pad;
+		memcpy(added->comm, *p, n);
 		*p += n;
-		c->tasks[table_append(&c->ntasks, HM_CODEC_TASKS, &c->task_index,
-				      &c->table_resets)] = t;
+		t = added;
 	}
-	h->pid = t.pid;
-	h->tid = t.tid;
-	h->pad = t.pad;
-	memcpy(h->comm, t.comm, sizeof(h->comm));
+	/* field by field from the table: a copy of the whole entry through
+	 * the stack stalled every record on store forwarding */
+	h->pid = t->pid;
+	h->tid = t->tid;
+	h->pad = t->pad;
+	memcpy(h->comm, t->comm, sizeof(h->comm));
 	return true;
 }
 

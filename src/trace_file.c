@@ -26,8 +26,11 @@ struct hm_trace_writer {
 	bool failed;
 };
 
-/* Large reads: a replay spends its time decoding, not in read(2). */
+/* Room for the largest record; reads of READ_CHUNK, large enough that a
+ * replay spends its time decoding, not in read(2), small enough to stay in
+ * the cache. */
 #define READ_BUFFER_SIZE (2 * HM_TRACE_MAX_RECORD)
+#define READ_CHUNK (64u << 10)
 
 struct hm_trace_reader {
 	int fd;
@@ -267,16 +270,19 @@ static bool header_problem(const struct hm_trace_header *h, size_t got, char *er
 	return true;
 }
 
-/* fill() when the buffer holds too little. */
+/* fill() when the buffer holds too little. The unread bytes (less than a
+ * record) move to the buffer's start and reads come in chunks of
+ * READ_CHUNK unless a record needs more: decoding then works on a few
+ * pages that stay in the cache, not on a window that sweeps all of it. */
 static size_t refill(struct hm_trace_reader *r, size_t want)
 {
-	if (READ_BUFFER_SIZE - r->pos < want) {
-		memmove(r->buf, r->buf + r->pos, r->end - r->pos);
-		r->end -= r->pos;
-		r->pos = 0;
-	}
-	while (r->end - r->pos < want && !r->eof) {
-		ssize_t n = read(r->fd, r->buf + r->end, READ_BUFFER_SIZE - r->end);
+	memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+	r->end -= r->pos;
+	r->pos = 0;
+	while (r->end < want && !r->eof) {
+		size_t chunk = want - r->end > READ_CHUNK ? want - r->end : READ_CHUNK;
+		size_t room = READ_BUFFER_SIZE - r->end;
+		ssize_t n = read(r->fd, r->buf + r->end, chunk < room ? chunk : room);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -287,7 +293,7 @@ static size_t refill(struct hm_trace_reader *r, size_t want)
 			r->end += (size_t)n;
 		}
 	}
-	return r->end - r->pos;
+	return r->end;
 }
 
 /* Make at least `want` unread bytes available unless the input ends first;

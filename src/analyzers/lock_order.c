@@ -84,6 +84,7 @@ struct vfio_user {
 		struct hm_device dev;
 		struct hm_event_header opened;  /* the first open: the pseudo-lock's "acquisition" */
 		unsigned int opens;
+		uint64_t class_key;             /* of the pseudo-lock: one per device */
 	} held[LO_MAX_USER_DEVICES];
 };
 
@@ -882,12 +883,15 @@ static void on_vfio_open(struct lock_order *lo, const struct hm_vfio_event *e)
 	}
 	i = user_device_index(u, &e->dev);
 	if (i < 0) {
+		struct hm_lock_event pseudo = vfio_user_lock(&e->dev, &e->hdr);
+
 		if (u->n == LO_MAX_USER_DEVICES)
 			return;
 		i = (int)u->n++;
 		u->held[i].dev = e->dev;
 		u->held[i].opened = e->hdr;
 		u->held[i].opens = 0;
+		u->held[i].class_key = lt_class_key(lo->locks, &pseudo);
 	}
 	u->held[i].opens++;
 }
@@ -921,27 +925,30 @@ static void user_acquires(struct lock_order *lo, const struct hm_lock_event *nex
 			  uint64_t next_class, const struct hm_emitter *out)
 {
 	const struct vfio_user *u = u64map_get(&lo->users, user_key(next->hdr.pid));
-	struct lt_hold pseudo[LO_MAX_USER_DEVICES];
 	uint64_t chain = USER_CHAIN_SEED;
 	bool same_class = false;
 
-	for (unsigned int i = 0; u && i < u->n; i++) {
-		pseudo[i] = (struct lt_hold){ .acq = vfio_user_lock(&u->held[i].dev,
-								    &u->held[i].opened) };
-		pseudo[i].class_key = lt_class_key(lo->locks, &pseudo[i].acq);
-		chain = u64map_mix(chain, pseudo[i].class_key);
-		if (pseudo[i].class_key == next_class) {
-			chain = u64map_mix(chain, instance_key(&pseudo[i].acq));
+	if (!u)
+		return;
+	for (unsigned int i = 0; i < u->n; i++) {
+		chain = u64map_mix(chain, u->held[i].class_key);
+		if (u->held[i].class_key == next_class) {
+			chain = u64map_mix(chain, u->held[i].dev.dev_addr | 1);
 			same_class = true;
 		}
 	}
 	chain = u64map_mix(u64map_mix(chain, next_class), next->lock_type);
 	if (same_class)
 		chain = u64map_mix(chain, instance_key(next));
-	if (!u || !chain_is_new(lo, lt_map_key(chain)))
+	if (!chain_is_new(lo, lt_map_key(chain)))
 		return;
-	for (unsigned int i = 0; i < u->n; i++)
-		add_dependency(lo, &pseudo[i], next, next_class, out);
+	for (unsigned int i = 0; i < u->n; i++) {
+		struct lt_hold pseudo = { .acq = vfio_user_lock(&u->held[i].dev,
+								&u->held[i].opened),
+					  .class_key = u->held[i].class_key };
+
+		add_dependency(lo, &pseudo, next, next_class, out);
+	}
 }
 
 /* vfio_unregister_group_dev() starts waiting for the user, under its locks. */

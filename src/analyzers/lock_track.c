@@ -52,6 +52,7 @@ void lt_init(struct lt_tracker *t)
 void lt_free(struct lt_tracker *t)
 {
 	u64map_free_all(&t->tasks);
+	t->recent = NULL;
 	u64map_free(&t->owners);
 	u64map_free_all(&t->readers);
 	u64map_free_all(&t->names);
@@ -92,8 +93,12 @@ static bool is_exclusive(const struct hm_lock_event *ev)
 	return ev->lock_type != HM_LOCK_RWSEM_READ;
 }
 
+/* A task's records come in runs (take, release, take...): the last task
+ * found is checked before the map. */
 struct lt_task *lt_task_find(const struct lt_tracker *t, uint32_t tid)
 {
+	if (t->recent && t->recent->tid == tid)
+		return t->recent;
 	return u64map_get(&t->tasks, task_key(tid));
 }
 
@@ -155,7 +160,7 @@ static struct lt_task *task_get_or_add(struct lt_tracker *t, uint32_t tid)
 	struct lt_task *task = lt_task_find(t, tid);
 
 	if (task)
-		return task;
+		return t->recent = task;
 	if (t->tasks.count >= LT_MAX_TASKS) {
 		t->stats.task_overflow++;
 		return NULL;
@@ -176,7 +181,7 @@ static struct lt_task *task_get_or_add(struct lt_tracker *t, uint32_t tid)
 		free(task);
 		return NULL;
 	}
-	return task;
+	return t->recent = task;
 }
 
 /* Tasks that neither hold nor wait are forgotten, so memory follows the
@@ -186,6 +191,8 @@ static void task_drop_if_idle(struct lt_tracker *t, struct lt_task *task)
 	if (task->depth || task->waiting)
 		return;
 	u64map_del(&t->tasks, task_key(task->tid));
+	if (t->recent == task)
+		t->recent = NULL;
 	if (t->nspare < LT_SPARE_TASKS)
 		t->spare[t->nspare++] = task;
 	else

@@ -83,6 +83,7 @@ struct lt_tracker {
 	bool releases_lost;
 	/* speed only, no state of the analysis: */
 	struct lt_class_cache *class_cache; /* lt_class_key() memo, NULL if none */
+	struct lt_task *recent;         /* the task lt_apply() last found or added */
 	struct lt_task *spare[LT_SPARE_TASKS]; /* idle tasks kept for reuse */
 	unsigned int nspare;
 };
