@@ -227,7 +227,11 @@ static __always_inline int emit_lock(void *ctx, __u16 type, __u64 addr, __u8 loc
 
 	if (type != HM_EV_LOCK_RELEASED)
 		hm_work_note(ctx); /* a worker's run goes first */
-	if (!HM_RESERVE(e, ctx, type, type != HM_EV_LOCK_RELEASED))
+	/* A stack walk is the dearest part of a record. An acquisition's
+	 * stack is its WAIT's (same call, same caller chain): userspace gives
+	 * the ACQUIRED record the stack of the WAIT before it
+	 * (src/record_decoder.c), so only WAIT and TRYLOCK walk it. */
+	if (!HM_RESERVE(e, ctx, type, type == HM_EV_LOCK_WAIT || type == HM_EV_LOCK_TRYLOCK))
 		return 0;
 	e->lock_addr = addr;
 	e->owner_tid = owner_tid;

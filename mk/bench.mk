@@ -18,10 +18,14 @@ $(BUILD)/bench/op-loop: tests/bench/op-loop.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 $(WARN) -o $@ $<
 
+$(BUILD)/bench/cpu-time: tests/bench/cpu-time.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 $(WARN) -o $@ $<
+
 bench: bench-replay bench-guest
 
-bench-replay: $(BIN)
-	HISIMIG=./$(BIN) scripts/bench-replay.sh
+bench-replay: $(BIN) $(BUILD)/bench/cpu-time
+	HISIMIG=./$(BIN) CPU_TIME=$(BUILD)/bench/cpu-time scripts/bench-replay.sh
 
 bench-kheaders: | guest-deps
 	@$(MAKE) --no-print-directory $(KBUILD_HDRS)/.ready

@@ -9,8 +9,9 @@
 #              focused mode rejects (not a VFIO user's mmap_lock).
 # Configurations, one after the other with an untraced block between each two
 # and at both ends: `run --locks focused`, `run --locks full`, the bpftrace
-# equivalent of the focused mode (tests/bench/locks-focused.bt) and bcc's
-# klockstat where it runs. A block runs every workload REPEATS times under one
+# equivalent of the focused mode (tests/bench/locks-focused.bt), bcc's
+# klockstat where it runs, and the same hooks with empty programs
+# (tests/bench/locks-hooks-only.bt): the floor no program body can go under. A block runs every workload REPEATS times under one
 # tracer; a traced run's ratio is against the median of the untraced runs of
 # the two blocks around it, so drift is not charged to a tool.
 # Then the sustained rate: run --locks focused at its default ring size while
@@ -21,6 +22,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 HM=$REPO/hisimig-trace
 LOOP=$REPO/build/bench/op-loop
 BT_SCRIPT=$REPO/tests/bench/locks-focused.bt
+HOOKS_SCRIPT=$REPO/tests/bench/locks-hooks-only.bt
 N=${BENCH_OPS:-3000}
 REPEATS=${BENCH_REPEATS:-5}
 PROCS=${BENCH_PROCS:-2}
@@ -123,6 +125,12 @@ else
 	traced klockstat "$OUT/klockstat.out" "^Tracing" 600 env PYTHONUNBUFFERED=1 klockstat-bpfcc
 fi
 block untraced5
+if command -v bpftrace >/dev/null; then
+	traced hooks "$OUT/hooks.out" "^tracing" 300 stdbuf -oL bpftrace "$HOOKS_SCRIPT"
+else
+	note hooks "did not run: bpftrace is not installed (scripts/install-deps.sh guest)"
+fi
+block untraced6
 
 # What each tool wrote: the tool's own event count, bpftrace's lines.
 focused_events=$(sed -n 's/.*: \([0-9]*\) events over .*/\1/p' "$OUT/focused.out" "$OUT/focused.err" | head -n 1)
@@ -157,6 +165,7 @@ BEGIN {
 	tool[2] = "full"; label["full"] = "run --locks full"
 	tool[3] = "bpftrace"; label["bpftrace"] = "bpftrace, same hooks"
 	tool[4] = "klockstat"; label["klockstat"] = "klockstat-bpfcc"
+	tool[5] = "hooks"; label["hooks"] = "hooks, empty programs"
 	split("device untracked faults", wl, " ")
 	title["device"] = tdev; title["untracked"] = tunt; title["faults"] = tflt
 	what["device"] = "pread(" wdev ")"; what["untracked"] = "pread(" wunt ")"; what["faults"] = "mmap + page fault + munmap"
@@ -164,13 +173,13 @@ BEGIN {
 		w = wl[wi]
 		printf "\n%s: %d x %s\n", title[w], n, what[w]
 		printf "  %-22s %9s %9s %9s   %7s %7s %7s   %s\n", "ns/op", "min", "median", "max", "ratio", "min", "max", "overhead ns/op"
-		for (b = 1; b <= 5; b++) { if (stats(w, "untraced" b)) bmed[b] = S["med"] }
-		lo = hi = bmed[1]; for (b = 2; b <= 5; b++) { if (bmed[b] < lo) lo = bmed[b]; if (bmed[b] > hi) hi = bmed[b] }
+		for (b = 1; b <= 6; b++) { if (stats(w, "untraced" b)) bmed[b] = S["med"] }
+		lo = hi = bmed[1]; for (b = 2; b <= 6; b++) { if (bmed[b] < lo) lo = bmed[b]; if (bmed[b] > hi) hi = bmed[b] }
 		# all untraced runs
 		k = 0; for (i = 1; i <= nrows; i++) if (rw[i] == w && rb[i] ~ /^untraced/) v[++k] = rv[i]
 		sort_n(v, k)
-		printf "  %-22s %9.0f %9.0f %9.0f   (5 blocks, drift of their medians %.2f)\n", "untraced", v[1], median(v, k), v[k], hi / lo
-		for (t = 1; t <= 4; t++) {
+		printf "  %-22s %9.0f %9.0f %9.0f   (6 blocks, drift of their medians %.2f)\n", "untraced", v[1], median(v, k), v[k], hi / lo
+		for (t = 1; t <= 5; t++) {
 			name = tool[t]
 			if (!stats(w, name)) { printf "  %-22s %s\n", label[name], "not measured"; continue }
 			tmin = S["min"]; tmed = S["med"]; tmax = S["max"]
@@ -182,12 +191,14 @@ BEGIN {
 		}
 	}
 	printf "\ntools:\n"
-	for (t = 1; t <= 4; t++) printf "  %-22s %s\n", label[tool[t]], note[tool[t]] ? note[tool[t]] : "-"
+	for (t = 1; t <= 5; t++) printf "  %-22s %s\n", label[tool[t]], note[tool[t]] ? note[tool[t]] : "-"
 	printf "\ntargets (medians of this run):\n"
 	for (wi = 2; wi <= 3; wi++) {
 		w = wl[wi]
 		if ((w, "focused") in ratio)
 			printf "  focused / untraced, %-9s %6.2f  (target <= 1.2: %s)\n", w, ratio[w, "focused"], ratio[w, "focused"] <= 1.2 ? "met" : "not met"
+		if ((w, "focused") in over && (w, "hooks") in over)
+			printf "    the hooks alone, empty programs: %.2f; focused costs %.0f ns/op above them\n", ratio[w, "hooks"], over[w, "focused"] - over[w, "hooks"]
 	}
 	if (("device", "focused") in over && ("device", "bpftrace") in over && over["device", "bpftrace"] > 0) {
 		r = over["device", "focused"] / over["device", "bpftrace"]

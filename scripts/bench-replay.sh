@@ -12,8 +12,8 @@ N=${BENCH_EVENTS:-1000000}
 LARGE=${BENCH_LARGE:-10000000}
 RUNS=${BENCH_RUNS:-5}
 LARGE_RUNS=$((RUNS < 3 ? RUNS : 3))
-TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "bench-replay: needs GNU time at $TIME (Debian: apt install time)" >&2; exit 2; }
+CPU_TIME=${CPU_TIME:-build/bench/cpu-time}
+[ -x "$CPU_TIME" ] || { echo "bench-replay: $CPU_TIME missing (make $CPU_TIME)" >&2; exit 2; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
@@ -24,8 +24,8 @@ events() {
 
 # measure FILE -> "wall_s cpu_s maxrss_kb" of one replay with every analyzer
 measure() {
-	"$TIME" -f '%e %U %S %M' -o "$dir/time" "$HM" replay --json "$1" >/dev/null
-	awk '{ printf "%s %.3f %s\n", $1, $2 + $3, $4 }' "$dir/time"
+	"$CPU_TIME" "$dir/time" "$HM" replay --json "$1" >/dev/null
+	cat "$dir/time"
 }
 
 # raw_read FILE -> seconds to read the file once from the page cache: ten
@@ -83,7 +83,7 @@ done
 
 echo
 echo "replay benchmark: bench mix, every analyzer, --json; $RUNS runs ($LARGE_RUNS on the large trace)"
-echo "  (replay times include process start-up; raw read is cat of the same file, page cache)"
+echo "  (replay times include process start-up, measured to the microsecond; raw read is cat of the same file, page cache)"
 printf "  %-38s %14s %14s %14s\n" "figure" "min" "median" "max"
 row "replay events/s (wall clock)" "" $(spread "${evs[@]}")
 row "replay events/s per core (user+sys)" "" $(spread "${evs_core[@]}")

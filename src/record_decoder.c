@@ -6,12 +6,19 @@
 #include <string.h>
 
 #include "event.h"
+#include "u64map.h"
+
+/* Lock WAITs whose ACQUIRED has not come yet, beyond which the oldest are
+ * forgotten (a lost ACQUIRED, a task that died waiting). */
+#define MAX_PENDING_WAITS 65536
+#define WAIT_KEY_SEED 0x77616974ULL /* "wait" */
 
 struct hm_record_decoder {
 	struct hm_session *session;
 	const struct hm_kernel *kernel;
 	int stacks_fd;
 	struct hm_lock_names *names;
+	struct u64map pending_waits; /* wait_key() -> stack id + 1 of the WAIT */
 };
 
 struct hm_record_decoder *hm_record_decoder_new(struct hm_session *s, const struct hm_kernel *k,
@@ -19,15 +26,44 @@ struct hm_record_decoder *hm_record_decoder_new(struct hm_session *s, const stru
 {
 	struct hm_record_decoder *d = calloc(1, sizeof(*d));
 
-	if (d)
+	if (d) {
 		*d = (struct hm_record_decoder){ .session = s, .kernel = k, .stacks_fd = stacks_fd,
 						 .names = names };
+		u64map_init(&d->pending_waits);
+	}
 	return d;
 }
 
 void hm_record_decoder_free(struct hm_record_decoder *d)
 {
+	if (d)
+		u64map_free(&d->pending_waits);
 	free(d);
+}
+
+static uint64_t wait_key(const struct hm_lock_event *e)
+{
+	uint64_t h = u64map_mix(u64map_mix(WAIT_KEY_SEED, e->hdr.tid), e->lock_addr);
+
+	return h && h != UINT64_MAX ? h : 1;
+}
+
+/* The BPF side walks the stack of a blocking acquisition once, at its WAIT
+ * (bpf/locks.bpf.c): the ACQUIRED record that ends the wait gets the same
+ * stack here, before anything records or analyzes it. */
+static void share_wait_stack(struct hm_record_decoder *d, struct hm_lock_event *e)
+{
+	uintptr_t stack;
+
+	if (e->hdr.type == HM_EV_LOCK_WAIT && e->hdr.stack_id >= 0) {
+		if (d->pending_waits.count >= MAX_PENDING_WAITS)
+			u64map_clear(&d->pending_waits);
+		u64map_put(&d->pending_waits, wait_key(e), (void *)(uintptr_t)(e->hdr.stack_id + 1));
+	} else if (e->hdr.type == HM_EV_LOCK_ACQUIRED) {
+		stack = (uintptr_t)u64map_del(&d->pending_waits, wait_key(e));
+		if (stack && e->hdr.stack_id < 0)
+			e->hdr.stack_id = (int32_t)(stack - 1);
+	}
 }
 
 static bool is_bpf_frame(const char *sym)
@@ -85,6 +121,8 @@ int hm_record_decode(void *ctx, void *data, size_t len)
 		return 0;
 	memcpy(&ev, data, len);
 	type = ev.hdr.type;
+	if (type == HM_EV_LOCK_WAIT || type == HM_EV_LOCK_ACQUIRED)
+		share_wait_stack(d, &ev.lock);
 	if (ev.hdr.stack_id >= 0 && !hm_stacks_get(hm_session_stacks(d->session), ev.hdr.stack_id))
 		add_stack(d, ev.hdr.stack_id);
 	if (type >= HM_EV_LOCK_WAIT && type <= HM_EV_LOCK_RELEASED &&

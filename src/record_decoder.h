@@ -2,7 +2,8 @@
 /*
  * Ring-buffer records to session events: each record is validated once
  * (known type, exact size), its kernel stack is read from the stack map and
- * symbolized with kallsyms the first time its id is seen, a named lock gets
+ * symbolized with kallsyms the first time its id is seen (an ACQUIRED record,
+ * which the BPF side sends without one, gets its WAIT's), a named lock gets
  * its LOCK_CLASS record first (lock_names.h), a work function its name; then
  * the record goes to hm_session_event(). Malformed records are dropped.
  */

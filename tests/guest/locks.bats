@@ -64,6 +64,12 @@ hold_vf() {
 	run "$HM" replay --json "$BATS_TEST_TMPDIR/user.hmt"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"vfio_user($vf)"* ]]
+	# the kernel walks an acquisition's stack at its WAIT only; every
+	# recorded device-lock acquisition carries that stack
+	"$HM" dump "$BATS_TEST_TMPDIR/user.hmt" | grep ' lock-acquired .*kind=device_lock' >"$BATS_TEST_TMPDIR/acquired"
+	[ -s "$BATS_TEST_TMPDIR/acquired" ]
+	run grep -c ' stack=-1 ' "$BATS_TEST_TMPDIR/acquired"
+	[ "$output" = 0 ]
 }
 
 @test "focused: correct orders repeated (rescan, SR-IOV, VFIO users, BAR faults, resets) are silent; global, VFIO core and rwsem locks are named" {

@@ -2,7 +2,8 @@
 /*
  * The live record path below the ring buffer: malformed records never reach
  * the session, a named lock's LOCK_CLASS record comes before its first
- * record and only then, device mutexes and nameless locks get none.
+ * record and only then, device mutexes and nameless locks get none; an
+ * ACQUIRED record without a stack gets the stack of its task's WAIT.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 struct seen {
 	unsigned int types[MAX_SEEN];
 	char names[MAX_SEEN][HM_FUNC_LEN];   /* a LOCK_CLASS record's name */
+	int32_t stacks[MAX_SEEN];
 	size_t n;
 };
 
@@ -30,6 +32,7 @@ static void on_event(void *ctx, const union hm_event *ev,
 	assert_true(s->n < MAX_SEEN);
 	if (ev->hdr.type == HM_EV_LOCK_CLASS)
 		snprintf(s->names[s->n], sizeof(s->names[s->n]), "%s", ev->lock_class.name);
+	s->stacks[s->n] = ev->hdr.stack_id;
 	s->types[s->n++] = ev->hdr.type;
 }
 
@@ -158,6 +161,33 @@ static void names_by_origin(void **state)
 	assert_int_equal(x->seen.types[5], HM_EV_LOCK_WAIT);
 }
 
+/* bpf/locks.bpf.c walks an acquisition's stack at its WAIT only */
+static void an_acquisition_gets_the_stack_of_its_wait(void **state)
+{
+	struct fx *x = *state;
+	struct hm_lock_event wait = lock_record(HM_EV_LOCK_WAIT, 0x1000, HM_LOCK_DEVICE_MUTEX,
+						HM_LOCK_ORIGIN_DEVICE);
+	struct hm_lock_event acquired = wait, other_task, no_wait;
+
+	wait.hdr.stack_id = 5;
+	acquired.hdr.type = HM_EV_LOCK_ACQUIRED;
+	other_task = acquired;
+	other_task.hdr.tid = 8;
+	no_wait = acquired;
+	no_wait.lock_addr = 0x2000;
+	decode(x, &wait, sizeof(wait));
+	decode(x, &other_task, sizeof(other_task)); /* not the waiting task */
+	decode(x, &no_wait, sizeof(no_wait));       /* not the lock it waited for */
+	decode(x, &acquired, sizeof(acquired));
+	decode(x, &acquired, sizeof(acquired));     /* the wait is used up */
+	assert_int_equal(x->seen.n, 5);
+	assert_int_equal(x->seen.stacks[0], 5);
+	assert_int_equal(x->seen.stacks[1], -1);
+	assert_int_equal(x->seen.stacks[2], -1);
+	assert_int_equal(x->seen.stacks[3], 5);
+	assert_int_equal(x->seen.stacks[4], -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +195,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_known_global_is_named_before_its_first_record,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(names_by_origin, setup, teardown),
+		cmocka_unit_test_setup_teardown(an_acquisition_gets_the_stack_of_its_wait, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
