@@ -13,7 +13,10 @@
 # klockstat where it runs, and the same hooks with empty programs
 # (tests/bench/locks-hooks-only.bt): the floor no program body can go under. A block runs every workload REPEATS times under one
 # tracer; a traced run's ratio is against the median of the untraced runs of
-# the two blocks around it, so drift is not charged to a tool.
+# the two blocks around it, so drift is not charged to a tool. A tool's block
+# starts SETTLE seconds after it reports ready: what is measured is tracing,
+# not a tool's start-up (symbol tables, late attaches), which its "ready in"
+# note times instead.
 # Then the sustained rate: run --locks focused at its default ring size while
 # P device loops, paced, double their rate until a lost record is reported.
 # Prints figures (min / median / max), never fails on a number.
@@ -27,6 +30,7 @@ N=${BENCH_OPS:-3000}
 REPEATS=${BENCH_REPEATS:-5}
 PROCS=${BENCH_PROCS:-2}
 STEP_SECONDS=${BENCH_STEP_SECONDS:-5}
+SETTLE=${BENCH_SETTLE_SECONDS:-3}
 PF=${HISIMIG_PF:-0000:01:00.0}
 # the tools write to the guest's tmpfs (the 9p share is slow); copied to
 # the run's directory at the end
@@ -97,11 +101,12 @@ traced() {
 		return
 	fi
 	note "$name" "ready in $(($(date +%s) - t0)) s"
+	sleep "$SETTLE"
 	block "$name"
 	stop "$pid"
 }
 
-echo "guest overhead, kernel $(uname -r), $N ops per run, $REPEATS runs per figure"
+echo "guest overhead, kernel $(uname -r), $N ops per run, $REPEATS runs per figure, tools measured from $SETTLE s after ready"
 block untraced1
 traced focused "$OUT/focused.err" "tracing:" 300 "$HM" run --locks focused
 block untraced2
