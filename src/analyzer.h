@@ -80,6 +80,10 @@ struct hm_analyzer_ops {
 	/* Optional: after the model applied ev (change says what it did). */
 	void (*settle)(void *self, const union hm_event *ev, const struct hm_model_change *change,
 		       const struct hm_emitter *out);
+	/* Optional: no record came until now (past the last record's time):
+	 * report the spans overdue by now. A hang makes no records, so a live
+	 * run calls this while the kernel is quiet. */
+	void (*expire)(void *self, uint64_t now, const struct hm_emitter *out);
 	/* End of stream at end_ts: report what is still pending (e.g. blocked spans). */
 	void (*finish)(void *self, uint64_t end_ts, const struct hm_emitter *out);
 	void (*destroy)(void *self);

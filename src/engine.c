@@ -28,6 +28,7 @@ struct hm_engine {
 	struct u64map seen;           /* fingerprints already reported */
 	struct wl_expander work_locks; /* work items and workqueues as pseudo-locks */
 	struct hm_engine_stats stats;
+	uint64_t expired_to;          /* the latest hm_engine_advance() time */
 };
 
 void hm_config_defaults(struct hm_config *cfg)
@@ -171,11 +172,25 @@ const struct hm_limits *hm_engine_limits(struct hm_engine *e)
 	return &e->stats.limits;
 }
 
-void hm_engine_finish(struct hm_engine *e)
+void hm_engine_advance(struct hm_engine *e, uint64_t now_ns)
 {
+	if (!e->stats.events || now_ns <= e->stats.last_ts || now_ns <= e->expired_to)
+		return;
+	e->expired_to = now_ns;
 	for (size_t i = 0; i < NR_ANALYZERS; i++)
-		all_analyzers[i]->finish(e->state[i], e->stats.last_ts, &e->dedup);
-	hm_loss_report_limits(hm_engine_limits(e), e->stats.last_ts, &e->dedup);
+		if (all_analyzers[i]->expire)
+			all_analyzers[i]->expire(e->state[i], now_ns, &e->dedup);
+}
+
+void hm_engine_finish(struct hm_engine *e, uint64_t end_ts)
+{
+	uint64_t end = e->stats.last_ts;
+
+	if (e->stats.events && end_ts > end)
+		end = end_ts;
+	for (size_t i = 0; i < NR_ANALYZERS; i++)
+		all_analyzers[i]->finish(e->state[i], end, &e->dedup);
+	hm_loss_report_limits(hm_engine_limits(e), end, &e->dedup);
 }
 
 const struct hm_model_change *hm_engine_last_change(const struct hm_engine *e)

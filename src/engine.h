@@ -14,7 +14,12 @@ struct hm_engine *hm_engine_new(const struct hm_config *cfg, struct hm_emitter s
 void hm_engine_free(struct hm_engine *e);
 /* Feed one record; malformed records are counted, skipped, and return false. */
 bool hm_engine_feed(struct hm_engine *e, const union hm_event *ev, size_t len);
-void hm_engine_finish(struct hm_engine *e);
+/* Time reached now_ns with no record since the last: deadlines that passed
+ * are reported (a blocked SR-IOV disable makes no records). */
+void hm_engine_advance(struct hm_engine *e, uint64_t now_ns);
+/* End of stream at end_ts (the recording's end; the last record's time if
+ * earlier or 0): spans still open are judged at that time. */
+void hm_engine_finish(struct hm_engine *e, uint64_t end_ts);
 /* The state model after the last record fed (model.h), and what that record
  * changed in it: for outputs that follow the same state as the analyzers. */
 struct hm_model;

@@ -123,6 +123,11 @@ void hm_session_event(struct hm_session *s, const void *rec, size_t len)
 						 hm_engine_last_change(s->engine));
 }
 
+void hm_session_advance(struct hm_session *s, uint64_t now_ns)
+{
+	hm_engine_advance(s->engine, now_ns);
+}
+
 void hm_session_meta(struct hm_session *s, const char *key, const char *value)
 {
 	if (s->writer && !hm_trace_write_meta(s->writer, key, value))
@@ -163,7 +168,7 @@ int hm_session_finish(struct hm_session *s, const char *source, uint64_t lost_to
 	int status;
 
 	note_stack_limits(s);
-	hm_engine_finish(s->engine);
+	hm_engine_finish(s->engine, end_ts);
 	publish_limits(s);
 	s->reporter->summary(&s->report, hm_engine_stats(s->engine), source);
 	if (s->writer) {

@@ -53,6 +53,9 @@ size_t hm_session_accepted(const struct hm_session *s);
 
 /* Push recorded data to disk (after each live batch). */
 void hm_session_flush(struct hm_session *s);
+/* The clock reached now_ns (CLOCK_MONOTONIC, as records are stamped) and
+ * every record stamped before it was handed over: report passed deadlines. */
+void hm_session_advance(struct hm_session *s, uint64_t now_ns);
 /* Finish analysis, print the summary, close the recording. Returns the exit
  * status for the findings: 0 clean, 1 at or above fail_on; 2 if recording failed. */
 int hm_session_finish(struct hm_session *s, const char *source, uint64_t lost_total,

@@ -551,12 +551,13 @@ static void dl_settle(void *self, const union hm_event *ev, const struct hm_mode
 		check_from(self, ev->hdr.tid, ev->hdr.ts_ns, out);
 }
 
-static void dl_finish(void *self, uint64_t end_ts, const struct hm_emitter *out)
+/* Also the end of the stream: release waits still open are judged then. */
+static void dl_expire(void *self, uint64_t now, const struct hm_emitter *out)
 {
 	struct deadlock *d = self;
 
 	if (d->releases.count)
-		report_long_waits(d, end_ts, out);
+		report_long_waits(d, now, out);
 }
 
 static void dl_limits(const void *self, struct hm_limits *out)
@@ -571,7 +572,8 @@ const struct hm_analyzer_ops hm_deadlock_analyzer = {
 	.create = dl_create,
 	.feed = dl_feed,
 	.settle = dl_settle,
-	.finish = dl_finish,
+	.expire = dl_expire,
+	.finish = dl_expire,
 	.destroy = dl_destroy,
 	.limits = dl_limits,
 };

@@ -12,6 +12,8 @@
 #include "devtable.h"
 #include "event.h"
 #include "finding.h"
+#include "lock_track.h"
+#include "model.h"
 
 /* Driver binding as seen from the driver core's probe/remove. */
 enum bind_state {
@@ -49,6 +51,7 @@ struct life_device {
 
 struct lifetime {
 	struct hm_config cfg;
+	const struct lt_tracker *locks; /* the engine model's: what a blocked disable waits for */
 	struct hm_devtable devices;  /* dev_addr -> struct life_device */
 	unsigned int open_disables;  /* PFs inside pci_disable_sriov(): 0 skips the scan */
 	/* no open disable span is overdue before this time: a scan per event
@@ -58,14 +61,14 @@ struct lifetime {
 
 #define MAX_LISTED_VFS 8
 
-static void *lifetime_create(const struct hm_config *cfg,
-			     const struct hm_model *model __attribute__((unused)))
+static void *lifetime_create(const struct hm_config *cfg, const struct hm_model *model)
 {
 	struct lifetime *lt = calloc(1, sizeof(*lt));
 
 	if (!lt)
 		return NULL;
 	lt->cfg = *cfg;
+	lt->locks = &model->locks;
 	lt->disables_due = UINT64_MAX;
 	hm_devtable_init(&lt->devices, sizeof(struct life_device));
 	return lt;
@@ -204,11 +207,37 @@ static void describe_vfio_user(struct hm_finding *f, const struct life_device *p
 				   "(its open was not traced)", pfs, held, vfs);
 }
 
-static void report_disable_blocked(struct lifetime *lt, struct life_device *pf, uint64_t now,
+/* The disabling task waits for a lock: name it and who holds it. */
+static void describe_lock_wait(const struct lifetime *lt, struct hm_finding *f,
+			       const struct life_device *pf, const struct lt_task *disabler,
+			       const char *held)
+{
+	const struct lt_task *blocker[LT_MAX_BLOCKERS];
+	size_t n = lt_blockers(lt->locks, disabler, blocker, LT_MAX_BLOCKERS);
+	const struct lt_hold *hold = n ? lt_task_hold(blocker[0], disabler->wait.lock_addr) : NULL;
+	char pfs[HM_BDF_STR_LEN], lock[LT_NAME_LEN], task[LT_NAME_LEN], owner[LT_NAME_LEN];
+
+	hm_bdf_format(&pf->dev.bdf, pfs);
+	lt_lock_name(lt->locks, &disabler->wait, lock);
+	lt_task_name(&disabler->wait.hdr, task);
+	lt_add_lock_device(f, &disabler->wait);
+	hm_finding_add_evidence(f, &disabler->wait.hdr, "%s began waiting for %s", task, lock);
+	if (hold) {
+		lt_task_name(&hold->acq.hdr, owner);
+		hm_finding_summary(f, "SR-IOV disable on PF %s blocked for %s: the disabling task "
+				   "%s waits for %s, which %s holds", pfs, held, task, lock, owner);
+		hm_finding_add_evidence(f, &hold->acq.hdr, "%s acquired %s", owner, lock);
+	} else {
+		hm_finding_summary(f, "SR-IOV disable on PF %s blocked for %s: the disabling task "
+				   "%s waits for %s (its holder was not traced)", pfs, held, task, lock);
+	}
+}
+
+static void report_disable_blocked(struct lifetime *lt, struct life_device *pf,
+				   const struct life_device *vf, uint64_t now,
 				   const struct hm_emitter *out)
 {
-	const struct life_device *holders[MAX_LISTED_VFS], *vf;
-	size_t n = collect_vfs(lt, pf, vf_holds_vfio, holders, MAX_LISTED_VFS);
+	const struct lt_task *disabler = lt_task_find(lt->locks, pf->disable_hdr.tid);
 	char held[HM_DURATION_STR_LEN], pfs[HM_BDF_STR_LEN];
 	struct hm_finding f;
 
@@ -219,8 +248,9 @@ static void report_disable_blocked(struct lifetime *lt, struct life_device *pf, 
 	hm_finding_add_device(&f, &pf->dev);
 	hm_finding_add_evidence(&f, &pf->disable_hdr, "pci_disable_sriov() began on PF %s",
 				hm_bdf_format(&pf->dev.bdf, pfs));
-	vf = blocking_vf(holders, n);
-	if (vf) {
+	if (disabler && disabler->waiting) {
+		describe_lock_wait(lt, &f, pf, disabler, held);
+	} else if (vf) {
 		hm_finding_add_device(&f, &vf->dev);
 		describe_vfio_user(&f, pf, vf, held);
 		if (vf->vfio_opens > 0)
@@ -234,6 +264,48 @@ static void report_disable_blocked(struct lifetime *lt, struct life_device *pf, 
 	}
 	hm_emit(out, &f);
 	hm_finding_release(&f);
+}
+
+/* Whether the disable is one of the tasks of a deadlock: its own lock wait
+ * comes back to it, or a thread of the VFIO user it waits for is blocked on
+ * a chain that ends at it. The deadlock analyzer reported that when it
+ * formed; a blocked warning later would repeat it, and only if some record
+ * happened to come after the threshold. */
+static bool disable_deadlocked(const struct lifetime *lt, const struct life_device *pf,
+			       const struct life_device *vf)
+{
+	const struct lt_task *disabler = lt_task_find(lt->locks, pf->disable_hdr.tid);
+	size_t it = 0;
+	uint64_t key;
+	void *val;
+
+	if (!disabler)
+		return false;
+	if (disabler->waiting)
+		return lt_wait_reaches(lt->locks, disabler, disabler);
+	if (!vf || !vf->vfio_unregistering || !vf->vfio_opens)
+		return false;
+	while (u64map_next(&lt->locks->tasks, &it, &key, &val)) {
+		const struct lt_task *t = val;
+
+		if (t->waiting && t->wait.hdr.pid == vf->vfio_open_hdr.pid &&
+		    lt_wait_reaches(lt->locks, t, disabler))
+			return true;
+	}
+	return false;
+}
+
+/* A disable past the threshold: reported once per span, unless a deadlock
+ * already explains it. */
+static void judge_overdue_disable(struct lifetime *lt, struct life_device *pf, uint64_t now,
+				  const struct hm_emitter *out)
+{
+	const struct life_device *holders[MAX_LISTED_VFS];
+	const struct life_device *vf =
+		blocking_vf(holders, collect_vfs(lt, pf, vf_holds_vfio, holders, MAX_LISTED_VFS));
+
+	if (!disable_deadlocked(lt, pf, vf))
+		report_disable_blocked(lt, pf, vf, now, out);
 	pf->disable_reported = true;
 }
 
@@ -264,7 +336,7 @@ static void report_overdue_disables(struct lifetime *lt, uint64_t now,
 	lt->disables_due = UINT64_MAX;
 	for (size_t it = 0; (d = hm_devtable_next(&lt->devices, &it));) {
 		if (disable_overdue(lt, d, now))
-			report_disable_blocked(lt, d, now, out);
+			judge_overdue_disable(lt, d, now, out);
 		if (disable_due(lt, d) < lt->disables_due)
 			lt->disables_due = disable_due(lt, d);
 	}
@@ -670,12 +742,13 @@ static void lifetime_feed(void *self, const union hm_event *ev, const struct hm_
 	}
 }
 
-static void lifetime_finish(void *self, uint64_t end_ts, const struct hm_emitter *out)
+/* Also the end of the stream: disables still open are judged then. */
+static void lifetime_expire(void *self, uint64_t now, const struct hm_emitter *out)
 {
 	struct lifetime *lt = self;
 
 	if (lt->open_disables)
-		report_overdue_disables(lt, end_ts, out);
+		report_overdue_disables(lt, now, out);
 }
 
 static void lifetime_limits(const void *self, struct hm_limits *out)
@@ -689,7 +762,8 @@ const struct hm_analyzer_ops hm_lifetime_analyzer = {
 	.name = "lifetime",
 	.create = lifetime_create,
 	.feed = lifetime_feed,
-	.finish = lifetime_finish,
+	.expire = lifetime_expire,
+	.finish = lifetime_expire,
 	.destroy = lifetime_destroy,
 	.limits = lifetime_limits,
 };

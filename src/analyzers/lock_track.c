@@ -451,6 +451,28 @@ size_t lt_blockers(const struct lt_tracker *t, const struct lt_task *waiter,
 	return n;
 }
 
+bool lt_wait_reaches(const struct lt_tracker *t, const struct lt_task *from,
+		     const struct lt_task *target)
+{
+	const struct lt_task *visit[LT_MAX_REACH], *blocker[LT_MAX_BLOCKERS];
+	size_t nvisit = 0;
+
+	blocker_add(visit, &nvisit, LT_MAX_REACH, from);
+	/* breadth-first over waiting tasks, each once: a fan-out of readers
+	 * cannot make it exponential */
+	for (size_t next = 0; next < nvisit; next++) {
+		size_t n = lt_blockers(t, visit[next], blocker, LT_MAX_BLOCKERS);
+
+		for (size_t i = 0; i < n; i++) {
+			if (blocker[i] == target)
+				return true;
+			if (blocker[i]->waiting)
+				blocker_add(visit, &nvisit, LT_MAX_REACH, blocker[i]);
+		}
+	}
+	return false;
+}
+
 void lt_forget_name(struct lt_tracker *t, uint64_t lock_addr)
 {
 	if (lock_addr)

@@ -27,6 +27,7 @@
 #define LT_MAX_READERS 16       /* read holds of one rwsem tracked (per hold, so a
 				 * recursive read counts twice) */
 #define LT_MAX_BLOCKERS (LT_MAX_READERS + 8) /* tasks one wait is found to wait for */
+#define LT_MAX_REACH 64         /* waiting tasks lt_wait_reaches() follows */
 
 /* What one record does to a lock's state. */
 enum lt_action {
@@ -123,6 +124,11 @@ size_t lt_blockers(const struct lt_tracker *t, const struct lt_task *waiter,
 		   const struct lt_task **out, size_t max);
 /* Whether the wait's blocker is only queued ahead of it, not holding the lock. */
 bool lt_is_queued_ahead(const struct lt_task *waiter, const struct lt_task *blocker);
+/* Whether from's wait leads to target: target can end it, or can end the
+ * wait of a task that can end it, and so on (from == target: a wait cycle).
+ * Follows at most LT_MAX_REACH waiting tasks. */
+bool lt_wait_reaches(const struct lt_tracker *t, const struct lt_task *from,
+		     const struct lt_task *target);
 /* Forget a lock's name: the lock went away and its address may be reused. */
 void lt_forget_name(struct lt_tracker *t, uint64_t lock_addr);
 /* An instance: "device_lock(0000:01:00.1 vf:vfio-pci)", "pci_rescan_remove_lock"

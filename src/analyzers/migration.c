@@ -754,7 +754,16 @@ static void migration_feed(void *self, const union hm_event *ev, const struct hm
 		call_locks(m, &ev->lock);
 }
 
-/* The stream ended: states still held and a save still running count too. */
+static void migration_expire(void *self, uint64_t now, const struct hm_emitter *out)
+{
+	struct migration *m = self;
+
+	if (m->migrating)
+		report_overdue_states(m, now, out);
+}
+
+/* The stream ended: states still held and a save still running count too
+ * (downtime is judged once, when the save ends or the stream does). */
 static void migration_finish(void *self, uint64_t end_ts, const struct hm_emitter *out)
 {
 	struct migration *m = self;
@@ -780,6 +789,7 @@ const struct hm_analyzer_ops hm_migration_analyzer = {
 	.name = "migration",
 	.create = migration_create,
 	.feed = migration_feed,
+	.expire = migration_expire,
 	.finish = migration_finish,
 	.destroy = migration_destroy,
 	.limits = migration_limits,

@@ -103,11 +103,7 @@ failing_cases() {
 	"$HM" ci -- sleep 60 >"$BATS_TEST_TMPDIR/out" 2>&1 &
 	bg=$!
 	# attaching every hook takes a while under TCG: up to 2 minutes
-	for _ in $(seq 1200); do
-		grep -q "tracing:" "$BATS_TEST_TMPDIR/out" && break
-		sleep 0.1
-	done
-	grep -q "tracing:" "$BATS_TEST_TMPDIR/out"
+	wait_for_line "$BATS_TEST_TMPDIR/out" "tracing:" 120
 	sleep 0.5
 	kill -TERM "$bg"
 	status=0

@@ -22,6 +22,8 @@ setup() {
 }
 
 teardown() {
+	# a VFIO user left holding a VF would block SR-IOV disable for good
+	[ -z "${holder:-}" ] || kill -TERM "$holder" 2>/dev/null || true
 	[ -z "${tracer:-}" ] || kill -INT "$tracer" 2>/dev/null || true
 	wait 2>/dev/null || true
 	[ -z "${HISIMIG_OUT:-}" ] || [ ! -s "$BATS_TEST_TMPDIR/out" ] ||
@@ -65,6 +67,30 @@ summary_of() {
 	trace_stop
 	expect_findings "sriov-left-enabled warning $PF,$VF0,$VF1"
 	summary_of sriov-left-enabled | grep -q "^PF $PF driver nvme unbound with SR-IOV enabled: 2 VF(s) remain"
+}
+
+@test "SR-IOV disable held up by a VFIO user: reported while it still waits, naming the user" {
+	[ "$(driver_of "$PF")" = nvme ] || skip "PF not on nvme"
+	trace_start run --json -o "$TRACE"
+	sriov_enable 1
+	bind_vfio "$VF0"
+	"$VFIO_OPEN" --hold 0 "$VF0" >"$BATS_TEST_TMPDIR/hold" &
+	holder=$!
+	wait_for_line "$BATS_TEST_TMPDIR/hold" fd=
+	sriov_disable &
+	disabler=$!
+	# the waiting kernel makes no records: the tracer's clock reports it,
+	# past the default threshold of 5 s
+	wait_for_line "$BATS_TEST_TMPDIR/out" '"kind":"sriov-disable-blocked"' 30
+	kill -0 "$disabler"
+	kill -TERM "$holder"
+	wait "$holder" || true
+	holder=
+	wait "$disabler"
+	trace_stop
+	expect_findings "sriov-disable-blocked warning $PF,$VF0"
+	summary_of sriov-disable-blocked |
+		grep -q "^SR-IOV disable on PF $PF blocked for .*: VF $VF0 is still open by VFIO user \"vfio-open\""
 }
 
 @test "fault 13: the VF's store flushes work that takes the PF lock, then SR-IOV disable" {

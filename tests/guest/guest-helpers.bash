@@ -163,9 +163,10 @@ field() {
 	grep "^$1" <<<"$output" | tail -n 1 | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'
 }
 
-# wait_for_line FILE PATTERN: up to 10 s for a background migctl's step.
+# wait_for_line FILE PATTERN [SECONDS]: up to SECONDS (10) for a line that a
+# background process writes (a migctl step, a finding).
 wait_for_line() {
-	for _ in $(seq 100); do grep -q "$2" "$1" && return 0; sleep 0.1; done
+	for _ in $(seq $((${3:-10} * 10))); do grep -q "$2" "$1" && return 0; sleep 0.1; done
 	cat "$1"
 	return 1
 }

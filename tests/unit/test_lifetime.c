@@ -543,6 +543,138 @@ static void blocked_disable_still_open_at_finish(void **state)
 	assert_non_null(strstr(t->out.items[0].summary, "pid 4242"));
 }
 
+/* What the disable waits for when it waits for a lock: the lock and its holder. */
+static void disable_blocked_on_a_vf_lock_names_its_holder(void **state)
+{
+	struct topo *t = *state;
+	struct scn_task kworker = scn_task(77, "kworker/1:2");
+	const struct hm_finding *f;
+
+	bring_up(t);
+	scn_lock(t->s, &kworker, &t->vf1, -1);
+	scn_lock(t->s, &t->shell, &t->pf, -1);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_DISABLE_BEGIN, &t->pf, 0, 0);
+	scn_lock_wait(t->s, &t->shell, &t->vf1, -1);
+	scn_advance(t->s, 6 * SEC);
+	scn_unlock(t->s, &kworker, &t->vf1);
+	run(t);
+	assert_int_equal(t->out.n, 1);
+	f = unit_find_kind(&t->out, HM_FIND_SRIOV_DISABLE_BLOCKED);
+	assert_non_null(f);
+	assert_non_null(strstr(f->summary, "bash/812 waits for device_lock(0000:75:00.1"));
+	assert_non_null(strstr(f->summary, "which kworker/1:2/77 holds"));
+	assert_true(unit_has_device(f, &t->vf1));
+	assert_int_equal(f->nevidence, 3);
+	assert_int_equal(f->evidence[2].tid, 77);
+}
+
+/* Disable and a VF migration ioctl in ABBA: the deadlock report, given when
+ * the cycle closed, is the one finding; a record 10 s later adds no blocked
+ * warning. */
+static void disable_inside_a_lock_deadlock_is_not_reported_again(void **state)
+{
+	struct topo *t = *state;
+	struct scn_task kworker = scn_task(77, "kworker/1:2");
+
+	bring_up(t);
+	scn_lock(t->s, &t->qemu, &t->vf1, -1);
+	scn_lock(t->s, &t->shell, &t->pf, -1);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_DISABLE_BEGIN, &t->pf, 0, 0);
+	scn_lock_wait(t->s, &t->shell, &t->vf1, -1);
+	scn_lock_wait(t->s, &t->qemu, &t->pf, -1);
+	scn_advance(t->s, 10 * SEC);
+	scn_lock(t->s, &kworker, &t->vf2, -1);
+	unit_run_engine(t->s, NULL, &t->out);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_DEADLOCK), 1);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_SRIOV_DISABLE_BLOCKED), 0);
+}
+
+/* The disable, holding the PF and VF1 locks, waits for QEMU to release VF1
+ * while QEMU's vCPU thread waits for the lock of `wanted`. A kworker holds
+ * VF2's lock throughout and lets it go 10 s later. */
+static void vfio_user_thread_waits_during_disable(struct topo *t, const struct hm_device *wanted)
+{
+	struct scn_task vcpu = scn_task(4243, "CPU 0/KVM");
+	struct scn_task kworker = scn_task(77, "kworker/1:2");
+
+	vcpu.pid = t->qemu.pid;
+	bring_up(t);
+	scn_vfio(t->s, &t->qemu, HM_EV_VFIO_OPEN, &t->vf1, 0);
+	scn_lock(t->s, &kworker, &t->vf2, -1);
+	scn_lock(t->s, &t->shell, &t->pf, -1);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_DISABLE_BEGIN, &t->pf, 0, 0);
+	scn_lock(t->s, &t->shell, &t->vf1, -1);
+	scn_vfio(t->s, &t->shell, HM_EV_VFIO_UNREGISTER_BEGIN, &t->vf1, 0);
+	scn_lock_wait(t->s, &vcpu, wanted, -1);
+	scn_advance(t->s, 10 * SEC);
+	scn_unlock(t->s, &kworker, &t->vf2);
+	unit_run_engine(t->s, NULL, &t->out);
+}
+
+/* The vCPU thread waits for the PF lock the disable holds: one deadlock,
+ * across the kernel/user boundary, and no blocked warning after it. */
+static void disable_inside_a_vfio_user_deadlock_is_not_reported_again(void **state)
+{
+	struct topo *t = *state;
+
+	vfio_user_thread_waits_during_disable(t, &t->pf);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_DEADLOCK), 1);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_SRIOV_DISABLE_BLOCKED), 0);
+}
+
+/* The vCPU thread waits for VF2, which the kworker holds: no deadlock, and
+ * the long wait is reported, naming the user. */
+static void vfio_user_blocked_elsewhere_still_gives_the_warning(void **state)
+{
+	struct topo *t = *state;
+
+	vfio_user_thread_waits_during_disable(t, &t->vf2);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_DEADLOCK), 0);
+	assert_int_equal(unit_count_kind(&t->out, HM_FIND_SRIOV_DISABLE_BLOCKED), 1);
+	assert_non_null(strstr(unit_find_kind(&t->out, HM_FIND_SRIOV_DISABLE_BLOCKED)->summary,
+			       "pid 4242"));
+}
+
+/* A hang makes no records: the clock alone passes the deadline (live), and
+ * a recording's end counts as much as its last record (replay). */
+static void blocked_disable_reported_when_only_the_clock_moves(void **state)
+{
+	struct topo *t = *state;
+	const struct hm_finding *f;
+	struct hm_engine *e;
+	uint64_t begin;
+
+	bring_up(t);
+	scn_vfio(t->s, &t->qemu, HM_EV_VFIO_OPEN, &t->vf2, 0);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_DISABLE_BEGIN, &t->pf, 0, 0);
+	begin = last_event(t)->hdr.ts_ns;
+	e = unit_engine_fed(t->s, NULL, &t->out);
+	f = unit_reported_when_the_clock_passes(e, &t->out, begin, 5 * SEC,
+						HM_FIND_SRIOV_DISABLE_BLOCKED);
+	assert_int_equal(f->duration_ns, 6 * SEC);
+	assert_non_null(strstr(f->summary, "pid 4242"));
+	hm_engine_finish(e, begin + 9 * SEC);
+	assert_int_equal(t->out.n, 1);
+	hm_engine_free(e);
+}
+
+static void blocked_disable_judged_at_the_recordings_end(void **state)
+{
+	struct topo *t = *state;
+	struct hm_engine *e;
+	uint64_t begin;
+
+	bring_up(t);
+	scn_sriov(t->s, &t->shell, HM_EV_SRIOV_DISABLE_BEGIN, &t->pf, 0, 0);
+	begin = last_event(t)->hdr.ts_ns;
+	e = unit_engine_fed(t->s, NULL, &t->out);
+	hm_engine_advance(e, begin - 1); /* behind the records: nothing to judge */
+	hm_engine_finish(e, begin + 7 * SEC);
+	assert_int_equal(t->out.n, 1);
+	assert_int_equal(t->out.items[0].duration_ns, 7 * SEC);
+	hm_engine_free(e);
+}
+
 /* ---- PFs that go while their VFs stay ------------------------------------ */
 
 static void pf_unbound_with_driverless_vfs_is_a_warning(void **state)
@@ -681,6 +813,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(clean_lifecycle_gives_no_findings),
+		T(disable_blocked_on_a_vf_lock_names_its_holder),
+		T(blocked_disable_reported_when_only_the_clock_moves),
+		T(blocked_disable_judged_at_the_recordings_end),
+		T(disable_inside_a_lock_deadlock_is_not_reported_again),
+		T(disable_inside_a_vfio_user_deadlock_is_not_reported_again),
+		T(vfio_user_blocked_elsewhere_still_gives_the_warning),
 		T(drvdata_fetched_during_probe_is_fine),
 		T(drvdata_during_vf_remove_is_inside_bind),
 		T(unseen_bindings_are_assumed_bound),

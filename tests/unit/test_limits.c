@@ -25,7 +25,7 @@ static struct hm_limits engine_limits(const struct scenario *s, struct collected
 	assert_non_null(e);
 	for (size_t i = 0; i < s->count; i++)
 		hm_engine_feed(e, &s->events[i], scn_size(s, i));
-	hm_engine_finish(e);
+	hm_engine_finish(e, 0);
 	limits = hm_engine_stats(e)->limits;
 	assert_int_equal(hm_engine_stats(e)->limits_total, limits.count[HM_LIMIT_HELD_LOCKS] +
 								   limits.count[HM_LIMIT_STALE_HOLDS]);

@@ -311,6 +311,22 @@ static void long_unbind_wait_names_user_and_its_state(void **state)
 	assert_non_null(strstr(f->detail, "blocked on pci_rescan_remove_lock, held by kworker/1:2/97"));
 }
 
+/* The same wait with nothing after it: the clock past the threshold reports it. */
+static void long_unbind_wait_reported_when_only_the_clock_moves(void **state)
+{
+	struct world *w = *state;
+	struct hm_engine *e;
+	uint64_t began;
+
+	scn_vfio(w->s, &w->qemu, HM_EV_VFIO_OPEN, &w->vf1, 0);
+	scn_lock(w->s, &w->shell, &w->vf1, w->st);
+	scn_vfio(w->s, &w->shell, HM_EV_VFIO_UNREGISTER_BEGIN, &w->vf1, 0);
+	began = w->s->events[w->s->count - 1].hdr.ts_ns;
+	e = unit_engine_fed(w->s, NULL, &w->found);
+	unit_reported_when_the_clock_passes(e, &w->found, began, 5000 * MS, HM_FIND_VFIO_USER_WAIT);
+	hm_engine_free(e);
+}
+
 static void clean_orders_repeated_are_silent(void **state)
 {
 	struct world *w = *state;
@@ -542,6 +558,7 @@ int main(void)
 		T(boundary_deadlock_through_a_third_task),
 		T(user_blocked_on_unrelated_lock_is_no_deadlock),
 		T(long_unbind_wait_names_user_and_its_state),
+		T(long_unbind_wait_reported_when_only_the_clock_moves),
 		T(clean_orders_repeated_are_silent),
 		T(write_order_after_read_order_closes_cycle),
 		T(write_order_after_reader_only_cycle_is_the_same_cycle),

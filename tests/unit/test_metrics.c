@@ -41,7 +41,7 @@ static void feed(struct hm_metrics *m, const struct scenario *s)
 	for (size_t i = 0; i < s->count; i++)
 		if (hm_engine_feed(e, &s->events[i], scn_size(s, i)))
 			hm_metrics_event(m, &s->events[i], hm_engine_last_change(e));
-	hm_engine_finish(e);
+	hm_engine_finish(e, 0);
 	hm_engine_free(e);
 }
 

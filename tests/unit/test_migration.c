@@ -361,6 +361,24 @@ static void resuming_held_too_long(void **state)
 	assert_non_null(strstr(f->summary, "RESUMING"));
 }
 
+/* A device parked in RESUMING makes no records: the clock reports it. */
+static void held_state_reported_when_only_the_clock_moves(void **state)
+{
+	struct fx *x = *state;
+	struct hm_engine *e;
+	uint64_t entered;
+
+	open_dev(x, &x->dst);
+	request(x, &x->dst, SC, RUN, STOP);
+	request(x, &x->dst, SC, STOP, RESUME);
+	entered = x->s->events[x->s->count - 1].hdr.ts_ns;
+	e = unit_engine_fed(x->s, NULL, &x->out);
+	assert_non_null(strstr(unit_reported_when_the_clock_passes(e, &x->out, entered, 30 * SEC,
+								   HM_FIND_MIG_STATE_TOO_LONG)->summary,
+			       "RESUMING"));
+	hm_engine_free(e);
+}
+
 static void state_limit_comes_from_config(void **state)
 {
 	struct fx *x = *state;
@@ -668,6 +686,7 @@ int main(void)
 		T(live_failure_into_error_seen_at_next_step),
 		T(failed_transition_keeping_state),
 		T(resuming_held_too_long),
+		T(held_state_reported_when_only_the_clock_moves),
 		T(state_limit_comes_from_config),
 		T(state_still_held_at_finish),
 		T(stop_copy_downtime_over_budget),

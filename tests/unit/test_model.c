@@ -218,7 +218,7 @@ static void metrics_and_analyzers_see_one_state(void **state)
 	assert_int_equal(hm_model_mig_state(hm_engine_model(e), x->vf.dev_addr), HM_MIG_RUNNING);
 	assert_int_equal(found.n, 1);
 	assert_int_equal(found.items[0].kind, HM_FIND_MIG_RESET);
-	hm_engine_finish(e);
+	hm_engine_finish(e, 0);
 	hm_engine_free(e);
 	hm_metrics_free(m);
 	unit_release(&found);

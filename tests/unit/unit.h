@@ -91,9 +91,10 @@ static inline void unit_run_analyzer(const struct hm_analyzer_ops *ops, const st
 	unit_rig_close(&rig, s->count ? s->events[s->count - 1].hdr.ts_ns : 0);
 }
 
-/* The whole engine, as replay runs it. */
-static inline void unit_run_engine(const struct scenario *s, const struct hm_config *cfg,
-				   struct collected *out)
+/* An engine with default limits fed the whole scenario, not finished: for
+ * a test that moves its clock. */
+static inline struct hm_engine *unit_engine_fed(const struct scenario *s,
+						const struct hm_config *cfg, struct collected *out)
 {
 	struct hm_config defaults;
 	struct hm_engine *e;
@@ -104,7 +105,34 @@ static inline void unit_run_engine(const struct scenario *s, const struct hm_con
 	assert_non_null(e);
 	for (size_t i = 0; i < s->count; i++)
 		hm_engine_feed(e, &s->events[i], scn_size(s, i));
-	hm_engine_finish(e);
+	return e;
+}
+
+/* Move e's clock to a second before since + limit, then a second past it:
+ * one finding of `kind` comes at the second time, none at the first. */
+static inline const struct hm_finding *
+unit_reported_when_the_clock_passes(struct hm_engine *e, struct collected *out, uint64_t since,
+				    uint64_t limit, enum hm_finding_kind kind)
+{
+	const uint64_t second = 1000000000ULL;
+	size_t before = out->n;
+
+	hm_engine_advance(e, since + limit - second);
+	assert_int_equal(out->n, before);
+	hm_engine_advance(e, since + limit + second);
+	assert_int_equal(out->n, before + 1);
+	assert_int_equal(out->items[before].kind, kind);
+	assert_int_equal(out->items[before].ts_ns, since + limit + second);
+	return &out->items[before];
+}
+
+/* The whole engine, as replay runs it. */
+static inline void unit_run_engine(const struct scenario *s, const struct hm_config *cfg,
+				   struct collected *out)
+{
+	struct hm_engine *e = unit_engine_fed(s, cfg, out);
+
+	hm_engine_finish(e, 0);
 	hm_engine_free(e);
 }
 
