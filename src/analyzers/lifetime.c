@@ -234,10 +234,9 @@ static void describe_lock_wait(const struct lifetime *lt, struct hm_finding *f,
 }
 
 static void report_disable_blocked(struct lifetime *lt, struct life_device *pf,
-				   const struct life_device *vf, uint64_t now,
-				   const struct hm_emitter *out)
+				   const struct life_device *vf, const struct lt_task *disabler,
+				   uint64_t now, const struct hm_emitter *out)
 {
-	const struct lt_task *disabler = lt_task_find(lt->locks, pf->disable_hdr.tid);
 	char held[HM_DURATION_STR_LEN], pfs[HM_BDF_STR_LEN];
 	struct hm_finding f;
 
@@ -271,10 +270,9 @@ static void report_disable_blocked(struct lifetime *lt, struct life_device *pf,
  * a chain that ends at it. The deadlock analyzer reported that when it
  * formed; a blocked warning later would repeat it, and only if some record
  * happened to come after the threshold. */
-static bool disable_deadlocked(const struct lifetime *lt, const struct life_device *pf,
+static bool disable_deadlocked(const struct lifetime *lt, const struct lt_task *disabler,
 			       const struct life_device *vf)
 {
-	const struct lt_task *disabler = lt_task_find(lt->locks, pf->disable_hdr.tid);
 	size_t it = 0;
 	uint64_t key;
 	void *val;
@@ -303,9 +301,11 @@ static void judge_overdue_disable(struct lifetime *lt, struct life_device *pf, u
 	const struct life_device *holders[MAX_LISTED_VFS];
 	const struct life_device *vf =
 		blocking_vf(holders, collect_vfs(lt, pf, vf_holds_vfio, holders, MAX_LISTED_VFS));
+	/* the task that began the disable: its lock wait, if any, is the cause */
+	const struct lt_task *disabler = lt_task_find(lt->locks, pf->disable_hdr.tid);
 
-	if (!disable_deadlocked(lt, pf, vf))
-		report_disable_blocked(lt, pf, vf, now, out);
+	if (!disable_deadlocked(lt, disabler, vf))
+		report_disable_blocked(lt, pf, vf, disabler, now, out);
 	pf->disable_reported = true;
 }
 

@@ -771,7 +771,7 @@ static void migration_finish(void *self, uint64_t end_ts, const struct hm_emitte
 
 	if (!m->migrating)
 		return;
-	report_overdue_states(m, end_ts, out);
+	migration_expire(m, end_ts, out);
 	for (size_t it = 0; (d = hm_devtable_next(&m->devices, &it));)
 		if (d->stopped && state_of(m, d) == HM_MIG_STOP_COPY &&
 		    downtime_over_budget(m, d, end_ts))
