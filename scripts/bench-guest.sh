@@ -16,7 +16,8 @@
 # the two blocks around it, so drift is not charged to a tool. A tool's block
 # starts SETTLE seconds after it reports ready: what is measured is tracing,
 # not a tool's start-up (symbol tables, late attaches), which its "ready in"
-# note times instead.
+# note times instead; and each workload starts once the tool has caught up
+# with the records of the one before, which are not the next one's cost.
 # Then the sustained rate: run --locks focused at its default ring size while
 # P device loops, paced, double their rate until a lost record is reported.
 # Prints figures (min / median / max), never fails on a number.
@@ -38,11 +39,18 @@ OUT=$(mktemp -d /tmp/bench.XXXXXX)
 WORKLOADS=(device untracked faults)
 declare -A WHAT=([device]=/sys/bus/pci/devices/$PF/sriov_numvfs
 	[untracked]=/sys/kernel/uevent_seqnum [faults]=faults)
+# An untracked op is the cheapest (a few us under TCG): N of them would be a
+# run of tens of ms, the scale of the guest's timer and host noise.
+declare -A OPS=([device]=$N [untracked]=$((N * 5)) [faults]=$N)
 declare -A TITLE=([device]="device (every op takes a tracked lock)"
 	[untracked]="untracked (no device lock: what focused mode filters out)"
 	[faults]="faults (mmap_lock of a process without a VFIO device: filtered out too)")
 RESULTS=$OUT/results   # "BLOCK WORKLOAD NS_PER_OP" per run
 NOTES=$OUT/notes       # "BLOCK text" per tool: what it wrote, or why it did not run
+
+# the focused mode's default ring buffer, KiB
+RING_KB=$("$HM" run --help | sed -n 's/.*(default \([0-9]*\), .*/\1/p' | head -n 1)
+RING_KB=${RING_KB:-8192}
 
 mkdir -p "$OUT"
 : >"$RESULTS"
@@ -55,12 +63,29 @@ BATS_TEST_DIRNAME=$REPO/tests/guest
 BATS_FILE_TMPDIR=$OUT
 source "$REPO/tests/guest/guest-helpers.bash"
 
-per_op() { "$LOOP" "$N" "${WHAT[$1]}" | sed -n 's/.*ns=\([0-9]*\) .*/\1/p' | awk -v n="$N" '{ print $1 / n }'; }
+per_op() { "$LOOP" "${OPS[$1]}" "${WHAT[$1]}" | sed -n 's/.*ns=\([0-9]*\) .*/\1/p' | awk -v n="${OPS[$1]}" '{ print $1 / n }'; }
 
-# block NAME: every workload REPEATS times
+# cpu_ticks PID: the process's user + system time so far, in clock ticks
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# quiet PID: until the tracer has caught up (under 2 ticks of CPU in 0.5 s),
+# so that the backlog of one workload's records is not charged to the next
+# workload; at most 15 s: --locks full traces its own reads and never idles
+quiet() {
+	local before after
+	for _ in $(seq 30); do
+		before=$(cpu_ticks "$1")
+		sleep 0.5
+		after=$(cpu_ticks "$1")
+		[ $((after - before)) -lt 2 ] && return
+	done
+}
+
+# block NAME [TRACER-PID]: every workload REPEATS times
 block() {
 	local w
 	for w in "${WORKLOADS[@]}"; do
+		[ -n "${2:-}" ] && quiet "$2"
 		for _ in $(seq "$REPEATS"); do
 			echo "$1 $w $(per_op "$w")" >>"$RESULTS"
 		done
@@ -102,11 +127,11 @@ traced() {
 	fi
 	note "$name" "ready in $(($(date +%s) - t0)) s"
 	sleep "$SETTLE"
-	block "$name"
+	block "$name" "$pid"
 	stop "$pid"
 }
 
-echo "guest overhead, kernel $(uname -r), $N ops per run, $REPEATS runs per figure, tools measured from $SETTLE s after ready"
+echo "guest overhead, kernel $(uname -r), $(nproc) vCPU, $N ops per run ($((N * 5)) untracked), $REPEATS runs per figure, tools measured from $SETTLE s after ready"
 block untraced1
 traced focused "$OUT/focused.err" "tracing:" 300 "$HM" run --locks focused
 block untraced2
@@ -115,9 +140,13 @@ block untraced3
 if command -v bpftrace >/dev/null; then
 	read -r mutex_off _ < <(btf_member device mutex)
 	read -r dev_off _ < <(btf_member pci_dev dev)
-	# stdout line-buffered: "tracing" (BEGIN) reaches the file when written
+	# stdout line-buffered: "tracing" (BEGIN) reaches the file when written.
+	# bpftrace's perf buffer is as large as the tool's ring buffer (its
+	# default, 64 pages per CPU, drops most records of the device workload,
+	# and a tool that drops its data does less work than the one it is
+	# compared with); what it still loses is in the notes.
 	traced bpftrace "$OUT/bpftrace.out" "^tracing" 300 \
-		stdbuf -oL bpftrace "$BT_SCRIPT" "$mutex_off" "$dev_off"
+		env BPFTRACE_PERF_RB_PAGES=$((RING_KB / 4)) stdbuf -oL bpftrace "$BT_SCRIPT" "$mutex_off" "$dev_off"
 else
 	note bpftrace "did not run: bpftrace is not installed (scripts/install-deps.sh guest)"
 fi
@@ -145,7 +174,7 @@ full_events=$(sed -n 's/.*: \([0-9]*\) events over .*/\1/p' "$OUT/full.out" "$OU
 [ -s "$OUT/bpftrace.out" ] &&
 	note bpftrace "$(grep -cE '^(wait|acquired|trylock|released) ' "$OUT/bpftrace.out") records written, $(grep -c '^@stacks\[' "$OUT/bpftrace.out") distinct stacks, $(sed -n 's/^Lost \([0-9]*\) events.*/\1/p' "$OUT/bpftrace.out" | awk '{ n += $1 } END { print n + 0 }') lost"
 
-awk -v n="$N" -v reps="$REPEATS" -v results="$RESULTS" -v notes="$NOTES" \
+awk -v ndev="${OPS[device]}" -v nunt="${OPS[untracked]}" -v nflt="${OPS[faults]}" -v reps="$REPEATS" -v results="$RESULTS" -v notes="$NOTES" \
 	-v tdev="${TITLE[device]}" -v tunt="${TITLE[untracked]}" -v tflt="${TITLE[faults]}" \
 	-v wdev="${WHAT[device]}" -v wunt="${WHAT[untracked]}" '
 function sort_n(a, k,   i, j, t) {
@@ -173,10 +202,11 @@ BEGIN {
 	tool[5] = "hooks"; label["hooks"] = "hooks, empty programs"
 	split("device untracked faults", wl, " ")
 	title["device"] = tdev; title["untracked"] = tunt; title["faults"] = tflt
+	ops["device"] = ndev; ops["untracked"] = nunt; ops["faults"] = nflt
 	what["device"] = "pread(" wdev ")"; what["untracked"] = "pread(" wunt ")"; what["faults"] = "mmap + page fault + munmap"
 	for (wi = 1; wi <= 3; wi++) {
 		w = wl[wi]
-		printf "\n%s: %d x %s\n", title[w], n, what[w]
+		printf "\n%s: %d x %s\n", title[w], ops[w], what[w]
 		printf "  %-22s %9s %9s %9s   %7s %7s %7s   %s\n", "ns/op", "min", "median", "max", "ratio", "min", "max", "overhead ns/op"
 		for (b = 1; b <= 6; b++) { if (stats(w, "untraced" b)) bmed[b] = S["med"] }
 		lo = hi = bmed[1]; for (b = 2; b <= 6; b++) { if (bmed[b] < lo) lo = bmed[b]; if (bmed[b] > hi) hi = bmed[b] }
@@ -215,9 +245,8 @@ BEGIN {
 }'
 
 # Sustained rate: the highest event rate recorded with no lost record.
-ring_kb=$("$HM" run --help | sed -n 's/.*(default \([0-9]*\), .*/\1/p' | head -n 1)
 echo
-echo "sustained rate: run --locks focused (ring buffer ${ring_kb:-default} KiB), $PROCS device loops paced together, ${STEP_SECONDS} s a step"
+echo "sustained rate: run --locks focused (ring buffer ${RING_KB} KiB), $PROCS device loops paced together, ${STEP_SECONDS} s a step"
 printf "  %-16s %12s %12s %8s\n" "ops/s asked" "ops/s done" "events/s" "lost"
 best=0 lost_at=""
 for rate in 250 500 1000 2000 4000 8000 16000 0; do
